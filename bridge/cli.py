@@ -1,0 +1,113 @@
+"""The `bridge` command line: each command loads the config, builds the parts, runs one job.
+
+Errors meant for people (`BridgeError`) become one line on stderr and an exit code: 2 for bad
+input (config, templates, job files, a refused key), 1 for a job that failed. No traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from bridge import __version__
+from bridge.config import ENV_CONFIG, Config, load_config
+from bridge.errors import BridgeError
+
+log = logging.getLogger("bridge")
+
+
+class BridgeGroup(click.Group):
+    """Maps the bridge's errors to one plain line and their exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BridgeError as exc:
+            click.echo(f"Erreur : {exc}", err=True)
+            ctx.exit(exc.exit_code)
+
+
+def _setup_logging(verbose: int) -> None:
+    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # pydiscourse logs whole response bodies at DEBUG.
+    logging.getLogger("pydiscourse.client").setLevel(max(level, logging.INFO))
+
+
+@click.group(cls=BridgeGroup)
+@click.version_option(__version__, prog_name="bridge")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar=ENV_CONFIG,
+    default="config.yaml",
+    show_default=True,
+    help="Le fichier de configuration (ou la variable BRIDGE_CONFIG).",
+)
+@click.option("-v", "--verbose", count=True, help="Plus de détails dans le journal (-vv : tout).")
+@click.pass_context
+def cli(ctx: click.Context, config_path: Path, verbose: int) -> None:
+    """La passerelle entre la CdP 2isE et son forum En Commun (Discourse)."""
+    _setup_logging(verbose)
+    ctx.obj = {"config_path": config_path}
+
+
+def _config(ctx: click.Context) -> Config:
+    return load_config(ctx.obj["config_path"])
+
+
+@cli.command()
+@click.option(
+    "--store",
+    "store_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Garder la base du miroir à cet endroit (par défaut : un dossier temporaire).",
+)
+def demo(store_path: Path | None) -> None:
+    """Un cycle complet contre le bac à sable intégré : aucun serveur, aucune clé."""
+    from bridge.demo import run_demo
+
+    run_demo(store_path=store_path, echo=click.echo)
+
+
+@cli.command()
+@click.pass_context
+def check(ctx: click.Context) -> None:
+    """Vérifie la configuration, les gabarits, les annonces et l'accès au forum; n'écrit rien."""
+    from bridge.checks import run_check
+
+    config = _config(ctx)
+    problems = run_check(config, echo=click.echo)
+    if problems:
+        ctx.exit(2)
+
+
+@cli.command()
+@click.option("--full", is_flag=True, help="Relire toute la catégorie (réconciliation complète).")
+@click.pass_context
+def sync(ctx: click.Context, full: bool) -> None:
+    """Une passe de mise à jour du miroir local de la catégorie."""
+    config = _config(ctx)
+    from bridge.mirror import run_sync
+    from bridge.wiring import Parts
+
+    parts = Parts.build(config)
+    summary = run_sync(parts, full=full, progress=sys.stderr.isatty())
+    click.echo(summary.describe())
+
+
+@cli.command()
+@click.pass_context
+def status(ctx: click.Context) -> None:
+    """Dernières exécutions, échecs et état des publications."""
+    config = _config(ctx)
+    from bridge.status import render_status
+    from bridge.wiring import Parts
+
+    parts = Parts.build(config)
+    click.echo(render_status(parts))

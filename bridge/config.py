@@ -1,0 +1,365 @@
+"""Reading and validating `config.yaml`, and the secrets from the environment.
+
+Every mistake becomes one `ConfigError` line naming the file, the key (and its line where YAML
+knows it) and what was expected: the people who edit this file are facilitators, not programmers.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from babel import Locale, UnknownLocaleError
+
+from bridge.errors import ConfigError
+
+ENV_CONFIG = "BRIDGE_CONFIG"
+ENV_API_KEY = "DISCOURSE_API_KEY"
+ENV_API_USERNAME = "DISCOURSE_API_USERNAME"
+
+# Cartography card labels as members write them; facilitators may extend these in config.yaml.
+DEFAULT_CARD_LABELS: dict[str, tuple[str, ...]] = {
+    "organisation": ("Organisation", "Organisme", "Nom de l'organisme", "Nom"),
+    "territory": ("Territoire", "MRC", "Région", "Municipalité"),
+    "themes": ("Thématiques", "Thématique", "Thèmes", "Thème"),
+    "website": ("Site web", "Site Internet", "Site", "Web", "Lien"),
+    "contact": ("Contact", "Courriel", "Personne-ressource", "Personne contact"),
+    "description": ("Description", "Mission", "Présentation"),
+    "coordinates": ("Coordonnées GPS", "Coordonnées", "Position", "GPS"),
+}
+DEFAULT_CARD_REQUIRED = ("organisation", "territory", "description")
+
+
+@dataclass(frozen=True)
+class DiscourseConfig:
+    url: str
+    api_username: str
+    # Filled from the environment only; never printed (repr=False).
+    api_key: str | None = field(default=None, repr=False)
+    timeout: float = 30.0
+    requests_per_minute: float = 50.0
+
+
+@dataclass(frozen=True)
+class Subcategories:
+    toolbox: str = "boite-a-outils"
+    cartography: str = "cartographie"
+    welcome: str = "bienvenue"
+    announcements: str = "annonces"
+
+
+@dataclass(frozen=True)
+class CommunityConfig:
+    name: str
+    category: str
+    group: str
+    timezone: str = "America/Toronto"
+    locale: str = "fr_CA"
+    facilitators_group: str = ""
+    subcategories: Subcategories = field(default_factory=Subcategories)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+@dataclass(frozen=True)
+class SyncConfig:
+    reconcile_every_hours: float = 24.0
+
+
+@dataclass(frozen=True)
+class CartographyConfig:
+    labels: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: dict(DEFAULT_CARD_LABELS))
+    required: tuple[str, ...] = DEFAULT_CARD_REQUIRED
+
+
+@dataclass(frozen=True)
+class Config:
+    discourse: DiscourseConfig
+    community: CommunityConfig
+    store_path: Path
+    templates_dir: Path
+    jobs_dir: Path
+    sync: SyncConfig = field(default_factory=SyncConfig)
+    cartography: CartographyConfig = field(default_factory=CartographyConfig)
+    source: Path | None = None
+
+    @property
+    def site(self) -> str:
+        return self.discourse.url
+
+    def require_api_key(self) -> str:
+        """The API key, or a ConfigError saying how to provide it."""
+        if not self.discourse.api_key:
+            raise ConfigError(
+                f"{ENV_API_KEY} n'est pas défini dans l'environnement : cette commande en a besoin "
+                f"pour parler à {self.discourse.url} (la clé ne se met jamais dans "
+                f"{self.source.name if self.source else 'config.yaml'})."
+            )
+        return self.discourse.api_key
+
+
+# --- loading -----------------------------------------------------------------------------------
+
+
+def default_config_path() -> Path:
+    return Path(os.environ.get(ENV_CONFIG, "config.yaml"))
+
+
+def load_config(path: str | os.PathLike[str], env: Mapping[str, str] | None = None) -> Config:
+    """Read, validate and return the configuration; raise ConfigError on the first mistake."""
+    env = os.environ if env is None else env
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path}: fichier de configuration introuvable (copiez config.yaml depuis le dépôt, "
+            f"ou indiquez-le avec --config ou {ENV_CONFIG})"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: lecture impossible ({exc})") from None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f", ligne {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{path}{where}: YAML invalide ({problem})") from None
+    reader = _Reader(path, _line_index(node))
+    return reader.config(data, env)
+
+
+def _line_index(node: yaml.Node | None) -> dict[tuple[str, ...], int]:
+    """Map each key path to the 1-based line where YAML saw it."""
+    lines: dict[tuple[str, ...], int] = {}
+
+    def walk(n: yaml.Node, prefix: tuple[str, ...]) -> None:
+        if isinstance(n, yaml.MappingNode):
+            for k, v in n.value:
+                key = prefix + (str(k.value),)
+                lines[key] = k.start_mark.line + 1
+                walk(v, key)
+
+    if node is not None:
+        walk(node, ())
+    return lines
+
+
+_URL_RE = re.compile(r"^https?://[^\s/]+")
+
+
+class _Reader:
+    """Walks the parsed YAML, checking each key against what it must be."""
+
+    def __init__(self, path: Path, lines: dict[tuple[str, ...], int]):
+        self.path = path
+        self.lines = lines
+
+    def fail(self, keys: tuple[str, ...], message: str) -> ConfigError:
+        line = None
+        for i in range(len(keys), 0, -1):
+            if keys[:i] in self.lines:
+                line = self.lines[keys[:i]]
+                break
+        where = f", ligne {line}" if line else ""
+        return ConfigError(f"{self.path}{where}: {'.'.join(keys)}: {message}")
+
+    def section(
+        self, data: Any, keys: tuple[str, ...], allowed: set[str], required: bool = True
+    ) -> dict[str, Any]:
+        if data is None and not required:
+            return {}
+        if not isinstance(data, dict):
+            if not keys:
+                raise ConfigError(
+                    f"{self.path}: le fichier doit contenir des clés (discourse:, community:, …)"
+                )
+            raise self.fail(keys, "section attendue (des clés en dessous)")
+        for key in data:
+            if str(key) not in allowed:
+                known = ", ".join(sorted(allowed))
+                raise self.fail(keys + (str(key),), f"clé inconnue (clés permises : {known})")
+        return data
+
+    def value(
+        self,
+        data: dict[str, Any],
+        keys: tuple[str, ...],
+        kind: str,
+        *,
+        default: Any = ...,
+        check: Callable[[Any], str | None] | None = None,
+    ) -> Any:
+        name = keys[-1]
+        if name not in data or data[name] is None:
+            if default is ...:
+                raise self.fail(keys, f"valeur manquante ({_KIND_WORDS[kind]} attendu)")
+            return default
+        value = data[name]
+        ok = {
+            "str": isinstance(value, str) and value.strip() != "",
+            "name": isinstance(value, str | int) and not isinstance(value, bool),
+            "number": isinstance(value, int | float) and not isinstance(value, bool) and value > 0,
+        }[kind]
+        if not ok:
+            raise self.fail(keys, f"{_KIND_WORDS[kind]} attendu, trouvé {value!r}")
+        if kind == "name":
+            value = str(value)
+        if check is not None:
+            problem = check(value)
+            if problem:
+                raise self.fail(keys, problem)
+        return value
+
+    def config(self, data: Any, env: Mapping[str, str]) -> Config:
+        top = self.section(
+            data, (), {"discourse", "community", "store", "paths", "sync", "cartography"}
+        )
+        d = self.section(
+            top.get("discourse"),
+            ("discourse",),
+            {"url", "api_username", "timeout", "requests_per_minute"},
+        )
+        url = self.value(d, ("discourse", "url"), "str", check=_check_url).rstrip("/")
+        username = env.get(ENV_API_USERNAME) or self.value(
+            d, ("discourse", "api_username"), "str"
+        )
+        discourse = DiscourseConfig(
+            url=url,
+            api_username=username,
+            api_key=env.get(ENV_API_KEY) or None,
+            timeout=float(self.value(d, ("discourse", "timeout"), "number", default=30.0)),
+            requests_per_minute=float(
+                self.value(d, ("discourse", "requests_per_minute"), "number", default=50.0)
+            ),
+        )
+
+        c = self.section(
+            top.get("community"),
+            ("community",),
+            {
+                "name",
+                "category",
+                "group",
+                "timezone",
+                "locale",
+                "facilitators_group",
+                "subcategories",
+            },
+        )
+        s = self.section(
+            c.get("subcategories"),
+            ("community", "subcategories"),
+            {"toolbox", "cartography", "welcome", "announcements"},
+            required=False,
+        )
+        defaults = Subcategories()
+        subcategories = Subcategories(
+            **{
+                k: self.value(s, ("community", "subcategories", k), "name", default=getattr(defaults, k))
+                for k in ("toolbox", "cartography", "welcome", "announcements")
+            }
+        )
+        community = CommunityConfig(
+            name=self.value(c, ("community", "name"), "str"),
+            category=self.value(c, ("community", "category"), "name"),
+            group=self.value(c, ("community", "group"), "str"),
+            timezone=self.value(
+                c, ("community", "timezone"), "str", default="America/Toronto", check=_check_tz
+            ),
+            locale=self.value(
+                c, ("community", "locale"), "str", default="fr_CA", check=_check_locale
+            ),
+            facilitators_group=self.value(
+                c, ("community", "facilitators_group"), "str", default=""
+            ),
+            subcategories=subcategories,
+        )
+
+        base = self.path.parent
+        st = self.section(top.get("store"), ("store",), {"path"}, required=False)
+        store_path = base / self.value(st, ("store", "path"), "str", default="data/bridge.db")
+        p = self.section(top.get("paths"), ("paths",), {"templates", "jobs"}, required=False)
+        templates_dir = base / self.value(p, ("paths", "templates"), "str", default="templates")
+        jobs_dir = base / self.value(p, ("paths", "jobs"), "str", default="jobs")
+
+        sy = self.section(top.get("sync"), ("sync",), {"reconcile_every_hours"}, required=False)
+        sync = SyncConfig(
+            reconcile_every_hours=float(
+                self.value(sy, ("sync", "reconcile_every_hours"), "number", default=24.0)
+            )
+        )
+        cartography = self.cartography(top.get("cartography"))
+        return Config(
+            discourse=discourse,
+            community=community,
+            store_path=store_path,
+            templates_dir=templates_dir,
+            jobs_dir=jobs_dir,
+            sync=sync,
+            cartography=cartography,
+            source=self.path,
+        )
+
+    def cartography(self, data: Any) -> CartographyConfig:
+        keys = ("cartography",)
+        section = self.section(data, keys, {"labels", "required"}, required=False)
+        labels = dict(DEFAULT_CARD_LABELS)
+        raw_labels = self.section(
+            section.get("labels"), keys + ("labels",), set(DEFAULT_CARD_LABELS), required=False
+        )
+        for name, aliases in raw_labels.items():
+            here = keys + ("labels", str(name))
+            if not isinstance(aliases, list) or not aliases or not all(
+                isinstance(a, str) and a.strip() for a in aliases
+            ):
+                raise self.fail(here, f"liste de libellés attendue, trouvé {aliases!r}")
+            labels[str(name)] = tuple(a.strip() for a in aliases)
+        required = section.get("required", list(DEFAULT_CARD_REQUIRED))
+        if not isinstance(required, list) or not all(r in DEFAULT_CARD_LABELS for r in required):
+            raise self.fail(
+                keys + ("required",),
+                f"liste de champs attendue parmi {', '.join(DEFAULT_CARD_LABELS)}, "
+                f"trouvé {required!r}",
+            )
+        return CartographyConfig(labels=labels, required=tuple(required))
+
+
+_KIND_WORDS = {
+    "str": "un texte",
+    "name": "un nom (slug) ou un numéro",
+    "number": "un nombre positif",
+}
+
+
+def _check_url(value: str) -> str | None:
+    parsed = urlparse(value)
+    if parsed.scheme not in ("http", "https") or not _URL_RE.match(value):
+        return f"adresse http(s) attendue, comme https://passerelles.encommun.io, trouvé {value!r}"
+    return None
+
+
+def _check_tz(value: str) -> str | None:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        return f"fuseau horaire inconnu {value!r} (exemple : America/Toronto)"
+    return None
+
+
+def _check_locale(value: str) -> str | None:
+    try:
+        Locale.parse(value)
+    except (UnknownLocaleError, ValueError, TypeError):
+        return f"langue inconnue {value!r} (exemples : fr_CA, en_CA)"
+    return None

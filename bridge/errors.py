@@ -1,0 +1,55 @@
+"""The bridge's exceptions: one root, a few kinds, each message one plain line."""
+
+from __future__ import annotations
+
+
+class BridgeError(Exception):
+    """Something the bridge could not do; the message is meant for people."""
+
+    exit_code = 1
+
+
+class UsageError(BridgeError):
+    """Bad input from the people running the bridge: config, templates, job files, keys."""
+
+    exit_code = 2
+
+
+class ConfigError(UsageError):
+    """The configuration file or the environment is wrong."""
+
+
+class TemplateError(UsageError):
+    """A template cannot be read or rendered."""
+
+
+class JobFileError(UsageError):
+    """An announcement job file is invalid."""
+
+
+class AuthError(UsageError):
+    """Discourse refused the API key (wrong key, wrong account or missing scope)."""
+
+
+class DiscourseError(BridgeError):
+    """Discourse answered with an error the bridge cannot work around."""
+
+
+class RejectedError(DiscourseError):
+    """Discourse refused a write (HTTP 422); the message holds Discourse's words."""
+
+
+class NotFoundError(DiscourseError):
+    """Discourse has no such resource (HTTP 404)."""
+
+
+class UnavailableError(DiscourseError):
+    """Discourse could not be reached, or kept failing, after the allowed retries."""
+
+
+class WriteOutcomeUnknown(DiscourseError):
+    """A write was sent but no answer came back: it may or may not have happened."""
+
+
+class StoreError(BridgeError):
+    """The local store cannot be opened or is in an unexpected state."""

@@ -1,0 +1,157 @@
+"""Turning templates into the Markdown the bridge posts.
+
+One Jinja environment, built once from the configured templates folder (facilitators edit those
+files). Output is Markdown, not HTML, so there is no HTML autoescaping; instead every value a
+template prints is made mention-safe: `@name` copied from a member's post must not notify anyone.
+Only a value passed through the `mention` filter (the welcome thread's new member) may notify.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import jinja2
+from babel.dates import format_date, format_datetime, format_time
+from markupsafe import Markup
+
+from bridge.errors import TemplateError
+
+# Discourse mentions: `@` not preceded by a word character (so e-mails are not mentions),
+# followed by a username or group name character.
+_MENTION = re.compile(r"(?<![\w@/`])@(?=[\w.\-])", re.UNICODE)
+# A zero-width space after `@` breaks the mention while the text reads the same.
+_ZWSP = "\u200b"
+
+
+class Mention(str):
+    """A username the template mentions on purpose."""
+
+
+def neutralise_mentions(text: str) -> str:
+    return _MENTION.sub("@" + _ZWSP, text)
+
+
+def _finalize(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, Mention | Markup):
+        return value
+    if isinstance(value, str):
+        return neutralise_mentions(value)
+    return value
+
+
+class Renderer:
+    """The Jinja environment and the community's language and timezone."""
+
+    def __init__(self, templates_dir: Path, *, locale: str = "fr_CA", timezone: str = "UTC"):
+        self.templates_dir = Path(templates_dir)
+        self.locale = locale
+        self.tz = ZoneInfo(timezone)
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(str(self.templates_dir)),
+            undefined=jinja2.StrictUndefined,
+            autoescape=False,
+            keep_trailing_newline=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            finalize=_finalize,
+        )
+        self.env.filters.update(
+            {
+                "mention": lambda name: Mention("@" + str(name)),
+                "date_long": self.date_long,
+                "datetime_long": self.datetime_long,
+                "time_fr": self.time_words,
+                "discourse_date": self.discourse_date,
+                "quote": quote_markdown,
+            }
+        )
+
+    @property
+    def language(self) -> str:
+        return self.locale.split("_")[0].lower()
+
+    def template_name(self, name: str) -> str:
+        """`digest.md.j2`, or its twin `digest.en.md.j2` when the community writes in English."""
+        if self.language != "fr":
+            stem, _, ext = name.partition(".")
+            twin = f"{stem}.{self.language}.{ext}"
+            if (self.templates_dir / twin).exists():
+                return twin
+        return name
+
+    def render(self, name: str, **context: Any) -> str:
+        name = self.template_name(name)
+        try:
+            template = self.env.get_template(name)
+            return template.render(**context).strip() + "\n"
+        except jinja2.TemplateNotFound:
+            raise TemplateError(
+                f"{self.templates_dir / name}: gabarit introuvable"
+            ) from None
+        except jinja2.TemplateSyntaxError as exc:
+            where = f", ligne {exc.lineno}" if exc.lineno else ""
+            raise TemplateError(
+                f"{self.templates_dir / name}{where}: gabarit invalide ({exc.message})"
+            ) from None
+        except jinja2.UndefinedError as exc:
+            raise TemplateError(
+                f"{self.templates_dir / name}: variable inconnue ({exc.message}); "
+                "les variables permises sont listées dans le README"
+            ) from None
+
+    def check(self, names: Iterable[str]) -> None:
+        """Parse each template; raise TemplateError on the first broken one."""
+        for name in names:
+            try:
+                self.env.get_template(self.template_name(name))
+            except jinja2.TemplateNotFound:
+                raise TemplateError(f"{self.templates_dir / name}: gabarit introuvable") from None
+            except jinja2.TemplateSyntaxError as exc:
+                raise TemplateError(
+                    f"{self.templates_dir / name}, ligne {exc.lineno}: gabarit invalide "
+                    f"({exc.message})"
+                ) from None
+
+    # --- filters -----------------------------------------------------------------------------
+
+    def _local(self, value: datetime) -> datetime:
+        return value.astimezone(self.tz) if value.tzinfo else value.replace(tzinfo=self.tz)
+
+    def date_long(self, value: date | datetime) -> str:
+        """« jeudi 17 avril 2025 »."""
+        if isinstance(value, datetime):
+            value = self._local(value)
+        return format_date(value, format="full", locale=self.locale)
+
+    def time_words(self, value: datetime) -> str:
+        """« 12 h 00 » in French, « 12:00 p.m. » in English."""
+        local = self._local(value)
+        if self.language == "fr":
+            return format_time(local, "H 'h' mm", locale=self.locale)
+        return format_time(local, format="short", locale=self.locale)
+
+    def datetime_long(self, value: datetime) -> str:
+        """« jeudi 17 avril 2025 à 12 h 00 »."""
+        local = self._local(value)
+        if self.language == "fr":
+            return format_datetime(local, "EEEE d MMMM y 'à' H 'h' mm", locale=self.locale)
+        return format_datetime(local, "EEEE, MMMM d, y 'at' h:mm a", locale=self.locale)
+
+    def discourse_date(self, value: datetime) -> Markup:
+        """Discourse's date markup: every reader sees the time in their own timezone."""
+        local = self._local(value)
+        return Markup(
+            f'[date={local:%Y-%m-%d} time={local:%H:%M:%S} timezone="{self.tz.key}"]'
+        )
+
+
+def quote_markdown(text: str) -> str:
+    """A member's text as a Markdown quote block."""
+    return "\n".join("> " + line if line else ">" for line in text.strip().splitlines())

@@ -1,0 +1,528 @@
+"""The local store: the only module that knows table names and SQL.
+
+SQLite through sqlite-utils, in WAL mode, its schema built by forward-only migrations. Every row
+records the site and the watched category it came from, so one file could serve several
+communities. Cursors move only inside the transaction that saves the rows they cover.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+from bridge.errors import StoreError
+
+if TYPE_CHECKING:
+    from bridge.discourse import Category, GroupMember, Post, TopicSummary, User
+    from bridge.drafts import Draft
+
+migrations = Migrations("bridge")
+
+
+@migrations()
+def m001_initial(db: Database) -> None:
+    scope = {"site": str, "community": str}
+    db["categories"].create(
+        {**scope, "id": int, "slug": str, "name": str, "parent_id": int, "topic_count": int},
+        pk=("site", "id"),
+    )
+    db["topics"].create(
+        {
+            **scope,
+            "id": int,
+            "category_id": int,
+            "title": str,
+            "slug": str,
+            "created_at": str,
+            "bumped_at": str,
+            "last_posted_at": str,
+            "posts_count": int,
+            "reply_count": int,
+            "like_count": int,
+            "views": int,
+            "pinned": int,
+            "closed": int,
+            "archived": int,
+            "visible": int,
+            "tags": str,
+            "last_poster_username": str,
+            "deleted": int,
+            "synced_at": str,
+        },
+        pk=("site", "id"),
+        defaults={"deleted": 0},
+    )
+    db["topics"].create_index(["site", "community", "bumped_at"])
+    db["posts"].create(
+        {
+            **scope,
+            "id": int,
+            "topic_id": int,
+            "post_number": int,
+            "username": str,
+            "user_id": int,
+            "raw": str,
+            "cooked": str,
+            "created_at": str,
+            "updated_at": str,
+            "reply_to_post_number": int,
+            "like_count": int,
+            "reply_count": int,
+            "deleted": int,
+        },
+        pk=("site", "id"),
+        defaults={"deleted": 0},
+    )
+    db["posts"].create_index(["site", "topic_id", "post_number"])
+    db["users"].create(
+        {
+            **scope,
+            "id": int,
+            "username": str,
+            "name": str,
+            "created_at": str,
+            "bio": str,
+            "location": str,
+            "website": str,
+        },
+        pk=("site", "id"),
+    )
+    db["group_members"].create(
+        {**scope, "group_name": str, "user_id": int, "username": str, "name": str, "added_at": str},
+        pk=("site", "group_name", "user_id"),
+    )
+    db["cursors"].create(
+        {**scope, "name": str, "value": str, "updated_at": str},
+        pk=("site", "community", "name"),
+    )
+    db["ledger"].create(
+        {
+            **scope,
+            "key": str,
+            "kind": str,
+            "state": str,
+            "external_id": str,
+            "title": str,
+            "topic_id": int,
+            "post_id": int,
+            "post_number": int,
+            "attempts": int,
+            "error": str,
+            "created_at": str,
+            "updated_at": str,
+        },
+        pk=("site", "key"),
+    )
+    db["ledger"].create_index(["site", "state"])
+    db["job_runs"].create(
+        {
+            **scope,
+            "id": int,
+            "job": str,
+            "started_at": str,
+            "finished_at": str,
+            "status": str,
+            "summary": str,
+            "error": str,
+        },
+        pk="id",
+    )
+    db["job_runs"].create_index(["site", "community", "job", "started_at"])
+
+
+def iso(value: datetime | None) -> str | None:
+    """Timestamps are stored as ISO 8601 text in UTC, which sorts as time does."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to the store")
+    return value.astimezone(UTC).isoformat()
+
+
+def parse_iso(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    key: str
+    kind: str
+    state: str  # pending (intent recorded, outcome unknown), done, failed
+    external_id: str | None
+    title: str | None
+    topic_id: int | None
+    post_id: int | None
+    post_number: int | None
+    attempts: int
+    error: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> LedgerEntry:
+        return cls(
+            key=row["key"],
+            kind=row["kind"],
+            state=row["state"],
+            external_id=row["external_id"],
+            title=row["title"],
+            topic_id=row["topic_id"],
+            post_id=row["post_id"],
+            post_number=row["post_number"],
+            attempts=row["attempts"] or 0,
+            error=row["error"],
+            created_at=datetime.fromisoformat(row["created_at"]),
+            updated_at=datetime.fromisoformat(row["updated_at"]),
+        )
+
+
+@dataclass(frozen=True)
+class JobRun:
+    id: int
+    job: str
+    started_at: datetime
+    finished_at: datetime | None
+    status: str
+    summary: str | None
+    error: str | None
+
+
+class Store:
+    """One community's view of the store: every query is scoped to (site, community)."""
+
+    def __init__(self, db: Database, site: str, community: str):
+        self.db = db
+        self.site = site
+        self.community = community
+
+    # --- opening -----------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: str | Path, site: str, community: str) -> Store:
+        path = Path(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            db = Database(path)
+            db.enable_wal()
+            # Several processes (the service and a command) may share the file.
+            db.execute("PRAGMA busy_timeout = 5000")
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"{path}: impossible d'ouvrir la base locale ({exc})") from None
+        store = cls(db, site, community)
+        store.migrate()
+        return store
+
+    @classmethod
+    def memory(cls, site: str = "http://test", community: str = "test") -> Store:
+        store = cls(Database(memory=True), site, community)
+        store.migrate()
+        return store
+
+    def migrate(self) -> None:
+        try:
+            migrations.apply(self.db)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"la base locale est illisible ou d'une version inconnue ({exc})") from None
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        with self.db.atomic():
+            yield
+
+    @property
+    def _scope(self) -> dict[str, str]:
+        return {"site": self.site, "community": self.community}
+
+    _WHERE = "site = :site and community = :community"
+
+    # --- mirror ------------------------------------------------------------------------------
+
+    def save_categories(self, categories: Sequence[Category]) -> None:
+        self.db["categories"].upsert_all(
+            (
+                {
+                    **self._scope,
+                    "id": c.id,
+                    "slug": c.slug,
+                    "name": c.name,
+                    "parent_id": c.parent_id,
+                    "topic_count": c.topic_count,
+                }
+                for c in categories
+            ),
+            pk=("site", "id"),
+        )
+
+    def save_topic(self, topic: TopicSummary, posts: Sequence[Post], synced_at: datetime) -> None:
+        """Save a topic with the posts read for it; posts not listed are left as they were."""
+        self.db["topics"].upsert(
+            {
+                **self._scope,
+                "id": topic.id,
+                "category_id": topic.category_id,
+                "title": topic.title,
+                "slug": topic.slug,
+                "created_at": iso(topic.created_at),
+                "bumped_at": iso(topic.bumped_at),
+                "last_posted_at": iso(topic.last_posted_at),
+                "posts_count": topic.posts_count,
+                "reply_count": topic.reply_count,
+                "like_count": topic.like_count,
+                "views": topic.views,
+                "pinned": int(topic.pinned),
+                "closed": int(topic.closed),
+                "archived": int(topic.archived),
+                "visible": int(topic.visible),
+                "tags": json.dumps(list(topic.tags), ensure_ascii=False),
+                "last_poster_username": topic.last_poster_username,
+                "deleted": 0,
+                "synced_at": iso(synced_at),
+            },
+            pk=("site", "id"),
+        )
+        self.save_posts(posts)
+
+    def save_posts(self, posts: Sequence[Post]) -> None:
+        self.db["posts"].upsert_all(
+            (
+                {
+                    **self._scope,
+                    "id": p.id,
+                    "topic_id": p.topic_id,
+                    "post_number": p.post_number,
+                    "username": p.username,
+                    "user_id": p.user_id,
+                    "raw": p.raw,
+                    "cooked": p.cooked,
+                    "created_at": iso(p.created_at),
+                    "updated_at": iso(p.updated_at),
+                    "reply_to_post_number": p.reply_to_post_number,
+                    "like_count": p.like_count,
+                    "reply_count": p.reply_count,
+                    "deleted": int(p.deleted),
+                }
+                for p in posts
+            ),
+            pk=("site", "id"),
+        )
+
+    def save_users(self, users: Sequence[User]) -> None:
+        self.db["users"].upsert_all(
+            (
+                {
+                    **self._scope,
+                    "id": u.id,
+                    "username": u.username,
+                    "name": u.name,
+                    "created_at": iso(u.created_at),
+                    "bio": u.bio_raw,
+                    "location": u.location,
+                    "website": u.website,
+                }
+                for u in users
+            ),
+            pk=("site", "id"),
+        )
+
+    def save_group_members(self, group: str, members: Sequence[GroupMember]) -> None:
+        self.db["group_members"].upsert_all(
+            (
+                {
+                    **self._scope,
+                    "group_name": group,
+                    "user_id": m.id,
+                    "username": m.username,
+                    "name": m.name,
+                    "added_at": iso(m.added_at),
+                }
+                for m in members
+            ),
+            pk=("site", "group_name", "user_id"),
+        )
+
+    def count(self, table: str) -> int:
+        """Rows of this community in one of the store's tables."""
+        if table not in self.db.table_names():
+            raise StoreError(f"table inconnue : {table}")
+        row = self.db.execute(
+            f"select count(*) from [{table}] where {self._WHERE}", self._scope
+        ).fetchone()
+        return int(row[0])
+
+    def topics(self) -> list[dict[str, Any]]:
+        return list(
+            self.db.query(
+                f"select * from topics where {self._WHERE} and deleted = 0 "
+                "order by bumped_at desc",
+                self._scope,
+            )
+        )
+
+    def posts_of(self, topic_id: int) -> list[dict[str, Any]]:
+        return list(
+            self.db.query(
+                f"select * from posts where {self._WHERE} and topic_id = :topic_id "
+                "and deleted = 0 order by post_number",
+                {**self._scope, "topic_id": topic_id},
+            )
+        )
+
+    # --- cursors -----------------------------------------------------------------------------
+
+    def get_cursor(self, name: str) -> str | None:
+        rows = list(
+            self.db.query(
+                f"select value from cursors where {self._WHERE} and name = :name",
+                {**self._scope, "name": name},
+            )
+        )
+        return rows[0]["value"] if rows else None
+
+    def set_cursor(self, name: str, value: str, now: datetime) -> None:
+        """Move a cursor; call it inside `atomic()` with the rows it covers."""
+        self.db["cursors"].upsert(
+            {**self._scope, "name": name, "value": value, "updated_at": iso(now)},
+            pk=("site", "community", "name"),
+        )
+
+    # --- publishing ledger -------------------------------------------------------------------
+
+    def ledger_get(self, key: str) -> LedgerEntry | None:
+        rows = list(
+            self.db.query(
+                "select * from ledger where site = :site and key = :key",
+                {"site": self.site, "key": key},
+            )
+        )
+        return LedgerEntry.from_row(rows[0]) if rows else None
+
+    def ledger_intend(self, draft: Draft, now: datetime) -> LedgerEntry:
+        """Record the intent to write `draft` (committed before the write is sent)."""
+        existing = self.ledger_get(draft.key)
+        with self.db.atomic():
+            self.db["ledger"].upsert(
+                {
+                    **self._scope,
+                    "key": draft.key,
+                    "kind": draft.kind.value,
+                    "state": "pending",
+                    "external_id": draft.external_id if draft.creates_topic else None,
+                    "title": draft.title or draft.label or None,
+                    "attempts": (existing.attempts if existing else 0) + 1,
+                    "error": None,
+                    "created_at": iso(existing.created_at if existing else now),
+                    "updated_at": iso(now),
+                },
+                pk=("site", "key"),
+            )
+        entry = self.ledger_get(draft.key)
+        assert entry is not None
+        return entry
+
+    def ledger_done(
+        self,
+        key: str,
+        now: datetime,
+        *,
+        topic_id: int | None = None,
+        post_id: int | None = None,
+        post_number: int | None = None,
+    ) -> None:
+        with self.db.atomic():
+            self.db["ledger"].update(
+                (self.site, key),
+                {
+                    "state": "done",
+                    "topic_id": topic_id,
+                    "post_id": post_id,
+                    "post_number": post_number,
+                    "error": None,
+                    "updated_at": iso(now),
+                },
+            )
+
+    def ledger_failed(self, key: str, error: str, now: datetime) -> None:
+        with self.db.atomic():
+            self.db["ledger"].update(
+                (self.site, key), {"state": "failed", "error": error, "updated_at": iso(now)}
+            )
+
+    def ledger_forget(self, key: str) -> None:
+        """Drop an entry whose write is known not to have happened, so it can be planned anew."""
+        with self.db.atomic():
+            self.db.execute(
+                "delete from ledger where site = :site and key = :key",
+                {"site": self.site, "key": key},
+            )
+
+    def ledger_summary(self) -> dict[str, int]:
+        return {
+            row["state"]: row["n"]
+            for row in self.db.query(
+                f"select state, count(*) as n from ledger where {self._WHERE} group by state",
+                self._scope,
+            )
+        }
+
+    def ledger_entries(self, state: str | None = None) -> list[LedgerEntry]:
+        where = self._WHERE + (" and state = :state" if state else "")
+        return [
+            LedgerEntry.from_row(row)
+            for row in self.db.query(
+                f"select * from ledger where {where} order by updated_at desc",
+                {**self._scope, "state": state},
+            )
+        ]
+
+    # --- job runs ----------------------------------------------------------------------------
+
+    def run_started(self, job: str, now: datetime) -> int:
+        with self.db.atomic():
+            table = self.db["job_runs"]
+            table.insert(
+                {**self._scope, "job": job, "started_at": iso(now), "status": "running"}
+            )
+            return int(table.last_pk)  # type: ignore[attr-defined]
+
+    def run_finished(
+        self, run_id: int, now: datetime, status: str, summary: str = "", error: str = ""
+    ) -> None:
+        with self.db.atomic():
+            self.db["job_runs"].update(
+                run_id,
+                {
+                    "finished_at": iso(now),
+                    "status": status,
+                    "summary": summary or None,
+                    "error": error or None,
+                },
+            )
+
+    def last_runs(self) -> list[JobRun]:
+        """The latest run of each job."""
+        rows = self.db.query(
+            f"select * from job_runs where {self._WHERE} and id in "
+            f"(select max(id) from job_runs where {self._WHERE} group by job) order by job",
+            self._scope,
+        )
+        return [
+            JobRun(
+                id=r["id"],
+                job=r["job"],
+                started_at=datetime.fromisoformat(r["started_at"]),
+                finished_at=parse_iso(r["finished_at"]),
+                status=r["status"],
+                summary=r["summary"],
+                error=r["error"],
+            )
+            for r in rows
+        ]

@@ -1,0 +1,85 @@
+"""Building the bridge's parts from a configuration: store, client, renderer, publisher.
+
+The CLI, the scheduler and the demo all assemble the same parts; this is the one place that
+knows how.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from bridge.config import Config
+from bridge.discourse import Category, DiscourseClient
+from bridge.errors import ConfigError
+from bridge.publish import Publisher, StepHook
+from bridge.render import Renderer
+from bridge.store import Store
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Parts:
+    config: Config
+    store: Store
+    renderer: Renderer
+    now: Callable[[], datetime] = utc_now
+    _client: DiscourseClient | None = None
+    _categories: dict[str, Category] = field(default_factory=dict)
+
+    @classmethod
+    def build(
+        cls,
+        config: Config,
+        *,
+        now: Callable[[], datetime] = utc_now,
+        client: DiscourseClient | None = None,
+    ) -> Parts:
+        store = Store.open(config.store_path, config.site, config.community.category)
+        renderer = Renderer(
+            config.templates_dir,
+            locale=config.community.locale,
+            timezone=config.community.timezone,
+        )
+        return cls(config=config, store=store, renderer=renderer, now=now, _client=client)
+
+    @property
+    def client(self) -> DiscourseClient:
+        """The Discourse client, created on first use (dry runs and `status` need no key)."""
+        if self._client is None:
+            d = self.config.discourse
+            self._client = DiscourseClient(
+                d.url,
+                d.api_username,
+                self.config.require_api_key(),
+                timeout=d.timeout,
+                requests_per_minute=d.requests_per_minute,
+            )
+        return self._client
+
+    def category(self, slug_or_id: str) -> Category:
+        """A category of the site by slug or id, read once per run."""
+        if not self._categories:
+            for c in self.client.fetch_categories():
+                self._categories[c.slug] = c
+                self._categories[str(c.id)] = c
+        try:
+            return self._categories[str(slug_or_id)]
+        except KeyError:
+            raise ConfigError(
+                f"{self.config.source}: la catégorie « {slug_or_id} » n'existe pas sur "
+                f"{self.config.site} (ou la clé ne peut pas la voir)"
+            ) from None
+
+    def publisher(self, on_step: StepHook | None = None) -> Publisher:
+        return Publisher(
+            self.client,
+            self.store,
+            resolve_category=lambda slug: self.category(slug).id,
+            now=self.now,
+            on_step=on_step,
+        )
