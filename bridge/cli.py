@@ -97,7 +97,17 @@ def sync(ctx: click.Context, full: bool) -> None:
     from bridge.wiring import Parts
 
     parts = Parts.build(config)
-    summary = run_sync(parts, full=full, progress=sys.stderr.isatty())
+    if sys.stderr.isatty():
+        seen = [0]
+
+        def tick(topic: object) -> None:
+            seen[0] += 1
+            click.echo(f"\rSujets lus : {seen[0]}", nl=False, err=True)
+
+        summary = run_sync(parts, full=full, on_topic=tick)
+        click.echo("", err=True)
+    else:
+        summary = run_sync(parts, full=full)
     click.echo(summary.describe())
 
 

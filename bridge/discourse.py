@@ -29,6 +29,7 @@ from urllib3.exceptions import NewConnectionError
 from bridge import __version__
 from bridge.errors import (
     AuthError,
+    BridgeError,
     DiscourseError,
     NotFoundError,
     RejectedError,
@@ -45,6 +46,7 @@ T = TypeVar("T")
 TOPICS_PER_PAGE = 30
 POSTS_PER_CHUNK = 20
 _LIKE_ACTION_ID = 2
+_REGULAR, _SMALL_ACTION, _WHISPER = 1, 3, 4  # Post.types
 # Backoff for reads: 1, 2, 4, 8 s… (halved at most by jitter), never above 30 s per wait;
 # all waits for one request (429 included) stop at 5 minutes: past that, better fail the run.
 _BACKOFF_BASE = 1.0
@@ -306,6 +308,15 @@ class Created:
         )
 
 
+def _typed_post(payload: Payload) -> tuple[int, Post]:
+    return int(payload.get("post_type") or _REGULAR), Post.from_api(payload)
+
+
+def _listed(chunk: Iterable[tuple[int, Post]]) -> list[Post]:
+    # The mirror holds what members see: no staff whispers, no "pinned the topic" notices.
+    return [post for kind, post in chunk if kind not in (_SMALL_ACTION, _WHISPER)]
+
+
 def _each(build: Callable[[Payload], T]) -> Callable[[Iterable[Payload]], list[T]]:
     return lambda items: [build(item) for item in items]
 
@@ -383,19 +394,11 @@ class _PyDiscourse(_UpstreamClient):  # type: ignore[misc]
         json: Any = None,
         override_request_kwargs: Mapping[str, Any] | None = None,
     ) -> Any:
-        response = self.send(verb, path, params=params, data=data, json=json, files=files)
-        return self.decode(verb, path, response)
+        sent = {"params": params, "data": data, "json": json, "files": files}
+        return self.decode(verb, path, self.send(verb, path, **sent))
 
     def send(
-        self,
-        verb: str,
-        path: str,
-        *,
-        params: Mapping[str, Any] | None = None,
-        data: Mapping[str, Any] | None = None,
-        json: Any = None,
-        files: Any = None,
-        redirects_ok: bool = False,
+        self, verb: str, path: str, *, redirects_ok: bool = False, **request_kwargs: Any
     ) -> requests.Response:
         url = self.host + path
         where = f"{verb} {url}"
@@ -407,14 +410,7 @@ class _PyDiscourse(_UpstreamClient):  # type: ignore[misc]
             self.requests_sent += 1
             try:
                 response = self.session.request(
-                    verb,
-                    url,
-                    params=params,
-                    data=data,
-                    json=json,
-                    files=files,
-                    timeout=self.timeout,
-                    allow_redirects=False,
+                    verb, url, timeout=self.timeout, allow_redirects=False, **request_kwargs
                 )
             except (
                 requests.Timeout,
@@ -433,7 +429,9 @@ class _PyDiscourse(_UpstreamClient):  # type: ignore[misc]
                 failure = "délai dépassé" if isinstance(exc, requests.Timeout) else "connexion"
                 delay = self._backoff(attempt)
             except requests.RequestException as exc:
-                raise DiscourseError(f"requête impossible : {where} ({type(exc).__name__})") from exc
+                raise DiscourseError(
+                    f"requête impossible : {where} ({type(exc).__name__})"
+                ) from exc
             else:
                 status = response.status_code
                 log.debug("%s -> %s", where, status)
@@ -474,7 +472,7 @@ class _PyDiscourse(_UpstreamClient):  # type: ignore[misc]
         if not response.content.strip():
             return None
         content_type = response.headers.get("Content-Type", "")
-        # Leaner than pydiscourse, which wants exactly "application/json; charset=utf-8".
+        # More lenient than pydiscourse, which wants exactly "application/json; charset=utf-8".
         if "application/json" not in content_type:
             raise DiscourseError(
                 f"réponse inattendue ({content_type or 'sans type'}) de {verb} {self.host}{path} :"
@@ -497,7 +495,7 @@ class _PyDiscourse(_UpstreamClient):  # type: ignore[misc]
 
     def _backoff(self, attempt: int) -> float:
         # Jitter keeps several bridges (or runs) from retrying in lockstep.
-        ceiling = min(_BACKOFF_CAP, _BACKOFF_BASE * 2**attempt)
+        ceiling = min(_BACKOFF_CAP, _BACKOFF_BASE * 2.0**attempt)
         return ceiling * (0.5 + self.rng.random() / 2)
 
     def _rate_limit_wait(self, response: requests.Response) -> float:
@@ -509,7 +507,7 @@ class _PyDiscourse(_UpstreamClient):  # type: ignore[misc]
         except (ValueError, TypeError, KeyError):
             return _DEFAULT_RATE_LIMIT_WAIT
 
-    def _client_error(self, verb: str, path: str, response: requests.Response) -> DiscourseError:
+    def _client_error(self, verb: str, path: str, response: requests.Response) -> BridgeError:
         status = response.status_code
         words = self._scrub(_discourse_words(response))
         if status in (401, 403):
@@ -620,7 +618,7 @@ class DiscourseClient:
         Iteration ends before the first non-pinned topic for which `stop_when` is true, without
         fetching further pages. Pinned topics are out of activity order, so they never stop it.
         """
-        # Discourse finds the category by id; the slug (kept as stored, maybe %-encoded) is cosmetic.
+        # Discourse finds the category by its id; the slug (as stored, maybe %-encoded) is cosmetic.
         path = f"/c/{quote(category.slug, safe='%')}/{category.id}.json"
         page = 0
         while True:
@@ -636,38 +634,45 @@ class DiscourseClient:
                 return
             page += 1
 
-    def iter_topic_posts(self, topic_id: int, posts_count: int | None = None) -> Iterator[Post]:
-        """A topic's posts in order with raw Markdown, one request per 20 posts.
+    def iter_topic_posts(
+        self, topic_id: int, posts_count: int | None = None, *, after_post_number: int = 0
+    ) -> Iterator[Post]:
+        """A topic's posts after `after_post_number`, in order, with raw Markdown: 20 a read.
 
-        Give `posts_count` (from the topic list) to save the empty read after a full last chunk.
+        `posts_count` (from the topic list) saves the empty read after a full last chunk; it
+        counts from the first post, so it is only used when starting there.
         """
         path = f"/t/{int(topic_id)}/posts.json"
-        params: dict[str, Any] = {"include_raw": "1"}
-        seen = 0
-        last_number = 0
+        last_number = after_post_number
+        counted = 0
         while True:
-            payload = self._read(path, params)
-            raw_posts = (payload.get("post_stream") or {}).get("posts") or ()
-            posts = self._parse(path, _each(Post.from_api), raw_posts)
-            fresh = [p for p in posts if p.post_number > last_number]
-            yield from fresh
-            seen += len(fresh)
+            params: dict[str, Any] = {"include_raw": "1"}
+            if last_number:
+                params.update(post_number=last_number, asc="true")
+            chunk = self._chunk(path, self._read(path, params))
+            fresh = [(kind, post) for kind, post in chunk if post.post_number > last_number]
+            yield from _listed(fresh)
+            # Discourse's posts_count leaves whispers out (the bridge, as staff, sees them).
+            counted += sum(1 for kind, _ in fresh if kind != _WHISPER)
             # A chunk with nothing new means the server ignored `post_number`: stop, don't loop.
-            if len(posts) < POSTS_PER_CHUNK or not fresh:
+            if len(chunk) < POSTS_PER_CHUNK or not fresh:
                 return
-            if posts_count is not None and seen >= posts_count:
+            if posts_count is not None and not after_post_number and counted >= posts_count:
                 return
-            last_number = fresh[-1].post_number
-            params = {"include_raw": "1", "post_number": last_number, "asc": "true"}
+            last_number = fresh[-1][1].post_number
+
+    def fetch_first_posts(self, topic_id: int) -> list[Post]:
+        """The first chunk of a topic's posts (up to 20) in one read, e.g. to re-read a card."""
+        path = f"/t/{int(topic_id)}/posts.json"
+        return _listed(self._chunk(path, self._read(path, {"include_raw": "1"})))
 
     def fetch_posts(self, topic_id: int, post_ids: Sequence[int]) -> list[Post]:
         path = f"/t/{int(topic_id)}/posts.json"
         posts: list[Post] = []
         for start in range(0, len(post_ids), POSTS_PER_CHUNK):
-            chunk = [str(int(i)) for i in post_ids[start : start + POSTS_PER_CHUNK]]
-            payload = self._read(path, {"include_raw": "1", "post_ids[]": chunk})
-            raw_posts = (payload.get("post_stream") or {}).get("posts") or ()
-            posts.extend(self._parse(path, _each(Post.from_api), raw_posts))
+            ids = [str(int(i)) for i in post_ids[start : start + POSTS_PER_CHUNK]]
+            payload = self._read(path, {"include_raw": "1", "post_ids[]": ids})
+            posts.extend(_listed(self._chunk(path, payload)))
         return posts
 
     def fetch_topic(self, topic_id: int) -> TopicDetail:
@@ -730,7 +735,9 @@ class DiscourseClient:
             location = response.headers.get("Location", "")
             topic_id = topic_id_from_location(location)
             if topic_id is None:
-                raise DiscourseError(f"redirection illisible pour GET {self.url}{path} : {location}")
+                raise DiscourseError(
+                    f"redirection illisible pour GET {self.url}{path} : {location}"
+                )
             return topic_id
         payload = self._api.decode("GET", path, response)
         return self._parse(path, lambda body: int(body["id"]), payload)
@@ -790,7 +797,9 @@ class DiscourseClient:
         if external_id is not None:
             # Discourse would answer 422 after the fact; a bad id is the caller's bug.
             if not _EXTERNAL_ID.fullmatch(external_id):
-                raise ValueError(f"external_id invalide (lettres, chiffres, _ et -) : {external_id}")
+                raise ValueError(
+                    f"external_id invalide (lettres, chiffres, _ et -) : {external_id}"
+                )
             data["external_id"] = external_id
         path = "/posts.json"
         payload = self._api._request("POST", path, data=data) or {}
@@ -800,6 +809,10 @@ class DiscourseClient:
                 "il n'est pas publié"
             )
         return self._parse(path, Created.from_api, payload)
+
+    def _chunk(self, path: str, payload: Payload) -> list[tuple[int, Post]]:
+        raw_posts = (payload.get("post_stream") or {}).get("posts") or ()
+        return self._parse(path, _each(_typed_post), raw_posts)
 
     def _read(self, path: str, params: Mapping[str, Any] | None = None) -> Payload:
         payload = self._api._request("GET", path, params=params)

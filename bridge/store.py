@@ -139,6 +139,90 @@ def m001_initial(db: Database) -> None:
     db["job_runs"].create_index(["site", "community", "job", "started_at"])
 
 
+@migrations()
+def m002_announcements(db: Database) -> None:
+    # The committee's announcements as last read from jobs/*.yaml, one row per occurrence, with
+    # what was last published of each (to notice edits, moved times and cancellations).
+    db["announcements"].create(
+        {
+            "site": str,
+            "community": str,
+            "job": str,
+            "occurrence": str,
+            "kind": str,
+            "title": str,
+            "starts_at": str,
+            "ends_at": str,
+            "place": str,
+            "link": str,
+            "registration_url": str,
+            "cancelled": int,
+            "topic_key": str,
+            "published_hash": str,
+            "published_starts_at": str,
+            "source": str,
+            "updated_at": str,
+        },
+        pk=("site", "community", "job", "occurrence"),
+        defaults={"cancelled": 0},
+    )
+    db["announcements"].create_index(["site", "community", "starts_at"])
+
+
+@migrations()
+def m003_entries(db: Database) -> None:
+    scope = {"site": str, "community": str}
+    common = {
+        "topic_id": int,
+        "title": str,
+        "themes": str,
+        "author": str,
+        "created_at": str,
+        "last_activity_at": str,
+        "url": str,
+        "warnings": str,
+    }
+    db["toolbox_entries"].create(
+        {
+            **scope,
+            **common,
+            "links": str,
+            "description": str,
+            "summary": str,
+            "reply_count": int,
+            "like_count": int,
+        },
+        pk=("site", "topic_id"),
+    )
+    db["cartography_cards"].create(
+        {
+            **scope,
+            **common,
+            "organisation": str,
+            "territory": str,
+            "territories": str,
+            "territory_raw": str,
+            "website": str,
+            "contact": str,
+            "description": str,
+            "latitude": float,
+            "longitude": float,
+            "fields": str,
+        },
+        pk=("site", "topic_id"),
+    )
+    # One row per searchable thing (a topic, an entry, a card), indexed with FTS5; the
+    # unicode61 tokenizer folds accents so « equipe » finds « équipe ».
+    db["search_documents"].create(
+        {**scope, "doc_id": str, "kind": str, "topic_id": int, "title": str, "body": str, "url": str},
+        pk=("site", "doc_id"),
+    )
+    db["search_documents"].enable_fts(
+        ["title", "body"], fts_version="FTS5", tokenize="unicode61 remove_diacritics 2",
+        create_triggers=True,
+    )
+
+
 def iso(value: datetime | None) -> str | None:
     """Timestamps are stored as ISO 8601 text in UTC, which sorts as time does."""
     if value is None:
@@ -348,6 +432,113 @@ class Store:
             ),
             pk=("site", "group_name", "user_id"),
         )
+
+    def category(self, slug_or_id: str) -> dict[str, Any] | None:
+        """A stored category by slug or id."""
+        rows = list(
+            self.db.query(
+                "select * from categories where site = :site and (slug = :v or cast(id as text) = :v)",
+                {"site": self.site, "v": str(slug_or_id)},
+            )
+        )
+        return rows[0] if rows else None
+
+    def subcategory_ids(self, parent_id: int) -> list[int]:
+        return [
+            r["id"]
+            for r in self.db.query(
+                "select id from categories where site = :site and parent_id = :p",
+                {"site": self.site, "p": parent_id},
+            )
+        ]
+
+    def topic_state(self, topic_id: int) -> dict[str, Any] | None:
+        """A stored topic's row, with `max_post_number` of its stored posts."""
+        rows = list(
+            self.db.query(
+                "select t.*, (select max(post_number) from posts p where p.site = t.site "
+                "and p.topic_id = t.id and p.deleted = 0) as max_post_number "
+                "from topics t where t.site = :site and t.id = :id",
+                {"site": self.site, "id": topic_id},
+            )
+        )
+        return rows[0] if rows else None
+
+    def live_topic_ids(self) -> set[int]:
+        return {
+            r["id"]
+            for r in self.db.query(
+                f"select id from topics where {self._WHERE} and deleted = 0", self._scope
+            )
+        }
+
+    def mark_topics_deleted(self, topic_ids: Sequence[int]) -> None:
+        """Deleted on the forum: kept as rows marked deleted, excluded everywhere else."""
+        for topic_id in topic_ids:
+            self.db.execute(
+                "update topics set deleted = 1 where site = :site and id = :id",
+                {"site": self.site, "id": topic_id},
+            )
+            self.db.execute(
+                "update posts set deleted = 1 where site = :site and topic_id = :id",
+                {"site": self.site, "id": topic_id},
+            )
+
+    def mark_posts_deleted(self, topic_id: int, keep_ids: set[int], up_to_number: int) -> int:
+        """Mark deleted the stored posts up to `up_to_number` that the forum no longer has."""
+        gone = [
+            r["id"]
+            for r in self.db.query(
+                "select id from posts where site = :site and topic_id = :t and deleted = 0 "
+                "and post_number <= :n",
+                {"site": self.site, "t": topic_id, "n": up_to_number},
+            )
+            if r["id"] not in keep_ids
+        ]
+        for post_id in gone:
+            self.db.execute(
+                "update posts set deleted = 1 where site = :site and id = :id",
+                {"site": self.site, "id": post_id},
+            )
+        return len(gone)
+
+    def save_people(self, people: Sequence[tuple[int, str, str | None]]) -> None:
+        """Record (user id, username, name) seen in lists, leaving profiles as they are."""
+        for user_id, username, name in people:
+            self.db["users"].upsert(
+                {**self._scope, "id": user_id, "username": username, "name": name},
+                pk=("site", "id"),
+            )
+
+    def group_members(self, group: str) -> dict[int, str]:
+        """user id -> username of the stored members of `group`."""
+        return {
+            r["user_id"]: r["username"]
+            for r in self.db.query(
+                f"select user_id, username from group_members where {self._WHERE} "
+                "and group_name = :g",
+                {**self._scope, "g": group},
+            )
+        }
+
+    def remove_group_members(self, group: str, user_ids: Sequence[int]) -> None:
+        for user_id in user_ids:
+            self.db.execute(
+                "delete from group_members where site = :site and group_name = :g "
+                "and user_id = :u",
+                {"site": self.site, "g": group, "u": user_id},
+            )
+
+    def scrub_user(self, user_id: int, new_username: str | None = None) -> None:
+        """Remove a person's personal data: their profile, memberships and name on posts.
+
+        Their posts stay (they belong to the community's conversation) under `new_username`
+        (Discourse's anonymous name), or none.
+        """
+        params = {"site": self.site, "u": user_id, "n": new_username}
+        self.db.execute("delete from users where site = :site and id = :u", params)
+        self.db.execute("delete from group_members where site = :site and user_id = :u", params)
+        self.db.execute("update posts set username = :n where site = :site and user_id = :u", params)
 
     def count(self, table: str) -> int:
         """Rows of this community in one of the store's tables."""

@@ -7,6 +7,7 @@ knows how.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Protocol, TypeVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -16,6 +17,13 @@ from bridge.errors import ConfigError
 from bridge.publish import Publisher, StepHook
 from bridge.render import Renderer
 from bridge.store import Store
+
+
+class Summary(Protocol):
+    def describe(self) -> str: ...
+
+
+S = TypeVar("S", bound=Summary)
 
 
 def utc_now() -> datetime:
@@ -83,3 +91,17 @@ class Parts:
             now=self.now,
             on_step=on_step,
         )
+
+    def run_job(self, job: str, work: Callable[[], S]) -> S:
+        """Run one job, recording its start, end, outcome and summary in the store."""
+        run_id = self.store.run_started(job, self.now())
+        try:
+            summary = work()
+        except BaseException as exc:
+            self.store.run_finished(run_id, self.now(), "failed", error=str(exc) or type(exc).__name__)
+            raise
+        ok = getattr(summary, "ok", True)
+        self.store.run_finished(
+            run_id, self.now(), "ok" if ok else "failed", summary=summary.describe()
+        )
+        return summary

@@ -1,0 +1,529 @@
+"""The sandbox's in-memory forum: state, site settings, and direct mutations for tests and seeds.
+
+Everything a request handler or a test reads or writes goes through `world.lock`, a re-entrant
+lock, so the threaded server and a test mutating the world between requests never see half an
+update. The mutation methods here act like an administrator would on a real site: they bump,
+count and stamp as Discourse does, but skip the posting rules (length, duplicates, rate limits);
+those rules apply to API writes and live in `rules.py`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+
+from .cook import cook
+from .model import (
+    REGULAR,
+    SMALL_ACTION,
+    ApiKey,
+    Category,
+    Group,
+    Membership,
+    Post,
+    Topic,
+    User,
+    clean_tag,
+    clean_title,
+    slugify,
+)
+
+STATUSES = ("pinned", "pinned_globally", "closed", "archived", "visible")
+
+
+class World:
+    """A Discourse site in memory. Build one with `seed_world` or `build_world`."""
+
+    def __init__(self, now: datetime, *, host: str = "passerelles.encommun.io") -> None:
+        if now.tzinfo is None:
+            raise ValueError("World needs a timezone-aware `now`")
+        self.lock = threading.RLock()
+        self.host = host
+        started = time.monotonic()
+        # Time flows from `now` at the real pace unless a test injects its own clock (the
+        # Sandbox's `now`): timestamps stay after the seed's dates and never jump backwards.
+        self.clock: Callable[[], datetime] = lambda: now + timedelta(
+            seconds=time.monotonic() - started
+        )
+
+        # Site settings, named after Discourse's where one exists.
+        self.tags_as_objects = True  # current Discourse: {id, name, slug}; False: names (older)
+        self.rate_limit_per_minute: int | None = 12  # new posts/topics per non-staff user
+        self.api_requests_per_minute: int | None = None  # all keys together; None: unlimited
+        self.unique_posts_window = timedelta(hours=24)  # "too similar" look-back, non-staff
+        self.min_topic_title_length = 15
+        self.max_topic_title_length = 255
+        self.min_post_length = 20
+        self.min_first_post_length = 20
+        self.min_personal_message_title_length = 2
+        self.min_personal_message_post_length = 10
+        self.per_page = 30  # topics per category page
+        self.chunk_size = 20  # posts per topic chunk
+        # Real Discourse adds a "small action" post (post_type 3) when a topic is pinned or
+        # closed; off by default so that post counts in tests stay what the test wrote.
+        self.small_action_posts = False
+
+        self.users: dict[int, User] = {}
+        self.groups: dict[str, Group] = {}  # by lowercase name
+        self.categories: dict[int, Category] = {}
+        self.topics: dict[int, Topic] = {}
+        self.posts: dict[int, Post] = {}
+        self.tags: dict[str, int] = {}  # tag name -> id
+        self.api_keys: dict[str, ApiKey] = {}
+        self._by_username: dict[str, User] = {}
+        self._posts_by_user: dict[int, list[int]] = {}
+        self._next = {"user": 1, "group": 41, "category": 1, "topic": 1, "post": 1, "tag": 1}
+
+        # Rate-limit windows, kept by rules.py.
+        self.api_hits: deque[datetime] = deque()
+        self.user_writes: dict[int, deque[datetime]] = {}
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def _id(self, kind: str) -> int:
+        value = self._next[kind]
+        self._next[kind] = value + 1
+        return value
+
+    # --- users, groups, keys -------------------------------------------------------------
+
+    def add_user(
+        self,
+        username: str,
+        name: str | None,
+        *,
+        created_at: datetime | None = None,
+        admin: bool = False,
+        moderator: bool = False,
+        trust_level: int = 1,
+        **profile: object,
+    ) -> User:
+        """Create an account (or return the existing one of that username)."""
+        with self.lock:
+            existing = self._by_username.get(username.lower())
+            if existing is not None:
+                return existing
+            user = User(
+                id=self._id("user"),
+                username=username,
+                name=name,
+                created_at=created_at or self.now(),
+                admin=admin,
+                moderator=moderator,
+                trust_level=trust_level,
+                **profile,  # type: ignore[arg-type]
+            )
+            user.last_seen_at = user.last_seen_at or user.created_at
+            self.users[user.id] = user
+            self._by_username[username.lower()] = user
+            return user
+
+    def find_user(self, username: str) -> User | None:
+        with self.lock:
+            return self._by_username.get(username.lower())
+
+    def user(self, username: str) -> User:
+        found = self.find_user(username)
+        if found is None:
+            raise KeyError(f"no user {username!r}")
+        return found
+
+    def add_group(self, name: str, full_name: str) -> Group:
+        with self.lock:
+            group = self.groups.get(name.lower())
+            if group is None:
+                group = Group(id=self._id("group"), name=name, full_name=full_name)
+                self.groups[name.lower()] = group
+            return group
+
+    def group(self, name: str) -> Group:
+        with self.lock:
+            return self.groups[name.lower()]
+
+    def add_member(
+        self,
+        username: str,
+        name: str | None,
+        joined_at: datetime,
+        group: str = "cdp-2ise",
+        *,
+        owner: bool = False,
+    ) -> User:
+        """Add a user to a group at `joined_at`, creating the account (at that date) if needed."""
+        with self.lock:
+            user = self.add_user(username, name, created_at=joined_at)
+            target = self.groups.get(group.lower()) or self.add_group(group, group)
+            target.members[user.id] = Membership(user=user, added_at=joined_at, owner=owner)
+            return user
+
+    def remove_member(self, username: str, group: str = "cdp-2ise") -> None:
+        with self.lock:
+            self.group(group).members.pop(self.user(username).id, None)
+
+    def add_api_key(
+        self, key: str, username: str | None, scopes: Iterable[str] | None = None
+    ) -> ApiKey:
+        """Register a key: single-user when `username` is given, global unless `scopes`."""
+        with self.lock:
+            api_key = ApiKey(key, username, frozenset(scopes) if scopes is not None else None)
+            self.api_keys[key] = api_key
+            return api_key
+
+    def anonymize_user(self, username: str) -> User:
+        """What Discourse's UserAnonymizer does: a new anonXXXXXXXX name, profile wiped, keys
+        revoked; the id, the posts and the group memberships stay."""
+        with self.lock:
+            user = self.user(username)
+            del self._by_username[user.username.lower()]
+            digest = hashlib.sha256(f"anon:{user.id}".encode()).hexdigest()
+            user.username = f"anon{digest[:8]}"
+            user.name = None
+            user.title = None
+            user.bio_raw = user.location = user.website = ""
+            self._by_username[user.username.lower()] = user
+            self._revoke_keys(username)
+            return user
+
+    def delete_user(self, username: str) -> None:
+        """Discourse's "delete user and posts": the account, its memberships, its keys go, and
+        its posts and topics are soft-deleted."""
+        with self.lock:
+            user = self.user(username)
+            moment = self.now()
+            for post_id in self._posts_by_user.get(user.id, []):
+                post = self.posts[post_id]
+                if post.post_number == 1:
+                    self.delete_topic(post.topic_id, at=moment)
+                elif post.deleted_at is None:
+                    self.delete_post(post_id, at=moment)
+            for group in self.groups.values():
+                group.members.pop(user.id, None)
+            self._revoke_keys(username)
+            user.deleted = True
+            del self._by_username[user.username.lower()]
+
+    def _revoke_keys(self, username: str) -> None:
+        for api_key in self.api_keys.values():
+            if api_key.username and api_key.username.lower() == username.lower():
+                api_key.revoked = True
+
+    # --- categories and tags -----------------------------------------------------------
+
+    def add_category(
+        self,
+        name: str,
+        slug: str,
+        *,
+        parent: str | None = None,
+        description: str = "",
+        color: str = "0088CC",
+        created_by: str | None = None,
+        at: datetime | None = None,
+    ) -> Category:
+        """Create a category and, like Discourse, its pinned "À propos de la catégorie" topic."""
+        with self.lock:
+            parent_id = self.category(parent).id if parent else None
+            category = Category(
+                id=self._id("category"),
+                name=name,
+                slug=slug,
+                parent_id=parent_id,
+                description=description,
+                color=color,
+                position=len(self.categories),
+            )
+            self.categories[category.id] = category
+            if created_by:
+                about = description or f"Description de la catégorie {name}."
+                topic_id = self.add_topic(
+                    created_by, slug, f"À propos de la catégorie {name}", about, at=at
+                )
+                self.topics[topic_id].pinned_at = self.topics[topic_id].created_at
+                category.topic_id = topic_id
+            return category
+
+    def category(self, slug_or_id: str | int) -> Category:
+        """Find a category by id, or by slug (a subcategory's own slug)."""
+        with self.lock:
+            if isinstance(slug_or_id, int) or str(slug_or_id).isdigit():
+                return self.categories[int(slug_or_id)]
+            for category in self.categories.values():
+                if category.slug == slug_or_id:
+                    return category
+            raise KeyError(f"no category {slug_or_id!r}")
+
+    def descendant_ids(self, category_id: int) -> set[int]:
+        """The category and all its subcategories (Discourse lists them together)."""
+        with self.lock:
+            found = {category_id}
+            changed = True
+            while changed:
+                more = {c.id for c in self.categories.values() if c.parent_id in found}
+                changed = not more <= found
+                found |= more
+            return found
+
+    def tag_id(self, name: str) -> int:
+        with self.lock:
+            if name not in self.tags:
+                self.tags[name] = self._id("tag")
+            return self.tags[name]
+
+    # --- topics and posts ----------------------------------------------------------------
+
+    def add_topic(
+        self,
+        username: str,
+        category_slug: str | int,
+        title: str,
+        raw: str,
+        at: datetime | None = None,
+        tags: Iterable[str] = (),
+        *,
+        external_id: str | None = None,
+        views: int = 0,
+    ) -> int:
+        """Create a topic with its first post; returns the topic id."""
+        with self.lock:
+            category = self.category(category_slug)
+            return self._new_topic(username, category.id, title, raw, at, tags, external_id, views)
+
+    def add_private_message(
+        self,
+        username: str,
+        recipients: Iterable[str],
+        title: str,
+        raw: str,
+        at: datetime | None = None,
+        *,
+        external_id: str | None = None,
+    ) -> int:
+        """Create a private message to users and/or groups; returns the topic id."""
+        with self.lock:
+            topic_id = self._new_topic(username, None, title, raw, at, (), external_id, 0)
+            topic = self.topics[topic_id]
+            topic.archetype = "private_message"
+            topic.allowed_users.append(topic.user)
+            for name in recipients:
+                if name.lower() in self.groups:
+                    topic.allowed_groups.append(self.groups[name.lower()])
+                elif self.user(name) not in topic.allowed_users:
+                    topic.allowed_users.append(self.user(name))
+            return topic_id
+
+    def _new_topic(
+        self,
+        username: str,
+        category_id: int | None,
+        title: str,
+        raw: str,
+        at: datetime | None,
+        tags: Iterable[str],
+        external_id: str | None,
+        views: int,
+    ) -> int:
+        user = self.user(username)
+        moment = at or self.now()
+        title = clean_title(title)
+        topic = Topic(
+            id=self._id("topic"),
+            title=title,
+            slug=slugify(title),
+            category_id=category_id,
+            user=user,
+            created_at=moment,
+            bumped_at=moment,
+            last_posted_at=moment,
+            external_id=external_id,
+            views=views,
+        )
+        for tag in tags:
+            cleaned = clean_tag(tag)
+            if cleaned and cleaned not in topic.tags:
+                self.tag_id(cleaned)
+                topic.tags.append(cleaned)
+        self.topics[topic.id] = topic
+        self._append_post(topic, user, raw, moment, None, REGULAR, None)
+        return topic.id
+
+    def add_reply(
+        self,
+        topic_id: int,
+        username: str,
+        raw: str,
+        at: datetime | None = None,
+        *,
+        reply_to_post_number: int | None = None,
+    ) -> int:
+        """Reply in a topic, bumping it; returns the post id."""
+        with self.lock:
+            topic = self.topics[topic_id]
+            moment = at or self.now()
+            post = self._append_post(
+                topic, self.user(username), raw, moment, reply_to_post_number, REGULAR, None
+            )
+            if reply_to_post_number:
+                for other in self.posts_in(topic_id):
+                    if other.post_number == reply_to_post_number:
+                        other.reply_count += 1
+            return post.id
+
+    def _append_post(
+        self,
+        topic: Topic,
+        user: User,
+        raw: str,
+        moment: datetime,
+        reply_to: int | None,
+        post_type: int,
+        action_code: str | None,
+    ) -> Post:
+        topic.highest_post_number += 1
+        post = Post(
+            id=self._id("post"),
+            topic_id=topic.id,
+            post_number=topic.highest_post_number,
+            raw=raw,
+            cooked=cook(raw, self.groups.keys()),
+            user=user,
+            created_at=moment,
+            updated_at=moment,
+            reply_to_post_number=reply_to,
+            post_type=post_type,
+            action_code=action_code,
+        )
+        self.posts[post.id] = post
+        topic.post_ids.append(post.id)
+        self._posts_by_user.setdefault(user.id, []).append(post.id)
+        if post_type == REGULAR:
+            # Only real posts bump a topic; small actions ("pinned", "closed") do not.
+            topic.bumped_at = max(topic.bumped_at, moment)
+            topic.last_posted_at = max(topic.last_posted_at, moment)
+            user.last_posted_at = max(user.last_posted_at or moment, moment)
+            user.last_seen_at = max(user.last_seen_at or moment, moment)
+        return post
+
+    def edit_post(
+        self,
+        post_id: int,
+        raw: str,
+        at: datetime | None = None,
+        *,
+        edit_reason: str | None = None,
+    ) -> None:
+        """Change a post's raw text. Does not bump the topic."""
+        with self.lock:
+            post = self.posts[post_id]
+            post.raw = raw
+            post.cooked = cook(raw, self.groups.keys())
+            post.updated_at = at or self.now()
+            post.edit_reason = edit_reason or None
+            post.version += 1
+
+    def delete_topic(self, topic_id: int, at: datetime | None = None) -> None:
+        """Soft-delete a topic (Discourse keeps it, with `deleted_at`, for staff)."""
+        with self.lock:
+            topic = self.topics[topic_id]
+            moment = at or self.now()
+            topic.deleted_at = topic.deleted_at or moment
+            first = self.posts[topic.post_ids[0]]
+            first.deleted_at = first.deleted_at or moment
+
+    def delete_post(self, post_id: int, at: datetime | None = None) -> None:
+        """Soft-delete a post; deleting a first post deletes its topic, as Discourse does."""
+        with self.lock:
+            post = self.posts[post_id]
+            if post.post_number == 1:
+                self.delete_topic(post.topic_id, at)
+                return
+            post.deleted_at = post.deleted_at or at or self.now()
+            topic = self.topics[post.topic_id]
+            live = [p for p in self.posts_in(topic.id) if p.post_type == REGULAR]
+            if live:
+                topic.last_posted_at = live[-1].created_at
+
+    def move_topic(self, topic_id: int, category_slug: str | int) -> None:
+        """Move a topic to another category. Like Discourse, this does not bump it."""
+        with self.lock:
+            self.topics[topic_id].category_id = self.category(category_slug).id
+
+    def set_status(
+        self,
+        topic_id: int,
+        status: str,
+        enabled: bool,
+        *,
+        until: datetime | None = None,
+        by: str | None = None,
+    ) -> None:
+        """Pin, close, archive, list/unlist a topic (`status` as in PUT /t/{id}/status)."""
+        if status not in STATUSES:
+            raise ValueError(f"unknown status {status!r}")
+        with self.lock:
+            topic = self.topics[topic_id]
+            moment = self.now()
+            if status in ("pinned", "pinned_globally"):
+                topic.pinned_at = moment if enabled else None
+                topic.pinned_until = until if enabled else None
+                topic.pinned_globally = enabled and status == "pinned_globally"
+            else:
+                setattr(topic, status, enabled)
+            if self.small_action_posts:
+                actor = self.user(by) if by else topic.user
+                code = f"{status}.{'enabled' if enabled else 'disabled'}"
+                self._append_post(topic, actor, "", moment, None, SMALL_ACTION, code)
+
+    def like(self, post_id: int, count: int = 1) -> None:
+        with self.lock:
+            self.posts[post_id].like_count += count
+
+    def expire_pins(self) -> None:
+        """Unpin topics whose `pinned_until` has passed (a scheduled job on real Discourse)."""
+        with self.lock:
+            moment = self.now()
+            for topic in self.topics.values():
+                if topic.pinned_until is not None and topic.pinned_until <= moment:
+                    topic.pinned_at = topic.pinned_until = None
+                    topic.pinned_globally = False
+
+    # --- queries -------------------------------------------------------------------------
+
+    def topic(self, topic_id: int) -> Topic:
+        with self.lock:
+            return self.topics[topic_id]
+
+    def posts_in(self, topic_id: int) -> list[Post]:
+        """The topic's live (not deleted) posts, in order."""
+        with self.lock:
+            posts = (self.posts[i] for i in self.topics[topic_id].post_ids)
+            return [p for p in posts if p.deleted_at is None]
+
+    def posts_by(self, username: str) -> list[Post]:
+        """A user's live posts, oldest first, private messages included."""
+        with self.lock:
+            user = self.user(username)
+            posts = (self.posts[i] for i in self._posts_by_user.get(user.id, []))
+            return sorted((p for p in posts if p.deleted_at is None), key=lambda p: p.created_at)
+
+    def find_topic_by_title(self, title: str) -> Topic | None:
+        """A live topic of that title (case-insensitive), or None."""
+        wanted = clean_title(title).lower()
+        with self.lock:
+            for topic in self.topics.values():
+                if topic.deleted_at is None and topic.title.lower() == wanted:
+                    return topic
+            return None
+
+    def find_topic_by_external_id(self, external_id: str) -> Topic | None:
+        """Any topic holding that external id, deleted ones included (the id stays taken)."""
+        wanted = external_id.lower()
+        with self.lock:
+            for topic in self.topics.values():
+                if topic.external_id is not None and topic.external_id.lower() == wanted:
+                    return topic
+            return None
