@@ -1,10 +1,11 @@
 """Toolbox and cartography topics as structured entries: pure parsing of members' Markdown.
 
 A toolbox topic (« boîte à outils ») shares a resource: its links, a description and its tags.
-A cartography topic is a card describing an initiative (« Territoire : Sherbrooke », « Site web : … »)
-written as labelled lines, lists, a table or headings, in whatever shape the member chose. Members'
-content is never an error here: what cannot be read becomes a short French warning for the
-facilitators, and the entry is returned anyway. No HTTP, no SQL: topics come in as plain values.
+A cartography topic is a card describing an initiative (« Territoire : Sherbrooke »,
+« Site web : … ») written as labelled lines, lists, a table or headings, in whatever shape the
+member chose. Members' content is never an error here: what cannot be read becomes a short
+French warning for the facilitators, and the entry is returned anyway. No HTTP, no SQL: topics
+come in as plain values.
 """
 
 from __future__ import annotations
@@ -87,7 +88,7 @@ class ToolboxEntry:
 
 @dataclass(frozen=True)
 class CartographyCard:
-    """A local initiative or organisation, as its card describes it; `fields` keeps every label read."""
+    """An initiative or organisation as its card describes it; `fields` keeps every label read."""
 
     topic_id: int
     title: str
@@ -116,9 +117,16 @@ _BARE_URL_RE = re.compile(r"https?://[^\s<>\"'`\[\]{}|\\^]+", re.I)
 _HREF_RE = re.compile(r"""<a\s[^>]*?href\s*=\s*["']([^"']+)["']""", re.I)
 _EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}", re.I)
 _PHONE_RE = re.compile(r"\d{3}\)?[\s.-]\d{3}[\s.-]\d{4}")
-_DOMAIN_RE = re.compile(r"(?<![@\w.])(?:www\.)?[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.[a-z]{2,}(?:/\S*)?", re.I)
+_ADDRESS_RE = re.compile(
+    r"\b(?:rue|ch|chemin|boul|boulevard|av|avenue|route|rang|bureau|local|case postale)\b", re.I
+)
+_DOMAIN_RE = re.compile(
+    r"(?<![@\w.])(?:www\.)?[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.[a-z]{2,}(?:/\S*)?", re.I
+)
 _IMAGE_PATH_RE = re.compile(r"\.(?:png|jpe?g|gif|webp|svg|bmp|tiff?|heic|avif)$", re.I)
-_MAP_URL_RE = re.compile(r"google\.[a-z.]+/maps|maps\.google\.|goo\.gl/maps|openstreetmap\.org", re.I)
+_MAP_URL_RE = re.compile(
+    r"google\.[a-z.]+/maps|maps\.google\.|goo\.gl/maps|openstreetmap\.org", re.I
+)
 # Block markup at the start of a source line: quote markers, then a bullet or a list number.
 _BLOCK_MARK_RE = re.compile(r"^(?:\s*>)*\s*(?:(?:[-*+•·▪◦‣●■➢➤✓✔]|\d{1,9}[.)])\s+)?")
 # Bullets Markdown does not know, typed or pasted from a word processor.
@@ -225,9 +233,13 @@ def _is_image(url: str) -> bool:
 
 def _without_link_lines(raw: str, tokens: list[Token]) -> str:
     # Code blocks are quoted material, never judged as link lines.
-    in_code = {i for t in tokens if t.type in ("fence", "code_block") and t.map for i in range(*t.map)}
+    in_code = {
+        i for t in tokens if t.type in ("fence", "code_block") and t.map for i in range(*t.map)
+    }
     lines = _NEWLINE_RE.split(raw)
-    return _tidy("\n".join(ln for i, ln in enumerate(lines) if i in in_code or not _is_link_line(ln)))
+    return _tidy(
+        "\n".join(ln for i, ln in enumerate(lines) if i in in_code or not _is_link_line(ln))
+    )
 
 
 def _is_link_line(line: str) -> bool:
@@ -252,10 +264,8 @@ def _is_link_line(line: str) -> bool:
         else:
             rest.append(child.content)
     leftover = " ".join("".join(rest).split())
-    return has_link and (
-        not re.search(r"\w", leftover)
-        or bool(re.fullmatch(r"[^\W\d_][^:：.!?]{0,40}[:：]\W*", leftover)) and len(leftover.split()) <= 5
-    )
+    short_label = bool(re.fullmatch(r"[^\W\d_][^:：.!?]{0,40}[:：]\W*", leftover))
+    return has_link and (not re.search(r"\w", leftover) or short_label)
 
 
 def _summary(description: str) -> str:
@@ -311,10 +321,14 @@ def _lines(tokens: list[Token]) -> list[_Line]:
             kind = "heading" if tok.type == "heading_open" else "item" if in_item else "para"
             for k, text in enumerate(texts):
                 lines.append(_Line(min(start + k, end - 1), text, block, group, kind, k == 0))
-            lines.extend(_Line(j, "", block, group, "other", False) for j in range(start + len(texts), end))
+            lines.extend(
+                _Line(j, "", block, group, "other", False) for j in range(start + len(texts), end)
+            )
         elif tok.type == "table_open":
             rows = _table_rows(tokens, i)
-            lines.extend(_Line(j, "", block, group, "table", j == start, rows) for j in range(start, end))
+            lines.extend(
+                _Line(j, "", block, group, "table", j == start, rows) for j in range(start, end)
+            )
         elif tok.type in ("fence", "code_block", "html_block", "hr"):
             lines.extend(_Line(j, "", block, group, "other", j == start) for j in range(start, end))
     return lines
@@ -364,18 +378,21 @@ class _Labels:
 
 
 def _label_key(label: str) -> tuple[str, ...]:
-    # « Thématique(s) », « Thèmes » and « thème » are one label: drop plural marks, then a final
-    # s or x on longer words (on both sides, so odd singulars still agree).
+    # « Thématique(s) », « Thèmes » and « thème » are one label: drop plural marks, then a
+    # final s or x on longer words (on both sides, so odd singulars still agree).
     words = re.findall(r"\w+", re.sub(r"\((?:e?s|x|e)\)", "", fold(label)))
     return tuple(w[:-1] if len(w) > 3 and w[-1] in "sx" else w for w in words)
 
 
-# « **Territoire :** », « **Territoire** : », « __Territoire__: », « _Territoire :_ », « Territoire – »
+# « **Territoire :** », « **Territoire** : », « __Territoire__: », « _Territoire :_ »,
+# « Territoire – »
 _LABEL_RE = re.compile(
     r"^(?P<open>[*_]{0,3})\s*(?P<label>[^\W\d_][^:：*_\n]{0,59}?)\s*(?P<close>[*_]{0,3})\s*"
     r"(?P<sep>[:：]|[–—-](?=\s))(?!//)\s*(?P<close2>[*_]{0,3})\s*(?P<value>.*)$"
 )
-_EMPHASIS_ONLY_RE = re.compile(r"^(?P<open>[*_]{0,3})\s*(?P<label>[^*_]+?)\s*[:：]?\s*(?P=open)\s*[:：]?$")
+_EMPHASIS_ONLY_RE = re.compile(
+    r"^(?P<open>[*_]{0,3})\s*(?P<label>[^*_]+?)\s*[:：]?\s*(?P=open)\s*[:：]?$"
+)
 
 
 @dataclass
@@ -385,8 +402,10 @@ class _Field:
     index: int  # source line of the label
     block: int
     group: int
-    mode: str  # "line": rest of its paragraph; "group": next block or list; "section": to next label
-    texts: list[str]
+    # "line": the rest of its paragraph; "group": the next block, or the whole list that follows;
+    # "section": everything up to the next label (descriptions, and labels written as headings).
+    mode: str
+    texts: list[str]  # the value on the label's line, then each line taken, as inline Markdown
     last: int = -1
     taken_group: int | None = None
     table: bool = False
@@ -425,7 +444,16 @@ def _read_fields(raw: str, labels: _Labels) -> _Reading:
                 for label, value in pairs:
                     name = labels.lookup(label)[0]
                     reading.fields.append(
-                        _Field(label, name, line.index, line.block, line.group, "line", [value], table=True)
+                        _Field(
+                            label,
+                            name,
+                            line.index,
+                            line.block,
+                            line.group,
+                            "line",
+                            [value],
+                            table=True,
+                        )
                     )
             if table_read:  # a table that is not a card (one column) stays in the free text
                 used.add(line.index)
@@ -452,7 +480,7 @@ def _read_fields(raw: str, labels: _Labels) -> _Reading:
 
 
 def _open_field(line: _Line, current: _Field | None, labels: _Labels) -> _Field | None:
-    """The field this line opens, if it is a label line (« Territoire : … », « ### Territoire »)."""
+    """The field this line opens if it is a label (« Territoire : … », « ### Territoire »)."""
     text = _LOOSE_BULLET_RE.sub("", line.text.strip())
     m = _LABEL_RE.match(text)
     if m and (line.kind != "heading" or m.group("value").strip()):
@@ -474,7 +502,9 @@ def _open_field(line: _Line, current: _Field | None, labels: _Labels) -> _Field 
             # the next item of the list the description itself is in is a sibling field.
             return None
         mode = "section" if name == "description" else "line" if value else "group"
-        return _Field(label, name, line.index, line.block, line.group, mode, [value], last=line.index)
+        return _Field(
+            label, name, line.index, line.block, line.group, mode, [value], last=line.index
+        )
     alone = _EMPHASIS_ONLY_RE.match(text)
     if alone is None or not (line.first or alone.group("open")):
         return None
@@ -489,7 +519,11 @@ def _open_field(line: _Line, current: _Field | None, labels: _Labels) -> _Field 
 
 def _plausible(label: str) -> bool:
     # An unknown label is a few words, not a sentence nor an address.
-    return len(label) <= 40 and len(label.split()) <= 4 and not re.search(r"[!?\[\]()<>`/]|http", label)
+    return (
+        len(label) <= 40
+        and len(label.split()) <= 4
+        and not re.search(r"[!?\[\]()<>`/]|http", label)
+    )
 
 
 def _table_pairs(rows: list[list[str]], labels: _Labels) -> tuple[list[tuple[str, str]], int]:
@@ -504,10 +538,18 @@ def _table_pairs(rows: list[list[str]], labels: _Labels) -> tuple[list[tuple[str
     across = sum(1 for c in header if name(c))
     down = sum(1 for r in body if r and name(r[0]))
     if across >= 2 and across > down and body:  # labels in the header, values in the next row
-        return [(_cell_label(h), v.strip()) for h, v in zip(header, body[0]) if _cell_label(h)], len(body) - 1
+        return [
+            (_cell_label(h), v.strip())
+            for h, v in zip(header, body[0], strict=False)
+            if _cell_label(h)
+        ], len(body) - 1
     # « | Champ | Valeur | »: the header is a caption, unless it already holds a field.
     rows = ([header] if name(header[0]) else []) + body
-    return [(_cell_label(r[0]), " ".join(c.strip() for c in r[1:]).strip()) for r in rows if _cell_label(r[0])], 0
+    return [
+        (_cell_label(r[0]), " ".join(c.strip() for c in r[1:]).strip())
+        for r in rows
+        if _cell_label(r[0])
+    ], 0
 
 
 def _cell_label(cell: str) -> str:
@@ -566,7 +608,9 @@ def parse_card(
         if website is None:
             issues.append(f"Site web illisible : {_quote(_plain(values['website'][0].value_md))}")
 
-    contacts = [", ".join(_plain(t) for t in f.texts if _plain(t)) for f in values.get("contact", [])]
+    contacts = [
+        ", ".join(_plain(t) for t in f.texts if _plain(t)) for f in values.get("contact", [])
+    ]
     contact = ", ".join(_dedupe(contacts, folded=True)) or None
 
     described = [f.value_md for f in values.get("description", [])]
@@ -635,20 +679,25 @@ def _position(
         position = parse_coordinates(value)
         if position is None:
             text = ", ".join(_plain(t) for t in values["coordinates"][0].texts if _plain(t))
-            if _EMAIL_RE.search(text) or _PHONE_RE.search(text):
+            if _EMAIL_RE.search(text) or _PHONE_RE.search(text) or _ADDRESS_RE.search(text):
                 return None, text
             issues.append(f"Coordonnées illisibles : {_quote(_plain(value))}")
     else:
         # « Latitude : 45.4 » and « Longitude : -71.89 » as two labels of their own.
         by_key = {_label_key(f.label): f.value_md for f in fields if f.name is None}
         lat = next((by_key[k] for k in (("latitude",), ("lat",)) if k in by_key), None)
-        lon = next((by_key[k] for k in (("longitude",), ("long",), ("lon",), ("lng",)) if k in by_key), None)
+        lon = next(
+            (by_key[k] for k in (("longitude",), ("long",), ("lon",), ("lng",)) if k in by_key),
+            None,
+        )
         if lat is not None and lon is not None:
             position = parse_coordinates(f"lat {lat} long {lon}")
             if position is None:
                 issues.append(f"Coordonnées illisibles : {_quote(f'{lat} ; {lon}')}")
         else:  # a map link anywhere in the card
-            urls = (u for t in _MD.parse(raw) if t.type == "inline" for u in _links(t.children or []))
+            urls = (
+                u for t in _MD.parse(raw) if t.type == "inline" for u in _links(t.children or [])
+            )
             maps = (parse_coordinates(u) for u in urls if _MAP_URL_RE.search(u))
             position = next((p for p in maps if p is not None), None)
     if position is not None and not in_estrie(*position):

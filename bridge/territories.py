@@ -1,4 +1,4 @@
-"""The territories of Estrie, and where things are: recognising a territory or a position as members write it.
+"""The territories of Estrie, and where things are: territories and positions as members write them.
 
 Cartography cards name their territory in many ways (« MRC du Granit », « Memphremagog »,
 « Haut-St-François », « la Ville de Sherbrooke », or just the seat town, « Magog »), and give
@@ -143,7 +143,9 @@ def _keys(territory: Territory) -> set[tuple[str, ...]]:
 
 
 @functools.lru_cache(maxsize=8)
-def _index(territories: tuple[Territory, ...]) -> dict[str, list[tuple[tuple[str, ...], Territory]]]:
+def _index(
+    territories: tuple[Territory, ...],
+) -> dict[str, list[tuple[tuple[str, ...], Territory]]]:
     """Keys grouped by first word, longest first, so the scan can stop at the first hit."""
     index: dict[str, list[tuple[tuple[str, ...], Territory]]] = {}
     for territory in territories:
@@ -157,8 +159,8 @@ def _index(territories: tuple[Territory, ...]) -> dict[str, list[tuple[tuple[str
 def find_territories(text: str, territories: Iterable[Territory]) -> tuple[Territory, ...]:
     """Every territory the text names, in the order it names them, each once.
 
-    At each word the longest name wins, so « Val-Saint-François » never reads as « Saint-François »
-    of another territory, and « Val-des-Sources » is read whole.
+    At each word the longest name wins, so « Val-Saint-François » never reads as
+    « Saint-François » of another territory, and « Val-des-Sources » is read whole.
     """
     index = _index(tuple(territories))
     words = _words(text)
@@ -215,9 +217,9 @@ _LON_RE = re.compile(rf"\b(?:lon|long|lng|longitude)\.?\s*[:=]?\s*({_NUM})", re.
 def parse_coordinates(text: str) -> tuple[float, float] | None:
     """A `(latitude, longitude)` pair read from free text or a map link, or None.
 
-    Accepts « 45.40, -71.89 », « 45,40 ; -71,89 », « lat 45.4 long -71.89 », « 45°24′N 71°53′O »
-    and Google Maps / OpenStreetMap links. Values out of range give None; a pair written
-    longitude first is swapped back when only the swapped pair falls in Estrie.
+    Accepts « 45.40, -71.89 », « 45,40 ; -71,89 », « lat 45.4 long -71.89 »,
+    « 45°24′N 71°53′O » and Google Maps / OpenStreetMap links. Values out of range give None;
+    a pair written longitude first is swapped back when only the swapped pair falls in Estrie.
     """
     for pattern in _URL_PATTERNS:
         if m := pattern.search(text):
@@ -230,8 +232,10 @@ def parse_coordinates(text: str) -> tuple[float, float] | None:
     if len(dms) >= 2:
         values = [_from_dms(m) for m in dms[:2]]
         return _checked(*_hemispheres(values, [m.group(4) for m in dms[:2]]))
+    # Bare numbers need decimals: « 12, rue King, 2e étage » is an address, and whole degrees
+    # would place a card 50 km away anyway.
     numbers = list(_NUMBER_RE.finditer(text))
-    if len(numbers) < 2:
+    if len(numbers) < 2 or not all(re.search(r"[.,]\d", m.group(1)) for m in numbers[:2]):
         return None
     pair = [_number(m.group(1)) for m in numbers[:2]]
     return _checked(*_hemispheres(pair, [m.group(2) for m in numbers[:2]]))

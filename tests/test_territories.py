@@ -135,7 +135,10 @@ def test_fold(text, folded):
         ("haute yamaska", "La Haute-Yamaska"),
         ("MRC de La Haute-Yamaska", "La Haute-Yamaska"),
         ("Granby", "La Haute-Yamaska"),
-        ("Partout dans la MRC du Haut-Saint-François, surtout à East Angus", "Le Haut-Saint-François"),
+        (
+            "Partout dans la MRC du Haut-Saint-François, surtout à East Angus",
+            "Le Haut-Saint-François",
+        ),
     ],
 )
 def test_match_territory(text, name):
@@ -157,8 +160,14 @@ def test_match_territory_none(text):
         ("Sherbrooke et Magog", ("Sherbrooke", "Memphrémagog")),
         ("Magog, Sherbrooke", ("Memphrémagog", "Sherbrooke")),
         ("Granby et La Haute-Yamaska", ("La Haute-Yamaska",)),
-        ("Val-Saint-François et Haut-Saint-François", ("Le Val-Saint-François", "Le Haut-Saint-François")),
-        ("Haut-Saint-François / Val-Saint-François", ("Le Haut-Saint-François", "Le Val-Saint-François")),
+        (
+            "Val-Saint-François et Haut-Saint-François",
+            ("Le Val-Saint-François", "Le Haut-Saint-François"),
+        ),
+        (
+            "Haut-Saint-François / Val-Saint-François",
+            ("Le Haut-Saint-François", "Le Val-Saint-François"),
+        ),
     ],
 )
 def test_find_territories_in_order(text, names):
@@ -189,10 +198,14 @@ def test_names_whole_region(text, whole):
         ("48.45, -68.52", (48.45, -68.52)),  # Rimouski: valid, not in Estrie
         ("https://www.google.com/maps/@45.4012,-71.8929,15z", (45.4012, -71.8929)),
         (
-            "https://www.google.com/maps/place/Magog/@45.26,-72.14,13z/data=!4m6!3m5!8m2!3d45.2667!4d-72.15",
+            "https://www.google.com/maps/place/Magog/@45.26,-72.14,13z"
+            "/data=!4m6!3m5!8m2!3d45.2667!4d-72.15",
             (45.2667, -72.15),
         ),
-        ("https://www.openstreetmap.org/?mlat=45.4&mlon=-71.89#map=15/45.41/-71.80", (45.4, -71.89)),
+        (
+            "https://www.openstreetmap.org/?mlat=45.4&mlon=-71.89#map=15/45.41/-71.80",
+            (45.4, -71.89),
+        ),
         ("https://www.openstreetmap.org/#map=15/45.4/-71.89", (45.4, -71.89)),
         ("[carte](https://maps.google.com/?q=45.4,-71.89)", (45.4, -71.89)),
     ],
@@ -203,7 +216,16 @@ def test_parse_coordinates(text, expected):
 
 @pytest.mark.parametrize(
     "text",
-    ["", "près du parc Jacques-Cartier", "45.4", "145, -271", "95, 10", "https://www.cdc-sherbrooke.org"],
+    [
+        "",
+        "près du parc Jacques-Cartier",
+        "45.4",
+        "145, -271",
+        "95.5, 10.1",
+        "45, -72",
+        "12, rue King Ouest, 2e étage",
+        "https://www.cdc-sherbrooke.org",
+    ],
 )
 def test_parse_coordinates_none(text):
     assert parse_coordinates(text) is None
@@ -211,7 +233,12 @@ def test_parse_coordinates_none(text):
 
 @pytest.mark.parametrize(
     "position, inside",
-    [((45.40, -71.89), True), ((45.58, -70.88), True), ((45.50, -73.57), False), ((44.5, -72.0), False)],
+    [
+        ((45.40, -71.89), True),
+        ((45.58, -70.88), True),
+        ((45.50, -73.57), False),
+        ((44.5, -72.0), False),
+    ],
 )
 def test_in_estrie(position, inside):
     assert in_estrie(*position) is inside

@@ -1,0 +1,427 @@
+"""`Sandbox`: the world served over HTTP on loopback, with Discourse's routes, auth and faults.
+
+One ThreadingHTTPServer on 127.0.0.1 and a free port, in a daemon thread. Each request is
+recorded, may be hit by a configured fault (dropped, answered 5xx, crashed after its write),
+then authenticated, counted against the API budget, routed and answered in JSON with exactly
+`application/json; charset=utf-8` (pydiscourse refuses anything else).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from . import payloads, people, rules
+from .rules import ApiError
+from .seed import seed_world
+from .world import World
+
+JSON_TYPE = "application/json; charset=utf-8"
+STAFF_USERNAME = "animation-2ise"
+STAFF_KEY = "sandbox-staff-key"
+
+
+@dataclass
+class Faults:
+    """Misbehaviour to inject, settable by tests at any time.
+
+    - `error_rate`: fraction of requests answered 502/503 (drawn from a `seed`ed generator);
+    - `latency`: seconds added to every request (a real sleep: keep it 0 in tests);
+    - `drop_next`: close the connection without any answer for the next N requests;
+    - `crash_after_write`: for the next N POST/PUT requests, perform the write, then close the
+      connection without answering (a crash between the write and its acknowledgement);
+    - `fail_paths`: path prefix -> HTTP status, answered once to the next matching request.
+    """
+
+    error_rate: float = 0.0
+    latency: float = 0.0
+    drop_next: int = 0
+    crash_after_write: int = 0
+    fail_paths: dict[str, int] = field(default_factory=dict)
+    seed: int = 0
+    _rng: random.Random = field(init=False, repr=False)
+    _lock: threading.Lock = field(init=False, repr=False, default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self._rng = random.Random(self.seed)
+
+    def clear(self) -> None:
+        with self._lock:
+            self.error_rate = self.latency = 0.0
+            self.drop_next = self.crash_after_write = 0
+            self.fail_paths.clear()
+
+    def decide(self, method: str, path: str) -> tuple[str | None, int]:
+        """What happens to this request: ("drop", 0), ("status", code), ("crash", 0) or (None, 0)."""
+        with self._lock:
+            if self.drop_next > 0:
+                self.drop_next -= 1
+                return "drop", 0
+            for prefix, status in list(self.fail_paths.items()):
+                if path.startswith(prefix):
+                    del self.fail_paths[prefix]
+                    return "status", status
+            if self.error_rate and self._rng.random() < self.error_rate:
+                return "status", self._rng.choice((502, 503))
+            if method in ("POST", "PUT") and self.crash_after_write > 0:
+                self.crash_after_write -= 1
+                return "crash", 0
+            return None, 0
+
+
+# Routes: method, path pattern (without ".json"), handler name, granular API scope (None: the
+# action is in no scope, like pinning, so only global keys may do it).
+_ROUTES: list[tuple[str, re.Pattern[str], str, str | None]] = [
+    (m, re.compile(p), h, s)
+    for m, p, h, s in [
+        ("GET", r"/categories", "categories", "categories:list"),
+        ("GET", r"/site", "site", "categories:list"),
+        ("GET", r"/c/(?P<spec>.+?)(?:/l/latest)?", "category_topics", "topics:read_lists"),
+        ("GET", r"/t/external_id/(?P<external_id>[^/]+)", "external_id", "topics:read"),
+        ("GET", r"/t/(?P<id>\d+)/posts", "topic_posts", "topics:read"),
+        ("GET", r"/t/(?P<slug>[^/]+)/(?P<id>\d+)(?:/(?P<near>\d+))?", "topic", "topics:read"),
+        ("GET", r"/t/(?P<id>\d+)", "topic", "topics:read"),
+        ("GET", r"/posts/(?P<id>\d+)", "post", "posts:read"),
+        ("GET", r"/groups/(?P<name>[^/]+)/members", "members", "groups:members"),
+        ("GET", r"/(?:u|users)/(?P<username>[^/]+)", "user", "users:show"),
+        ("POST", r"/posts", "create", "topics:write"),
+        ("PUT", r"/posts/(?P<id>\d+)", "edit", "posts:edit"),
+        ("PUT", r"/t/(?P<id>\d+)/status", "status", None),
+    ]
+]
+
+
+@dataclass
+class Reply:
+    status: int
+    body: dict[str, Any] | None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class Sandbox:
+    """A Discourse-compatible server on loopback. Use as a context manager or start()/stop()."""
+
+    def __init__(
+        self, world: World | None = None, *, now: Callable[[], datetime] | None = None
+    ) -> None:
+        clock = now or (lambda: datetime.now(UTC))
+        self.world = world if world is not None else seed_world(clock())
+        if now is not None or world is None:
+            self.world.clock = clock
+        self.api_username = STAFF_USERNAME
+        self.api_key = STAFF_KEY
+        with self.world.lock:
+            if STAFF_KEY not in self.world.api_keys:
+                self.world.add_api_key(STAFF_KEY, STAFF_USERNAME)
+        self.faults = Faults()
+        self.requests: list[tuple[str, str]] = []
+        self.url = ""
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # --- lifecycle -----------------------------------------------------------------------
+
+    def start(self) -> Sandbox:
+        if self._server is not None:
+            return self
+        handler = type("SandboxHandler", (_Handler,), {"sandbox": self})
+        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        server.daemon_threads = True
+        self._server = server
+        self.url = f"http://127.0.0.1:{server.server_address[1]}"
+        self._thread = threading.Thread(target=server.serve_forever, name="sandbox", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is None:
+            return
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server = self._thread = None
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # --- keys and bookkeeping --------------------------------------------------------------
+
+    def member_key(self, username: str) -> str:
+        """A single-user, non-staff-by-default key for `username` (same key on each call)."""
+        key = f"sandbox-key-{username.lower()}"
+        with self.world.lock:
+            self.world.user(username)
+            if key not in self.world.api_keys or self.world.api_keys[key].revoked:
+                self.world.add_api_key(key, username)
+        return key
+
+    def scoped_key(self, username: str, scopes: list[str]) -> str:
+        """A granular key for `username`, limited to `scopes` (e.g. "topics:read")."""
+        key = f"sandbox-scoped-{username.lower()}-{'-'.join(sorted(scopes)).replace(':', '_')}"
+        self.world.add_api_key(key, username, scopes)
+        return key
+
+    def reset_requests(self) -> None:
+        self.requests.clear()
+
+    # --- request handling ----------------------------------------------------------------
+
+    def handle(self, method: str, target: str, headers: Any, body: bytes) -> Reply:
+        """Answer one request (faults aside): auth, API budget, routing."""
+        parts = urlsplit(target)
+        path = unquote(parts.path).rstrip("/") or "/"
+        if path.endswith(".json"):
+            path = path[: -len(".json")]
+        query = parse_qs(parts.query, keep_blank_values=True)
+        world = self.world
+        with world.lock:
+            try:
+                viewer, api_key = rules.authenticate(
+                    world, headers.get("Api-Key"), headers.get("Api-Username")
+                )
+                for route_method, pattern, name, scope in _ROUTES:
+                    match = pattern.fullmatch(path)
+                    if route_method == method and match:
+                        rules.check_scope(api_key, scope)
+                        if api_key is not None:
+                            rules.check_api_rate(world)
+                        form = {**query, **_parse_body(headers.get("Content-Type", ""), body)}
+                        handler = getattr(self, f"_{name}")
+                        result: Reply = handler(viewer, match.groupdict(), form, headers)
+                        return result
+                raise rules.not_found()
+            except ApiError as error:
+                return Reply(error.status, error.body, dict(error.headers))
+
+    def _categories(self, viewer: Any, args: dict, form: dict, headers: Any) -> Reply:
+        include = _first(form, "include_subcategories") == "true"
+        return Reply(200, payloads.category_list(self.world, viewer, include))
+
+    def _site(self, viewer: Any, args: dict, form: dict, headers: Any) -> Reply:
+        return Reply(200, payloads.site(self.world))
+
+    def _category_topics(self, viewer: Any, args: dict, form: dict, headers: Any) -> Reply:
+        last = args["spec"].split("/")[-1]
+        try:
+            category = self.world.category(last)
+        except KeyError as error:
+            raise rules.not_found() from error
+        page_param = _first(form, "page") or "0"
+        page = int(page_param) if page_param.isdigit() else 0
+        topics, more = rules.category_topics(self.world, category, page, viewer)
+        return Reply(200, payloads.category_topics(self.world, category, topics, more, page, viewer))
+
+    def _external_id(self, viewer: Any, args: dict, form: dict, headers: Any) -> Reply:
+        topic = self.world.find_topic_by_external_id(args["external_id"])
+        if topic is None or topic.deleted_at is not None:
+            raise rules.not_found()
+        rules.visible_topic(self.world, topic.id, viewer)
+        # Rails' redirect_to makes the Location absolute, on the host the request came to.
+        host = headers.get("Host") or self.url.removeprefix("http://")
+        location = f"http://{host}/t/{topic.slug}/{topic.id}.json"
+        return Reply(301, None, {"Location": location})
+
+    def _topic(self, viewer: Any, args: dict, form: dict, headers: Any) -> Reply:
+        topic_id, near = int(args["id"]), args.get("near")
+        slug = args.get("slug")
+        if slug is not None and slug.isdigit() and near is None:
+            # /t/{topic_id}/{post_number}, as Discourse routes two numbers.
+            topic_id, near = int(slug), args["id"]
+        topic = rules.visible_topic(self.world, topic_id, viewer)
+        return Reply(
+            200, payloads.topic_show(self.world, topic, viewer, int(near) if near else None)
+        )
+
+    def _topic_posts(self, viewer: Any, args: dict, form: dict, headers: Any) -> Reply:
+        topic = rules.visible_topic(self.world, int(args["id"]), viewer)
+        ids = [int(v) for v in form.get("post_ids[]", []) + form.get("post_ids", []) if v.isdigit()]
+        number = _first(form, "post_number")
+        asc = (_first(form, "asc") or "").lower() in ("true", "1", "t", "on", "yes")
+        posts = rules.topic_posts(
+            self.world,
+            topic,
+            post_ids=ids or None,
+            post_number=int(number) if number and number.isdigit() else None,
+            asc=asc,
+        )
+        # Discourse tests `!!params[:include_raw]`: any value, even "false", includes raw.
+        raw = "include_raw" in form
+        return Reply(200, payloads.topic_posts(self.world, topic, posts, viewer, raw))
+
+    def _post(self, viewer: Any, args: dict, form: dict, headers: Any) -> Reply:
+        post = self.world.posts.get(int(args["id"]))
+        staff = viewer is not None and viewer.staff
+        if post is None or (post.deleted_at is not None and not staff):
+            raise rules.not_found()
+        rules.visible_topic(self.world, post.topic_id, viewer)
+        return Reply(200, payloads.post(self.world, post, viewer, "show"))
+
+    def _members(self, viewer: Any, args: dict, form: dict, headers: Any) -> Reply:
+        group = self.world.groups.get(args["name"].lower())
+        if group is None:
+            raise rules.not_found()
+        limit_param, offset_param = _first(form, "limit") or "50", _first(form, "offset") or "0"
+        if not limit_param.isdigit() or not 0 <= int(limit_param) <= 1000:
+            raise rules.invalid_parameter("limit")
+        if not offset_param.isdigit():
+            raise rules.invalid_parameter("offset")
+        ascending = bool(_first(form, "asc"))
+        return Reply(
+            200,
+            people.group_members(
+                group, _first(form, "order"), ascending, int(limit_param), int(offset_param)
+            ),
+        )
+
+    def _user(self, viewer: Any, args: dict, form: dict, headers: Any) -> Reply:
+        user = self.world.find_user(args["username"])
+        if user is None or user.deleted:
+            raise rules.not_found()
+        return Reply(200, people.user_profile(self.world, user, viewer))
+
+    def _create(self, viewer: Any, args: dict, form: dict, headers: Any) -> Reply:
+        post = rules.create_post(self.world, viewer, form)
+        return Reply(200, payloads.post(self.world, post, viewer, "create"))
+
+    def _edit(self, viewer: Any, args: dict, form: dict, headers: Any) -> Reply:
+        raw = _first(form, "post[raw]") or _first(form, "raw")
+        reason = _first(form, "post[edit_reason]") or _first(form, "edit_reason")
+        post = rules.update_post(self.world, viewer, int(args["id"]), raw, reason)
+        return Reply(200, {"post": payloads.post(self.world, post, viewer, "update")})
+
+    def _status(self, viewer: Any, args: dict, form: dict, headers: Any) -> Reply:
+        rules.update_status(
+            self.world,
+            viewer,
+            int(args["id"]),
+            _first(form, "status"),
+            _first(form, "enabled"),
+            _first(form, "until"),
+        )
+        return Reply(200, {"success": "OK", "topic_status_update": None})
+
+
+def _first(form: dict[str, list[str]], name: str) -> str | None:
+    values = form.get(name)
+    return values[0] if values else None
+
+
+def _parse_body(content_type: str, body: bytes) -> dict[str, list[str]]:
+    """Form-encoded (what pydiscourse sends) or JSON, flattened to Rails-style names."""
+    if not body:
+        return {}
+    text = body.decode("utf-8", errors="replace")
+    if "json" in content_type:
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return {}
+        return _flatten(data) if isinstance(data, dict) else {}
+    return parse_qs(text, keep_blank_values=True)
+
+
+def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, list[str]]:
+    """{"post": {"raw": x}, "tags": [a]} -> {"post[raw]": [x], "tags[]": [a]}."""
+    out: dict[str, list[str]] = {}
+    for key, value in data.items():
+        name = f"{prefix}[{key}]" if prefix else str(key)
+        if isinstance(value, dict):
+            out.update(_flatten(value, name))
+        elif isinstance(value, list):
+            out[name if name.endswith("[]") else name + "[]"] = [_scalar(v) for v in value]
+        elif value is not None:
+            out[name] = [_scalar(value)]
+    return out
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """Thin HTTP layer: reads, records, applies faults, writes (or deliberately does not)."""
+
+    protocol_version = "HTTP/1.1"  # keep-alive, as a real server; every answer has a length
+    sandbox: Sandbox
+
+    def do_GET(self) -> None:
+        self._serve("GET")
+
+    def do_POST(self) -> None:
+        self._serve("POST")
+
+    def do_PUT(self) -> None:
+        self._serve("PUT")
+
+    def do_DELETE(self) -> None:
+        self._serve("DELETE")
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: tests and `bridge demo` print their own story."""
+
+    def _serve(self, method: str) -> None:
+        sandbox = self.sandbox
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        sandbox.requests.append((method, self.path))
+        fault, status = sandbox.faults.decide(method, urlsplit(self.path).path)
+        if fault == "drop":
+            self._hang_up()
+            return
+        if sandbox.faults.latency:
+            time.sleep(sandbox.faults.latency)
+        if fault == "status":
+            self._send_fault(status)
+            return
+        reply = sandbox.handle(method, self.path, self.headers, body)
+        if fault == "crash":
+            self._hang_up()
+            return
+        self._send(reply.status, reply.body, reply.headers)
+
+    def _hang_up(self) -> None:
+        # No status line, no bytes: the client sees the connection close (requests raises
+        # ConnectionError). close_connection stops http.server from reading another request.
+        self.close_connection = True
+
+    def _send_fault(self, status: int) -> None:
+        if status == 429:
+            error = rules.rate_limited(5, "sandbox_fault")
+            self._send(429, error.body, error.headers)
+        elif status >= 500:
+            # What a proxy in front of Discourse answers: HTML, not JSON.
+            text = f"<html><body><h1>{status} {self.responses.get(status, ('',))[0]}</h1></body></html>"
+            self._write(status, text.encode(), "text/html; charset=utf-8", {})
+        else:
+            self._send(status, {"errors": [f"Sandbox fault {status}"], "error_type": "fault"}, {})
+
+    def _send(self, status: int, body: dict[str, Any] | None, headers: dict[str, str]) -> None:
+        if body is None:
+            self._write(status, b"", "text/html; charset=utf-8", headers)
+        else:
+            data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+            self._write(status, data, JSON_TYPE, headers)
+
+    def _write(self, status: int, data: bytes, content_type: str, headers: dict[str, str]) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
