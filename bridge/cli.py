@@ -121,3 +121,57 @@ def status(ctx: click.Context) -> None:
 
     parts = Parts.build(config)
     click.echo(render_status(parts))
+
+
+@cli.command()
+@click.argument("query", nargs=-1, required=True)
+@click.option("--limit", default=20, show_default=True, help="Nombre maximal de résultats.")
+@click.pass_context
+def search(ctx: click.Context, query: tuple[str, ...], limit: int) -> None:
+    """Cherche dans les sujets, la boîte à outils et la cartographie du miroir local."""
+    config = _config(ctx)
+    from bridge.wiring import Parts
+
+    parts = Parts.build(config)
+    results = parts.store.search(" ".join(query), limit=limit)
+    if not results:
+        click.echo("Aucun résultat.")
+        return
+    for r in results:
+        click.echo(f"[{r['kind']}] {r['title']}\n    {r['url']}\n    {r['snippet']}")
+
+
+@cli.command()
+@click.argument("kind", type=click.Choice(["toolbox", "cartography"]))
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "json", "geojson"]), default="csv", show_default=True
+)
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+    help="Écrire dans ce fichier (par défaut : la sortie standard).",
+)
+@click.pass_context
+def export(ctx: click.Context, kind: str, fmt: str, output: Path | None) -> None:
+    """Exporte la boîte à outils ou la cartographie (csv, json, geojson)."""
+    config = _config(ctx)
+    from bridge.export import KINDS, render_export
+    from bridge.wiring import Parts
+
+    parts = Parts.build(config)
+    text = render_export(kind, fmt, parts.store.entries(KINDS[kind]))
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"Écrit : {output}", err=True)
+
+
+@cli.command()
+@click.option("--port", default=8001, show_default=True)
+@click.pass_context
+def browse(ctx: click.Context, port: int) -> None:
+    """Ouvre le miroir local dans Datasette (extra facultatif : pip install '.[browse]')."""
+    config = _config(ctx)
+    from bridge.browse import run_datasette
+
+    run_datasette(config.store_path, port=port)

@@ -68,19 +68,19 @@ class Draft:
     def creates_topic(self) -> bool:
         return self.kind in (DraftKind.TOPIC, DraftKind.PRIVATE_MESSAGE)
 
-    @property
-    def external_id(self) -> str:
+    def external_id(self, namespace: str) -> str:
         """Discourse's `external_id` for a topic this draft creates.
 
         Discourse allows letters, digits, `_` and `-`, at most 50 characters: a hash of the key
-        fits whatever the key looks like.
+        fits whatever the key looks like. The namespace (the community) keeps two communities
+        of one site from sharing an id.
         """
-        return "br-" + hashlib.sha256(self.key.encode("utf-8")).hexdigest()[:40]
+        digest = hashlib.sha256(f"{namespace}\n{self.key}".encode()).hexdigest()
+        return "br-" + digest[:40]
 
-    @property
-    def marker(self) -> str:
-        """A hidden HTML comment carrying the key, so a reply or edit can be found again."""
-        return f"<!-- bridge:{self.external_id} -->"
+    def marker(self, namespace: str) -> str:
+        """A hidden HTML comment carrying the key, so a reply can be found again."""
+        return f"<!-- bridge:{self.external_id(namespace)} -->"
 
-    def raw_with_marker(self) -> str:
-        return f"{self.raw.rstrip()}\n\n{self.marker}\n"
+    def raw_with_marker(self, namespace: str) -> str:
+        return f"{self.raw.rstrip()}\n\n{self.marker(namespace)}\n"

@@ -181,6 +181,8 @@ class Occurrence:
     id: str  # "" for a one-off, the local date (2025-05-01) for a series
     start: datetime
     end: datetime
+    # A published date the rule no longer holds (rule changed, date skipped): to be cancelled.
+    cancelled: bool = False
 
     @property
     def key(self) -> str:

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from bridge.catalog import refresh_entries
 from bridge.discourse import Category, DiscourseClient, GroupMember, Post, TopicSummary
 from bridge.errors import NotFoundError
 from bridge.store import Store, iso, parse_iso
@@ -318,6 +319,7 @@ def build_mirror(parts: Parts, on_topic: Progress | None = None) -> Mirror:
         reconcile_every=timedelta(hours=config.sync.reconcile_every_hours),
         now=parts.now,
         on_topic=on_topic,
+        on_saved=lambda store, ids: refresh_entries(store, config, ids),
     )
 
 

@@ -143,7 +143,7 @@ class Publisher:
                 raw=draft.raw,
                 category_id=self.resolve_category(draft.category),
                 tags=draft.tags,
-                external_id=draft.external_id,
+                external_id=draft.external_id(self.store.community),
             )
             return created.topic_id, created.post_id, created.post_number
         if draft.kind is DraftKind.PRIVATE_MESSAGE:
@@ -152,12 +152,12 @@ class Publisher:
                 title=draft.title,
                 raw=draft.raw,
                 recipients=draft.recipients,
-                external_id=draft.external_id,
+                external_id=draft.external_id(self.store.community),
             )
             return created.topic_id, created.post_id, created.post_number
         assert topic_id is not None or draft.post_id is not None
         if draft.kind is DraftKind.REPLY:
-            created = self.client.create_reply(topic_id=topic_id, raw=draft.raw_with_marker())
+            created = self.client.create_reply(topic_id=topic_id, raw=draft.raw_with_marker(self.store.community))
             return created.topic_id, created.post_id, created.post_number
         if draft.kind is DraftKind.EDIT:
             post_id = draft.post_id or self._first_post_id(draft)
@@ -182,7 +182,9 @@ class Publisher:
     ) -> tuple[int | None, int | None, int | None] | None:
         """What Discourse holds of a draft whose outcome is unknown, or None to write it."""
         if draft.creates_topic:
-            found = self.client.find_topic_by_external_id(draft.external_id)
+            found = self.client.find_topic_by_external_id(
+                draft.external_id(self.store.community)
+            )
             if found is None:
                 return None
             detail = self.client.fetch_topic(found)
@@ -191,7 +193,7 @@ class Publisher:
         if draft.kind is DraftKind.REPLY:
             assert topic_id is not None
             for post in self.client.iter_topic_posts(topic_id):
-                if draft.marker in post.raw:
+                if draft.marker(self.store.community) in post.raw:
                     return post.topic_id, post.id, post.post_number
             return None
         # Edits and status changes are idempotent: writing again is the reconciliation.

@@ -120,9 +120,9 @@ def m001_initial(db: Database) -> None:
             "created_at": str,
             "updated_at": str,
         },
-        pk=("site", "key"),
+        pk=("site", "community", "key"),
     )
-    db["ledger"].create_index(["site", "state"])
+    db["ledger"].create_index(["site", "community", "state"])
     db["job_runs"].create(
         {
             **scope,
@@ -524,6 +524,7 @@ class Store:
                 "update posts set deleted = 1 where site = :site and topic_id = :id",
                 {"site": self.site, "id": topic_id},
             )
+        self.drop_entries(topic_ids)
 
     def mark_posts_deleted(self, topic_id: int, keep_ids: set[int], up_to_number: int) -> int:
         """Mark deleted the stored posts up to `up_to_number` that the forum no longer has."""
@@ -577,6 +578,28 @@ class Store:
         (Discourse's anonymous name), or none.
         """
         params = {"site": self.site, "u": user_id, "n": new_username}
+        old_names = {
+            r["username"]
+            for r in self.db.query(
+                "select username from users where site = :site and id = :u "
+                "union select username from posts where site = :site and user_id = :u "
+                "union select username from group_members where site = :site and user_id = :u",
+                params,
+            )
+            if r["username"]
+        }
+        for old in old_names:
+            renamed = {**params, "old": old}
+            self.db.execute(
+                "update topics set last_poster_username = :n "
+                "where site = :site and last_poster_username = :old",
+                renamed,
+            )
+            for table in ("toolbox_entries", "cartography_cards"):
+                self.db.execute(
+                    f"update [{table}] set author = :n where site = :site and author = :old",
+                    renamed,
+                )
         self.db.execute("delete from users where site = :site and id = :u", params)
         self.db.execute("delete from group_members where site = :site and user_id = :u", params)
         self.db.execute("update posts set username = :n where site = :site and user_id = :u", params)
@@ -631,8 +654,8 @@ class Store:
     def ledger_get(self, key: str) -> LedgerEntry | None:
         rows = list(
             self.db.query(
-                "select * from ledger where site = :site and key = :key",
-                {"site": self.site, "key": key},
+                f"select * from ledger where {self._WHERE} and key = :key",
+                {**self._scope, "key": key},
             )
         )
         return LedgerEntry.from_row(rows[0]) if rows else None
@@ -647,14 +670,14 @@ class Store:
                     "key": draft.key,
                     "kind": draft.kind.value,
                     "state": "pending",
-                    "external_id": draft.external_id if draft.creates_topic else None,
+                    "external_id": draft.external_id(self.community) if draft.creates_topic else None,
                     "title": draft.title or draft.label or None,
                     "attempts": (existing.attempts if existing else 0) + 1,
                     "error": None,
                     "created_at": iso(existing.created_at if existing else now),
                     "updated_at": iso(now),
                 },
-                pk=("site", "key"),
+                pk=("site", "community", "key"),
             )
         entry = self.ledger_get(draft.key)
         assert entry is not None
@@ -671,7 +694,7 @@ class Store:
     ) -> None:
         with self.db.atomic():
             self.db["ledger"].update(
-                (self.site, key),
+                (self.site, self.community, key),
                 {
                     "state": "done",
                     "topic_id": topic_id,
@@ -685,15 +708,15 @@ class Store:
     def ledger_failed(self, key: str, error: str, now: datetime) -> None:
         with self.db.atomic():
             self.db["ledger"].update(
-                (self.site, key), {"state": "failed", "error": error, "updated_at": iso(now)}
+                (self.site, self.community, key), {"state": "failed", "error": error, "updated_at": iso(now)}
             )
 
     def ledger_forget(self, key: str) -> None:
         """Drop an entry whose write is known not to have happened, so it can be planned anew."""
         with self.db.atomic():
             self.db.execute(
-                "delete from ledger where site = :site and key = :key",
-                {"site": self.site, "key": key},
+                f"delete from ledger where {self._WHERE} and key = :key",
+                {**self._scope, "key": key},
             )
 
     def ledger_summary(self) -> dict[str, int]:
@@ -714,6 +737,113 @@ class Store:
                 {**self._scope, "state": state},
             )
         ]
+
+    # --- entries and search ------------------------------------------------------------------
+
+    def topics_with_first_post(self, topic_ids: Sequence[int]) -> list[dict[str, Any]]:
+        """Live topics with their category slug, author and first post's raw Markdown."""
+        if not topic_ids:
+            return []
+        marks = ", ".join(str(int(i)) for i in topic_ids)
+        return list(
+            self.db.query(
+                "select t.*, c.slug as category_slug, p.raw as first_post_raw, "
+                "p.username as author from topics t "
+                "left join categories c on c.site = t.site and c.id = t.category_id "
+                "left join posts p on p.site = t.site and p.topic_id = t.id "
+                "and p.post_number = 1 and p.deleted = 0 "
+                f"where t.site = :site and t.community = :community and t.id in ({marks}) "
+                "and t.deleted = 0",
+                self._scope,
+            )
+        )
+
+    def replies_text(self, topic_id: int) -> str:
+        return "\n\n".join(
+            r["raw"] or ""
+            for r in self.db.query(
+                "select raw from posts where site = :site and topic_id = :t and deleted = 0 "
+                "and post_number > 1 order by post_number",
+                {"site": self.site, "t": topic_id},
+            )
+        )
+
+    def save_entry(self, table: str, row: dict[str, Any]) -> None:
+        """Save a parsed toolbox entry or card (lists and pairs stored as JSON)."""
+        if table not in ("toolbox_entries", "cartography_cards"):
+            raise StoreError(f"table d'entrées inconnue : {table}")
+        other = "cartography_cards" if table == "toolbox_entries" else "toolbox_entries"
+        values = {
+            k: json.dumps(v, ensure_ascii=False) if isinstance(v, list | tuple) else v
+            for k, v in row.items()
+        }
+        for key, value in values.items():
+            if isinstance(value, datetime):
+                values[key] = iso(value)
+        # A topic moved between subcategories changes kind.
+        self.db.execute(
+            f"delete from [{other}] where site = :site and topic_id = :t",
+            {"site": self.site, "t": row["topic_id"]},
+        )
+        self.db[table].upsert({**self._scope, **values}, pk=("site", "topic_id"))
+
+    def drop_entries(self, topic_ids: Sequence[int]) -> None:
+        for topic_id in topic_ids:
+            params = {"site": self.site, "t": topic_id}
+            for table in ("toolbox_entries", "cartography_cards"):
+                self.db.execute(f"delete from [{table}] where site = :site and topic_id = :t", params)
+            self.db.execute(
+                "delete from search_documents where site = :site and topic_id = :t", params
+            )
+
+    def save_search_document(
+        self, doc_id: str, kind: str, topic_id: int, title: str, body: str, url: str
+    ) -> None:
+        self.db["search_documents"].upsert(
+            {
+                **self._scope,
+                "doc_id": doc_id,
+                "kind": kind,
+                "topic_id": topic_id,
+                "title": title,
+                "body": body,
+                "url": url,
+            },
+            pk=("site", "doc_id"),
+        )
+
+    def entries(self, table: str) -> list[dict[str, Any]]:
+        """Toolbox entries or cartography cards, JSON columns decoded, newest activity first."""
+        if table not in ("toolbox_entries", "cartography_cards"):
+            raise StoreError(f"table d'entrées inconnue : {table}")
+        rows = []
+        for row in self.db.query(
+            f"select * from [{table}] where {self._WHERE} order by last_activity_at desc",
+            self._scope,
+        ):
+            for key in ("themes", "warnings", "links", "territories", "fields"):
+                if key in row and row[key] is not None:
+                    row[key] = json.loads(row[key])
+            rows.append(row)
+        return rows
+
+    def search(self, query: str, limit: int = 20) -> list[dict[str, Any]]:
+        """Full-text search; each word is matched as a prefix, accents folded by the index."""
+        words = [w for w in "".join(ch if ch.isalnum() else " " for ch in query).split() if w]
+        if not words:
+            return []
+        match = " ".join(f'"{w}"*' for w in words)
+        return list(
+            self.db.query(
+                "select d.kind, d.topic_id, d.title, d.url, "
+                "snippet(search_documents_fts, 1, '[', ']', '…', 12) as snippet "
+                "from search_documents_fts join search_documents d "
+                "on d.rowid = search_documents_fts.rowid "
+                "where search_documents_fts match :match and d.site = :site "
+                "and d.community = :community order by rank limit :limit",
+                {**self._scope, "match": match, "limit": limit},
+            )
+        )
 
     # --- job runs ----------------------------------------------------------------------------
 

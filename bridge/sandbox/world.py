@@ -224,10 +224,14 @@ class World:
         color: str = "0088CC",
         created_by: str | None = None,
         at: datetime | None = None,
+        id: int | None = None,
     ) -> Category:
-        """Create a category and, like Discourse, its pinned "À propos de la catégorie" topic."""
+        """Create a category and, like Discourse, its pinned "À propos de la catégorie" topic
+        (when `created_by` is given). Ids follow on from `id` when one is given."""
         with self.lock:
             parent_id = self.category(parent).id if parent else None
+            if id is not None:
+                self._next["category"] = id
             category = Category(
                 id=self._id("category"),
                 name=name,
