@@ -84,14 +84,17 @@ def content_hash(occurrence: Occurrence) -> str:
 
 
 def select_occurrences(job: Job, state: AnnounceState, now: datetime) -> list[Occurrence]:
-    """The job's occurrences to plan for, with the published dates the rule no longer holds
-    (a changed rule, a `skip`ped date) marked cancelled, so they get a cancellation."""
+    """The job's occurrences to plan for: those to come, published dates over but still pinned,
+    and published dates the rule no longer holds (a changed rule, a `skip`ped date), marked
+    cancelled so that they get a cancellation."""
     found = job.occurrences(now)
     ids = {o.id for o in found}
     for (job_id, occurrence_id), stored in state.stored.items():
         if job_id != job.id or occurrence_id in ids or not job.recurring:
             continue
-        if stored.published_hash is None or stored.ends_at <= now:
+        key = stored.topic_key
+        pinned = f"{key}:epingle" in state.done and f"{key}:desepingle" not in state.done
+        if stored.published_hash is None or (stored.ends_at <= now and not pinned):
             continue
         try:
             held = job.occurrence_on(date.fromisoformat(occurrence_id))
@@ -412,6 +415,8 @@ def run_announce(
         due, upcoming = plan()
         report = AnnounceReport(True, errors, due, upcoming)
         drafts = [s.draft for s in due]
+        if drafts:
+            echo("À publier maintenant :\n")
         echo(describe(drafts) if describe else "\n".join(d.key for d in drafts) or "Rien.")
         if upcoming:
             echo("\nÀ venir :")

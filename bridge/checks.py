@@ -6,11 +6,14 @@ Each problem is one line; the command exits 2 when there is any.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 
+from bridge.announce import published_job_ids, validate_jobs
 from bridge.config import Config
 from bridge.discourse import DiscourseClient
 from bridge.errors import BridgeError
 from bridge.render import Renderer
+from bridge.store import Store
 
 TEMPLATES: tuple[str, ...] = ()
 
@@ -20,6 +23,7 @@ def run_check(
     *,
     echo: Callable[[str], None],
     client: DiscourseClient | None = None,
+    now: datetime | None = None,
 ) -> list[str]:
     """Check config (already loaded), templates and access; return the problems found."""
     problems: list[str] = []
@@ -35,6 +39,7 @@ def run_check(
             problems.append(str(exc))
     if not problems:
         echo(f"Gabarits : {len(names)} gabarit(s) valide(s) dans {config.templates_dir}.")
+    problems.extend(_check_jobs(config, renderer, now or datetime.now(UTC), echo))
     try:
         if client is None:
             d = config.discourse
@@ -51,4 +56,22 @@ def run_check(
         problems.append(str(exc))
     for problem in problems:
         echo(f"Erreur : {problem}")
+    return problems
+
+
+def _check_jobs(
+    config: Config, renderer: Renderer, now: datetime, echo: Callable[[str], None]
+) -> list[str]:
+    """The announcement job files: one line per bad file (the others are still checked)."""
+    known: set[str] = set()
+    # Jobs already published may have dates in the past; a store not created yet knows none.
+    if config.store_path.exists():
+        try:
+            store = Store.open(config.store_path, config.site, config.community.category)
+            known = published_job_ids(store)
+        except BridgeError as exc:
+            return [str(exc)]
+    jobs, problems = validate_jobs(config, renderer, now, known_published=known)
+    if not problems:
+        echo(f"Annonces : {len(jobs)} fichier(s) valide(s) dans {config.jobs_dir}.")
     return problems

@@ -175,3 +175,30 @@ def browse(ctx: click.Context, port: int) -> None:
     from bridge.browse import run_datasette
 
     run_datasette(config.store_path, port=port)
+
+
+@cli.command()
+@click.argument(
+    "files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option("--now", "now_flag", is_flag=True, help="Publier tout de suite l'annonce nommée.")
+@click.option("--dry-run", is_flag=True, help="Montrer ce qui serait publié, et quand; n'écrit rien.")
+@click.pass_context
+def announce(ctx: click.Context, files: tuple[Path, ...], now_flag: bool, dry_run: bool) -> None:
+    """Publie les annonces et les rappels du comité qui sont dus (jobs/*.yaml)."""
+    config = _config(ctx)
+    from bridge.announce import run_announce
+    from bridge.publish import describe
+    from bridge.wiring import Parts
+
+    parts = Parts.build(config)
+    report = run_announce(
+        parts,
+        files=list(files) or None,
+        now_flag=now_flag,
+        dry_run=dry_run,
+        echo=click.echo,
+        warn=lambda line: click.echo(f"Erreur : {line}", err=True),
+        describe=describe,
+    )
+    ctx.exit(report.exit_code)

@@ -3,8 +3,8 @@
 The steering committee writes these files by hand, so every mistake becomes one `JobFileError`
 line in French naming the file, the line, the field and what is expected, and one bad file never
 stops the others (`load_jobs` returns the good jobs and the errors side by side). A job is one
-activity, or a recurring series (an RRULE, python-dateutil) of which each occurrence is announced
-on its own. Nothing here renders text or touches the store: `announce.py` plans from these values.
+activity, or a series (an RRULE, python-dateutil) of which each date is announced on its own.
+Nothing here renders text or touches the store: `announce.py` plans from these values.
 """
 
 from __future__ import annotations
@@ -23,29 +23,24 @@ from dateutil.rrule import DAILY, MONTHLY, WEEKLY, YEARLY, rrule, rruleset, rrul
 
 from bridge.errors import JobFileError
 
-# Canonical kind → (French label, English label). Kinds pick the template `announcement-<kind>`.
+# Canonical kind → (French label, English label); a kind picks `announcement-<kind>.md.j2`.
 KINDS: dict[str, tuple[str, str]] = {
     "webinaire": ("Webinaire", "Webinar"),
     "5-a-7": ("5 à 7", "5 à 7 (after-work meetup)"),
     "rassemblement-annuel": ("Rassemblement annuel", "Annual gathering"),
     "autre": ("Activité", "Activity"),
 }
-_KIND_ALIASES = {
-    "webinar": "webinaire",
-    "5a7": "5-a-7",
-    "cinq-a-sept": "5-a-7",
-    "rassemblement": "rassemblement-annuel",
-    "other": "autre",
-}
+_KIND_ALIASES = {"webinar": "webinaire", "5a7": "5-a-7", "cinq-a-sept": "5-a-7",
+                 "rassemblement": "rassemblement-annuel", "other": "autre"}
 FIELDS = (
     "kind", "title", "start", "end", "timezone", "place", "link", "description", "registration",
     "publish", "reminders", "pin", "category", "tags", "rrule", "skip", "cancelled", "template",
 )
 DEFAULT_TEMPLATE = "announcement.md.j2"
 DEFAULT_DURATION = timedelta(hours=1)
-# Recurring jobs are expanded this far ahead (or further if announced earlier than that).
+# A series is expanded this far ahead (further if it is announced earlier than that).
 HORIZON = timedelta(days=60)
-# Discourse refuses topic titles shorter than this (min_topic_title_length's default).
+# Discourse refuses shorter topic titles (min_topic_title_length's default).
 MIN_TITLE = 15
 
 _UNITS = {
@@ -54,15 +49,21 @@ _UNITS = {
     **dict.fromkeys(("h", "heure", "heures", "hour", "hours"), timedelta(hours=1)),
     **dict.fromkeys(("m", "min", "mins", "minute", "minutes"), timedelta(minutes=1)),
 }
-_PART = re.compile(r"(\d+)\s*([a-zé]+)")
+_PART = re.compile(r"(\d+)\s*([a-z]+)")
 _DATETIME = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})(?:[ T]+(\d{1,2})\s*[:h]\s*(\d{2})(?::(\d{2}))?)?"
     r"\s*(Z|[+-]\d{2}:?\d{2})?$"
 )
 _TIME = re.compile(r"^(\d{1,2})\s*[:h]\s*(\d{2})$")
 _NOW_WORDS = {"maintenant", "immediatement", "tout de suite", "now", "immediately"}
-_TRUE = {"oui", "vrai", "yes", "true"}
-_FALSE = {"non", "faux", "no", "false"}
+_TRUE, _FALSE = {"oui", "vrai", "yes", "true"}, {"non", "faux", "no", "false"}
+_EXAMPLE_DATE = "comme « 2025-05-15 12:00 »"
+# PyYAML's most frequent complaints about hand-written files, in the committee's words.
+_YAML_WORDS = {
+    "mapping values are not allowed": "deux-points inattendu : mettez ce texte entre guillemets",
+    "found character '\\t'": "tabulation : indentez avec des espaces",
+    "found unexpected end of stream": "guillemet jamais refermé",
+}
 
 
 class _Loader(yaml.SafeLoader):
@@ -70,10 +71,13 @@ class _Loader(yaml.SafeLoader):
 
 
 _Loader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag.rsplit(":", 1)[-1] not in ("timestamp", "int", "float")]
+    first: [(tag, rx) for tag, rx in resolvers
+            if tag.rsplit(":", 1)[-1] not in ("timestamp", "int", "float")]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
-_Loader.add_implicit_resolver("tag:yaml.org,2002:int", re.compile(r"^[-+]?(?:0|[1-9][0-9]*)$"), list("-+0123456789"))
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:int", re.compile(r"^[-+]?(?:0|[1-9][0-9]*)$"), list("-+0123456789")
+)
 
 
 @dataclass(frozen=True)
@@ -126,49 +130,50 @@ class Job:
     def _wall(self, value: datetime) -> datetime:
         return value.astimezone(self.tz).replace(tzinfo=None)
 
+    def _rule(self) -> rruleset:
+        assert self.rrule is not None
+        return build_rule(self.rrule, self._wall(self.start), self.skip)
+
     def _occurrence(self, naive_start: datetime) -> Occurrence:
-        # Wall-clock duration, so a 17 h–19 h series stays 17 h–19 h across a DST change.
+        # Recurrence runs on wall-clock time: a 17 h–19 h series stays so across DST changes.
         naive_end = naive_start + (self._wall(self.end) - self._wall(self.start))
-        return Occurrence(
-            self,
-            naive_start.date().isoformat() if self.recurring else "",
-            naive_start.replace(tzinfo=self.tz),
-            naive_end.replace(tzinfo=self.tz),
-        )
+        occurrence_id = naive_start.date().isoformat() if self.recurring else ""
+        start, end = naive_start.replace(tzinfo=self.tz), naive_end.replace(tzinfo=self.tz)
+        return Occurrence(self, occurrence_id, start, end)
 
     def occurrences(self, now: datetime) -> list[Occurrence]:
-        """The occurrences not over yet and starting within the horizon (all of a one-off)."""
+        """The dates not over yet and starting within the horizon (a one-off: its only one)."""
         if self.rrule is None:
             return [Occurrence(self, "", self.start, self.end)]
         lead = max(HORIZON, self.publish_before or timedelta())
         if self.publish_at is not None:
             lead = max(lead, self.start - self.publish_at)
         local_now = self._wall(now)
-        rule = build_rule(self.rrule, self._wall(self.start), self.skip)
-        window = rule.between(local_now - (self._wall(self.end) - self._wall(self.start)) - timedelta(days=1), local_now + lead, inc=True)
+        since = local_now - (self.end - self.start) - timedelta(days=1)
+        window = self._rule().between(since, local_now + lead, inc=True)
         return [o for o in map(self._occurrence, window) if o.end > now]
 
     def occurrence_on(self, day: date) -> Occurrence | None:
-        """The occurrence the rule holds on `day` (local), if any."""
+        """The date the rule holds on `day` (local), if any."""
         if self.rrule is None:
             return None
-        rule = build_rule(self.rrule, self._wall(self.start), self.skip)
-        found = rule.between(datetime.combine(day, time()), datetime.combine(day, time.max), inc=True)
+        found = self._rule().between(
+            datetime.combine(day, time()), datetime.combine(day, time.max), inc=True
+        )
         return self._occurrence(found[0]) if found else None
 
     def publish_time(self, occurrence: Occurrence) -> datetime | None:
         """When to announce `occurrence`; None means at once.
 
-        Without `publish`, a recurring activity announces each date once the previous one is
-        over, so only the next date is ever announced.
+        Without `publish`, a series announces each date once the previous one is over, so
+        only the next date is ever announced.
         """
         if self.publish_at is not None:
             return self.publish_at
         if self.publish_before is not None:
             return occurrence.start - self.publish_before
         if self.rrule is not None:
-            rule = build_rule(self.rrule, self._wall(self.start), self.skip)
-            previous = rule.before(self._wall(occurrence.start))
+            previous = self._rule().before(self._wall(occurrence.start))
             return self._occurrence(previous).end if previous is not None else None
         return None
 
@@ -211,18 +216,16 @@ def load_jobs(
 ) -> tuple[list[Job], list[JobFileError]]:
     """Every job of a folder (or the files given), and one error per bad file.
 
-    `known_published` holds the ids of jobs already published: only a new job may not start in
-    the past.
+    `known_published` holds the ids of jobs already on the forum: only a new job may not start
+    in the past.
     """
     paths = job_files(jobs_dir) if isinstance(jobs_dir, Path) else list(jobs_dir)
     jobs: list[Job] = []
     errors: list[JobFileError] = []
     for path in paths:
         try:
-            jobs.append(
-                load_job(path, now, known_published=known_published, timezone=timezone,
-                         templates_dir=templates_dir)
-            )
+            jobs.append(load_job(path, now, known_published=known_published,
+                                 timezone=timezone, templates_dir=templates_dir))
         except JobFileError as exc:
             errors.append(exc)
     return jobs, errors
@@ -240,25 +243,22 @@ def load_job(
     where = display_path(path)
     try:
         text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise JobFileError(f"{where} : lecture impossible ({exc})") from None
-    try:
         node = yaml.compose(text, Loader=_Loader)
         data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+    except (OSError, UnicodeDecodeError) as exc:
+        raise JobFileError(f"{where} : lecture impossible ({exc})") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f", ligne {mark.line + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        problem = next((fr for en, fr in _YAML_WORDS.items() if problem.startswith(en)), problem)
         raise JobFileError(f"{where}{line} : YAML invalide ({problem})") from None
     if not isinstance(data, dict) or not isinstance(node, yaml.MappingNode):
-        raise JobFileError(f"{where}, ligne 1 : le fichier doit contenir des clés (title:, start:, …)")
+        raise JobFileError(f"{where}, ligne 1 : des clés sont attendues (title:, start:, …)")
     lines = {str(k.value): k.start_mark.line + 1 for k, _ in node.value}
-    items = {
-        str(k.value): [i.start_mark.line + 1 for i in v.value]
-        for k, v in node.value
-        if isinstance(v, yaml.SequenceNode)
-    }
-    reader = _JobReader(path, where, data, lines, items, node.start_mark.line + 1)
+    items = {str(k.value): [i.start_mark.line + 1 for i in v.value]
+             for k, v in node.value if isinstance(v, yaml.SequenceNode)}
+    reader = _Reader(path, where, data, lines, items, node.start_mark.line + 1)
     return reader.job(now, set(known_published), timezone, templates_dir)
 
 
@@ -270,13 +270,15 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
-class _JobReader:
+def _q(value: Any) -> str:
+    return f"« {value} »"
+
+
+class _Reader:
     """Checks one parsed job file field by field; the first mistake is raised."""
 
-    def __init__(
-        self, path: Path, where: str, data: dict[Any, Any], lines: dict[str, int],
-        items: dict[str, list[int]], first_line: int,
-    ):
+    def __init__(self, path: Path, where: str, data: dict[Any, Any], lines: dict[str, int],
+                 items: dict[str, list[int]], first_line: int):
         self.path, self.where, self.data = path, where, data
         self.lines, self.items, self.first_line = lines, items, first_line
 
@@ -293,77 +295,72 @@ class _JobReader:
                 raise self.fail(name, "valeur manquante (un texte attendu)")
             return None
         if isinstance(value, bool) or not isinstance(value, str | int | float):
-            raise self.fail(name, f"un texte attendu, trouvé {value!r}")
+            raise self.fail(name, f"un texte attendu, trouvé {_q(value)}")
         return str(value).strip()
 
     def url(self, name: str) -> str | None:
         value = self.text(name)
         if value is not None and not re.match(r"^https?://\S+$", value):
-            raise self.fail(name, f"adresse commençant par https:// attendue, trouvé {value!r}")
+            raise self.fail(name, f"adresse commençant par https:// attendue, trouvé {_q(value)}")
         return value
 
     def flag(self, name: str, default: bool) -> bool:
         value = self.data.get(name, default)
-        if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
-            return value.strip().lower() in _TRUE
+        if isinstance(value, str) and _fold(value) in _TRUE | _FALSE:
+            return _fold(value) in _TRUE
         if not isinstance(value, bool):
-            raise self.fail(name, f"oui ou non (true ou false) attendu, trouvé {value!r}")
+            raise self.fail(name, f"oui ou non attendu, trouvé {_q(value)}")
         return value
 
-    def moment(self, name: str, tz: ZoneInfo, value: Any = None, item: int | None = None) -> datetime:
-        value = self.data.get(name) if value is None else value
+    def moment(self, name: str, tz: ZoneInfo) -> datetime:
+        value = self.data.get(name)
         parsed = parse_datetime(value, tz) if isinstance(value, str) else None
         if parsed is None:
-            raise self.fail(
-                name, f"date et heure attendues, comme « 2025-05-15 12:00 », trouvé {value!r}", item
-            )
+            found = "rien" if value is None else _q(value)
+            raise self.fail(name, f"date et heure attendues, {_EXAMPLE_DATE}, trouvé {found}")
         return parsed
 
-    def job(
-        self, now: datetime, known: set[str], default_tz: str, templates_dir: Path | None
-    ) -> Job:
-        job_id = self.path.stem
+    def job(self, now: datetime, known: set[str], default_tz: str, templates: Path | None) -> Job:
         for key in self.data:
             if str(key) not in FIELDS:
                 raise self.fail(str(key), f"clé inconnue (clés permises : {', '.join(FIELDS)})")
-        title = self.text("title", required=True)
-        assert title is not None
+        title = self.text("title", required=True) or ""
         if len(title) < MIN_TITLE:
-            raise self.fail("title", f"titre trop court ({MIN_TITLE} caractères au moins pour le forum)")
+            raise self.fail("title", f"titre trop court ({MIN_TITLE} caractères au moins)")
         kind = normalise_kind(self.text("kind") or "autre")
         if kind is None:
-            raise self.fail("kind", f"type inconnu {self.data['kind']!r} (types permis : webinaire, 5 à 7, rassemblement annuel, autre)")
+            raise self.fail("kind", f"type inconnu {_q(self.data['kind'])} (types permis : "
+                                    "webinaire, 5 à 7, rassemblement annuel, autre)")
         timezone = self.text("timezone") or default_tz
         try:
             tz = ZoneInfo(timezone)
         except (ZoneInfoNotFoundError, ValueError):
-            raise self.fail("timezone", f"fuseau horaire inconnu {timezone!r} (exemple : America/Toronto)") from None
-        if "start" not in self.data or self.data["start"] is None:
-            raise self.fail("start", "valeur manquante (date et heure de début, comme « 2025-05-15 12:00 »)")
+            raise self.fail("timezone", f"fuseau horaire inconnu {_q(timezone)} "
+                                        "(exemple : America/Toronto)") from None
         start = self.moment("start", tz)
         end = self.end(start, tz)
-        rule = self.rule(start)
-        skip = self.skip()
+        rule, skip = self.rule(start), self.skip()
         cancelled = self.flag("cancelled", False)
-        if not cancelled and job_id not in known:
+        if not cancelled and self.path.stem not in known:
             if rule is None and start < now:
-                raise self.fail("start", f"date dans le passé ({start:%Y-%m-%d %H:%M}) pour une nouvelle annonce")
-            local = now.astimezone(tz).replace(tzinfo=None)
-            if rule is not None and build_rule(rule, start.replace(tzinfo=None), skip).after(local) is None:
-                raise self.fail("rrule", "aucune date à venir pour une nouvelle annonce (la règle est terminée)")
+                raise self.fail("start", f"date dans le passé ({start:%Y-%m-%d %H:%M}) "
+                                         "pour une nouvelle annonce")
+            local_now = now.astimezone(tz).replace(tzinfo=None)
+            if rule and build_rule(rule, start.replace(tzinfo=None), skip).after(local_now) is None:
+                raise self.fail("rrule", "aucune date à venir pour une nouvelle annonce")
         place, link = self.text("place"), self.url("link")
         if place is None and link is None:
             raise self.fail("place", "un lieu (place:) ou un lien de rencontre (link:) est attendu")
         publish_before, publish_at = self.publish(start, tz)
-        reminders = self.reminders(start, tz, rule, publish_before)
         pin, pin_until = self.pin()
         return Job(
-            id=job_id, path=self.path, kind=kind, title=title, start=start, end=end,
+            id=self.path.stem, path=self.path, kind=kind, title=title, start=start, end=end,
             timezone=timezone, place=place, link=link,
             description=self.text("description") or "", registration_url=self.url("registration"),
-            publish_before=publish_before, publish_at=publish_at, reminders=reminders,
+            publish_before=publish_before, publish_at=publish_at,
+            reminders=self.reminders(start, tz, rule, publish_before),
             pin=pin, pin_until=pin_until, category=self.text("category"), tags=self.tags(),
-            rrule=rule, skip=skip, cancelled=cancelled, template=self.template(kind, templates_dir),
+            rrule=rule, skip=skip, cancelled=cancelled, template=self.template(kind, templates),
         )
 
     def end(self, start: datetime, tz: ZoneInfo) -> datetime:
@@ -376,33 +373,35 @@ class _JobReader:
         else:
             end = self.moment("end", tz)
         if end <= start:
-            raise self.fail("end", f"la fin ({end:%Y-%m-%d %H:%M}) doit venir après le début ({start:%Y-%m-%d %H:%M})")
+            raise self.fail("end", f"la fin ({end:%Y-%m-%d %H:%M}) doit venir après le début "
+                                   f"({start:%Y-%m-%d %H:%M})")
         return end
 
     def rule(self, start: datetime) -> str | None:
         text = self.text("rrule")
         if text is None:
             return None
-        text = re.sub(r"^RRULE:", "", text.strip(), flags=re.I)
+        text = _local_until(re.sub(r"^RRULE:", "", text, flags=re.I), start)
         if "DTSTART" in text.upper() or "\n" in text:
-            raise self.fail("rrule", "une seule ligne RRULE attendue, sans DTSTART (le début vient de start)")
+            raise self.fail("rrule", "une seule ligne RRULE, sans DTSTART (le début vient de start)")
         try:
-            built = rrulestr(_local_until(text, start), dtstart=start.replace(tzinfo=None))
+            built = rrulestr(text, dtstart=start.replace(tzinfo=None))
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
-            raise self.fail("rrule", f"règle de récurrence invalide ({exc}), exemple : FREQ=MONTHLY;BYDAY=1TH") from None
+            raise self.fail("rrule", f"règle de récurrence invalide ({exc}), "
+                                     "exemple : FREQ=MONTHLY;BYDAY=1TH") from None
         if not isinstance(built, rrule) or built._freq not in (DAILY, WEEKLY, MONTHLY, YEARLY):
             raise self.fail("rrule", "FREQ=DAILY, WEEKLY, MONTHLY ou YEARLY attendu")
-        return _local_until(text, start)
+        return text
 
     def skip(self) -> tuple[date, ...]:
         value = self.data.get("skip") or []
-        values = value if isinstance(value, list) else [value]
         days = []
-        for i, v in enumerate(values):
+        for i, v in enumerate(value if isinstance(value, list) else [value]):
             try:
                 days.append(date.fromisoformat(str(v).strip()))
             except ValueError:
-                raise self.fail("skip", f"date attendue, comme « 2025-07-03 », trouvé {v!r}", i) from None
+                raise self.fail("skip", f"date attendue, comme « 2025-07-03 », trouvé {_q(v)}",
+                                i) from None
         return tuple(days)
 
     def publish(self, start: datetime, tz: ZoneInfo) -> tuple[timedelta | None, datetime | None]:
@@ -412,36 +411,36 @@ class _JobReader:
         if isinstance(value, str) and parse_datetime(value, tz) is None:
             before = parse_duration(value)
             if before is None:
-                raise self.fail("publish", f"« 14 jours avant », « maintenant » ou une date attendus, trouvé {value!r}")
+                raise self.fail("publish", "« 14 jours avant », « maintenant » ou une date "
+                                           f"attendus, trouvé {_q(value)}")
             return before, None
         at = self.moment("publish", tz)
         if at >= start:
-            raise self.fail("publish", f"publication ({at:%Y-%m-%d %H:%M}) après le début de l'activité")
+            raise self.fail("publish", f"publication ({at:%Y-%m-%d %H:%M}) après le début")
         return None, at
 
-    def reminders(
-        self, start: datetime, tz: ZoneInfo, rule: str | None, publish_before: timedelta | None
-    ) -> tuple[Reminder, ...]:
+    def reminders(self, start: datetime, tz: ZoneInfo, rule: str | None,
+                  publish_before: timedelta | None) -> tuple[Reminder, ...]:
         value = self.data.get("reminders") or []
-        values = value if isinstance(value, list) else [value]
         found: list[Reminder] = []
-        for i, v in enumerate(values):
+        for i, v in enumerate(value if isinstance(value, list) else [value]):
             text = str(v).strip() if isinstance(v, str | int) and not isinstance(v, bool) else ""
-            if re.search(r"\b(apr[eè]s|after)\b", text, re.I):
-                raise self.fail("reminders", f"rappel après l'activité ({text}) : un rappel vient avant le début", i)
             at = parse_datetime(text, tz)
+            if re.search(r"\b(apr[eè]s|after)\b", text, re.I) or (at and at >= start):
+                raise self.fail("reminders", f"rappel après le début de l'activité ({text}) : "
+                                             "un rappel vient avant, comme « 1 jour »", i)
             if at is not None:
                 if rule is not None:
-                    raise self.fail("reminders", "une activité récurrente a des rappels en durées, comme « 1 jour »", i)
-                if at >= start:
-                    raise self.fail("reminders", f"rappel ({at:%Y-%m-%d %H:%M}) après le début de l'activité", i)
+                    raise self.fail("reminders", "une série a des rappels en durées, comme "
+                                                 "« 1 jour », pas à date fixe", i)
                 reminder = Reminder(f"{at:%Y%m%d-%H%M}", at=at)
             else:
                 before = parse_duration(text)
                 if before is None:
-                    raise self.fail("reminders", f"durée attendue, comme « 7 jours », « 2 heures » ou « 30 minutes », trouvé {v!r}", i)
+                    raise self.fail("reminders", "durée attendue, comme « 7 jours », « 2 heures » "
+                                                 f"ou « 30 minutes », trouvé {_q(v)}", i)
                 if publish_before is not None and before > publish_before:
-                    raise self.fail("reminders", f"rappel ({text}) avant la publication de l'annonce", i)
+                    raise self.fail("reminders", f"rappel ({text}) avant la publication", i)
                 reminder = Reminder(duration_label(before), before=before)
             if any(r.label == reminder.label for r in found):
                 raise self.fail("reminders", f"rappel en double ({text})", i)
@@ -454,29 +453,31 @@ class _JobReader:
             try:
                 return True, date.fromisoformat(value.strip()[:10])
             except ValueError:
-                raise self.fail("pin", f"oui, non ou une date (2025-05-15) attendus, trouvé {value!r}") from None
+                raise self.fail("pin", "oui, non ou une date (2025-05-15) attendus, "
+                                       f"trouvé {_q(value)}") from None
         return self.flag("pin", True), None
 
     def tags(self) -> tuple[str, ...]:
         value = self.data.get("tags") or []
         values = value if isinstance(value, list) else [value]
         if not all(isinstance(t, str) and t.strip() for t in values):
-            raise self.fail("tags", f"liste d'étiquettes attendue, comme [webinaire, cdp-2ise], trouvé {value!r}")
+            raise self.fail("tags", f"liste d'étiquettes attendue, comme [webinaire], "
+                                    f"trouvé {_q(value)}")
         return tuple(t.strip() for t in values)
 
-    def template(self, kind: str, templates_dir: Path | None) -> str:
+    def template(self, kind: str, templates: Path | None) -> str:
         name = self.text("template")
+        folder = display_path(templates) if templates is not None else "templates"
         if name is not None:
-            if "/" in name or "\\" in name or (
-                templates_dir is not None and not (templates_dir / name).is_file()
-            ):
-                raise self.fail("template", f"gabarit inconnu {name!r} (un fichier du dossier {templates_dir or 'templates'})")
+            if "/" in name or "\\" in name or (templates and not (templates / name).is_file()):
+                raise self.fail("template", f"gabarit inconnu {_q(name)} (aucun fichier de ce "
+                                            f"nom dans {folder})")
             return name
         own = f"announcement-{kind}.md.j2"
-        if templates_dir is None or (templates_dir / own).is_file():
+        if templates is None or (templates / own).is_file():
             return own
-        if not (templates_dir / DEFAULT_TEMPLATE).is_file():
-            raise self.fail("kind", f"gabarit introuvable : ni {own} ni {DEFAULT_TEMPLATE} dans {templates_dir}")
+        if not (templates / DEFAULT_TEMPLATE).is_file():
+            raise self.fail("kind", f"ni {own} ni {DEFAULT_TEMPLATE} dans {folder}")
         return DEFAULT_TEMPLATE
 
 
@@ -497,13 +498,13 @@ def normalise_kind(value: str) -> str | None:
 
 
 def parse_duration(text: str) -> timedelta | None:
-    """« 7 jours », « 1 jour 12 heures », « 2h », « 30 minutes avant » → timedelta; else None."""
+    """« 7 jours », « 1 jour et 12 heures », « 2h », « 30 minutes avant » → timedelta, or None."""
     folded = re.sub(r"\s+(avant|before)$", "", _fold(text))
-    total = timedelta()
-    pos = 0
+    total, pos = timedelta(), 0
     for match in _PART.finditer(folded):
-        between = folded[pos : match.start()].strip(" ,")
-        if between not in ("", "et", "and") or match[2] not in _UNITS:
+        if folded[pos : match.start()].strip(" ,") not in ("", "et", "and"):
+            return None
+        if match[2] not in _UNITS:
             return None
         total += int(match[1]) * _UNITS[match[2]]
         pos = match.end()
@@ -523,7 +524,7 @@ def duration_label(value: timedelta) -> str:
 
 
 def parse_datetime(text: str, tz: ZoneInfo) -> datetime | None:
-    """« 2025-05-15 12:00 », « 2025-05-15T12h00 », with an optional offset; a bare date is midnight."""
+    """« 2025-05-15 12:00 », « 2025-05-15T12h00 », an optional offset; a bare date is midnight."""
     match = _DATETIME.match(text.strip())
     if not match:
         return None
@@ -539,17 +540,17 @@ def parse_datetime(text: str, tz: ZoneInfo) -> datetime | None:
 
 
 def _local_until(rule: str, start: datetime) -> str:
-    """dateutil refuses a UTC UNTIL with a local DTSTART: turn it into local wall time."""
+    """dateutil refuses a UTC UNTIL with a local DTSTART: make it local wall time."""
 
     def local(match: re.Match[str]) -> str:
         utc = datetime.strptime(match[1], "%Y%m%dT%H%M%S").replace(tzinfo=ZoneInfo("UTC"))
         return f"UNTIL={utc.astimezone(start.tzinfo):%Y%m%dT%H%M%S}"
 
-    return re.sub(r"UNTIL=(\d{8}T\d{6})Z", local, rule, flags=re.I)
+    return re.sub(r"UNTIL=(\d{8}T\d{6})Z", local, rule.strip(), flags=re.I)
 
 
 def build_rule(text: str, dtstart: datetime, skip: Sequence[date] = ()) -> rruleset:
-    """The recurrence on naive local wall times, minus the skipped dates."""
+    """The recurrence on naive local wall times, without the skipped dates."""
     rules = rruleset()
     rules.rrule(rrulestr(text, dtstart=dtstart))
     for day in skip:

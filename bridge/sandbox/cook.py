@@ -72,7 +72,10 @@ def _table(lines: list[str], groups: set[str]) -> str:
         "<tr>" + "".join(f"<td>{_inline(c, groups)}</td>" for c in cells(row)) + "</tr>\n"
         for row in rows[1:]
     )
-    return f'<div class="md-table">\n<table>\n<thead>\n<tr>{head}</tr>\n</thead>\n<tbody>\n{body}</tbody>\n</table>\n</div>'
+    return (
+        f'<div class="md-table">\n<table>\n<thead>\n<tr>{head}</tr>\n</thead>\n'
+        f"<tbody>\n{body}</tbody>\n</table>\n</div>"
+    )
 
 
 def _inline(text: str, groups: set[str]) -> str:

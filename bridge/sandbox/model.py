@@ -147,7 +147,7 @@ class Post:
 
 @dataclass
 class ApiKey:
-    """A single-user key (`username`), or an all-users key (`username` None); `scopes` None = global."""
+    """An API key: single-user (`username`) or all-users (None); global unless `scopes`."""
 
     key: str
     username: str | None
@@ -159,7 +159,9 @@ def iso(moment: datetime | None) -> str | None:
     """Discourse's timestamp format: UTC, milliseconds, a `Z`."""
     if moment is None:
         return None
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return (
+        moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    )
 
 
 def slugify(title: str) -> str:

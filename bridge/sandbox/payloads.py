@@ -187,7 +187,9 @@ def _posters(stats: TopicStats, topic: Topic) -> list[Json]:
         if uid == last:
             extras = "latest single" if len(order) == 1 else "latest"
             description = (
-                "Original Poster, Most Recent Poster" if uid == topic.user.id else "Most Recent Poster"
+                "Original Poster, Most Recent Poster"
+                if uid == topic.user.id
+                else "Most Recent Poster"
             )
         result.append(
             {"extras": extras, "description": description, "user_id": uid, "primary_group_id": None}
@@ -280,7 +282,7 @@ def _actions_summary(post: Post, viewer: User | None) -> list[Json]:
 def post(
     world: World, item: Post, viewer: User | None, shape: str = "stream", include_raw: bool = False
 ) -> Json:
-    """A post. `shape`: "stream" (topic and posts.json), "show" (/posts/{id}), "create", "update"."""
+    """A post; `shape`: "stream" (topic, posts.json), "show" (/posts/{id}), "create", "update"."""
     topic = world.topics[item.topic_id]
     author = item.user
     staff = viewer is not None and viewer.staff
@@ -350,7 +352,9 @@ def post(
     return data
 
 
-def topic_posts(world: World, topic: Topic, posts: list[Post], viewer: User | None, raw: bool) -> Json:
+def topic_posts(
+    world: World, topic: Topic, posts: list[Post], viewer: User | None, raw: bool
+) -> Json:
     return {
         "post_stream": {"posts": [post(world, p, viewer, "stream", raw) for p in posts]},
         "id": topic.id,

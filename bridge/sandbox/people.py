@@ -211,8 +211,11 @@ def user_profile(world: World, user: User, viewer: User | None) -> Json:
         "user_auth_tokens": [],
         "user_notification_schedule": {
             "enabled": False,
-            **{f"day_{d}_{edge}_time": (480 if edge == "start" else 1020)
-               for d in range(7) for edge in ("start", "end")},
+            **{
+                f"day_{d}_{edge}_time": (480 if edge == "start" else 1020)
+                for d in range(7)
+                for edge in ("start", "end")
+            },
         },
         "use_logo_small_as_avatar": False,
         "featured_user_badge_ids": [],

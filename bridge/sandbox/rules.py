@@ -16,7 +16,9 @@ from datetime import UTC, datetime, timedelta
 from .model import REGULAR, ApiKey, Category, Post, Topic, User, clean_tag, clean_title
 from .world import STATUSES, World
 
-_BAD_KEY = "You are not permitted to view the requested resource. The API username or key is invalid."
+_BAD_KEY = (
+    "You are not permitted to view the requested resource. The API username or key is invalid."
+)
 _MINUTE = timedelta(minutes=1)
 
 
@@ -32,7 +34,10 @@ class ApiError(Exception):
 def not_found() -> ApiError:
     return ApiError(
         404,
-        {"errors": ["The requested URL or resource could not be found."], "error_type": "not_found"},
+        {
+            "errors": ["The requested URL or resource could not be found."],
+            "error_type": "not_found",
+        },
     )
 
 
@@ -73,7 +78,8 @@ def rate_limited(wait_seconds: int, code: str) -> ApiError:
         429,
         {
             "errors": [
-                f"You’ve performed this action too many times. Please wait {left} before trying again."
+                "You’ve performed this action too many times. "
+                f"Please wait {left} before trying again."
             ],
             "error_type": "rate_limit",
             "extras": {"wait_seconds": wait, "time_left": left},
@@ -85,7 +91,9 @@ def rate_limited(wait_seconds: int, code: str) -> ApiError:
 # --- authentication and limits ------------------------------------------------------------
 
 
-def authenticate(world: World, key: str | None, username: str | None) -> tuple[User | None, ApiKey | None]:
+def authenticate(
+    world: World, key: str | None, username: str | None
+) -> tuple[User | None, ApiKey | None]:
     """The acting user for these headers: None without a key; 403 for a wrong key or user.
 
     A single-user key takes its own user when Api-Username is absent, as Discourse does, and
@@ -126,7 +134,9 @@ def _take(window: deque[datetime], limit: int, now: datetime, code: str) -> None
 def check_api_rate(world: World) -> None:
     """The site-wide API budget (`api_requests_per_minute`); refused calls are not counted."""
     if world.api_requests_per_minute is not None:
-        _take(world.api_hits, world.api_requests_per_minute, world.now(), "admin_api_key_rate_limit")
+        _take(
+            world.api_hits, world.api_requests_per_minute, world.now(), "admin_api_key_rate_limit"
+        )
 
 
 # --- reading ------------------------------------------------------------------------------
@@ -291,7 +301,9 @@ def create_post(world: World, actor: User | None, form: dict[str, list[str]]) ->
             errors.append("You must choose a valid user.")
         for name in recipients:
             if name.lower() not in world.groups and world.find_user(name) is None:
-                errors.append("One of the users you are sending this message to could not be found.")
+                errors.append(
+                    "One of the users you are sending this message to could not be found."
+                )
                 break
         if errors:
             raise rejected(errors)
@@ -339,7 +351,9 @@ def _reply(world: World, actor: User, form: dict[str, list[str]], raw: str) -> P
     if (topic.closed or topic.archived) and not actor.staff:
         raise forbidden()
     minimum = (
-        world.min_personal_message_post_length if topic.is_private_message else world.min_post_length
+        world.min_personal_message_post_length
+        if topic.is_private_message
+        else world.min_post_length
     )
     errors = _body_errors(world, raw, minimum)
     if errors:

@@ -267,7 +267,8 @@ CARDS: tuple[Entry, ...] = (
             (
                 "julie.tremblay",
                 2,
-                "Vous intervenez aussi en dehors de Sherbrooke ? Ce serait génial dans les Sources.",
+                "Vous intervenez aussi en dehors de Sherbrooke ? "
+                "Ce serait génial dans les Sources.",
                 0,
             ),
         ),

@@ -21,11 +21,15 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from . import payloads, people, rules
+from .model import User
 from .rules import ApiError
 from .seed import STAFF_KEY, STAFF_USERNAME, seed_world
 from .world import World
 
 JSON_TYPE = "application/json; charset=utf-8"
+Viewer = User | None  # the acting user; None without a key
+Args = dict[str, Any]  # the route's named groups
+Form = dict[str, list[str]]  # query and body parameters, Rails-style names
 
 
 @dataclass
@@ -59,7 +63,7 @@ class Faults:
             self.fail_paths.clear()
 
     def decide(self, method: str, path: str) -> tuple[str | None, int]:
-        """What happens to this request: ("drop", 0), ("status", code), ("crash", 0) or (None, 0)."""
+        """This request's fate: ("drop", 0), ("status", code), ("crash", 0) or (None, 0)."""
         with self._lock:
             if self.drop_next > 0:
                 self.drop_next -= 1
@@ -136,7 +140,10 @@ class Sandbox:
         server.daemon_threads = True
         self._server = server
         self.url = f"http://127.0.0.1:{server.server_address[1]}"
-        self._thread = threading.Thread(target=server.serve_forever, name="sandbox", daemon=True)
+        # A short poll interval keeps stop() (which waits for the loop to notice) quick.
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="sandbox", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -158,7 +165,8 @@ class Sandbox:
     # --- keys and bookkeeping --------------------------------------------------------------
 
     def member_key(self, username: str) -> str:
-        """A single-user, non-staff-by-default key for `username` (same key on each call)."""
+        """A single-user key for `username` (the same key on each call); a member's key is
+        non-staff, so Discourse's limits for ordinary members apply to it."""
         key = f"sandbox-key-{username.lower()}"
         with self.world.lock:
             self.world.user(username)
@@ -203,15 +211,18 @@ class Sandbox:
                 raise rules.not_found()
             except ApiError as error:
                 return Reply(error.status, error.body, dict(error.headers))
+            except Exception as error:  # a sandbox bug must answer 500, not look like a drop
+                failure = {"errors": [f"Sandbox error: {error!r}"], "error_type": "server_error"}
+                return Reply(500, failure)
 
-    def _categories(self, viewer: Any, args: dict, form: dict, headers: Any) -> Reply:
+    def _categories(self, viewer: Viewer, args: Args, form: Form, headers: Any) -> Reply:
         include = _first(form, "include_subcategories") == "true"
         return Reply(200, payloads.category_list(self.world, viewer, include))
 
-    def _site(self, viewer: Any, args: dict, form: dict, headers: Any) -> Reply:
+    def _site(self, viewer: Viewer, args: Args, form: Form, headers: Any) -> Reply:
         return Reply(200, payloads.site(self.world))
 
-    def _category_topics(self, viewer: Any, args: dict, form: dict, headers: Any) -> Reply:
+    def _category_topics(self, viewer: Viewer, args: Args, form: Form, headers: Any) -> Reply:
         last = args["spec"].split("/")[-1]
         try:
             category = self.world.category(last)
@@ -220,9 +231,11 @@ class Sandbox:
         page_param = _first(form, "page") or "0"
         page = int(page_param) if page_param.isdigit() else 0
         topics, more = rules.category_topics(self.world, category, page, viewer)
-        return Reply(200, payloads.category_topics(self.world, category, topics, more, page, viewer))
+        return Reply(
+            200, payloads.category_topics(self.world, category, topics, more, page, viewer)
+        )
 
-    def _external_id(self, viewer: Any, args: dict, form: dict, headers: Any) -> Reply:
+    def _external_id(self, viewer: Viewer, args: Args, form: Form, headers: Any) -> Reply:
         topic = self.world.find_topic_by_external_id(args["external_id"])
         if topic is None or topic.deleted_at is not None:
             raise rules.not_found()
@@ -232,7 +245,7 @@ class Sandbox:
         location = f"http://{host}/t/{topic.slug}/{topic.id}.json"
         return Reply(301, None, {"Location": location})
 
-    def _topic(self, viewer: Any, args: dict, form: dict, headers: Any) -> Reply:
+    def _topic(self, viewer: Viewer, args: Args, form: Form, headers: Any) -> Reply:
         topic_id, near = int(args["id"]), args.get("near")
         slug = args.get("slug")
         if slug is not None and slug.isdigit() and near is None:
@@ -243,7 +256,7 @@ class Sandbox:
             200, payloads.topic_show(self.world, topic, viewer, int(near) if near else None)
         )
 
-    def _topic_posts(self, viewer: Any, args: dict, form: dict, headers: Any) -> Reply:
+    def _topic_posts(self, viewer: Viewer, args: Args, form: Form, headers: Any) -> Reply:
         topic = rules.visible_topic(self.world, int(args["id"]), viewer)
         ids = [int(v) for v in form.get("post_ids[]", []) + form.get("post_ids", []) if v.isdigit()]
         number = _first(form, "post_number")
@@ -259,7 +272,7 @@ class Sandbox:
         raw = "include_raw" in form
         return Reply(200, payloads.topic_posts(self.world, topic, posts, viewer, raw))
 
-    def _post(self, viewer: Any, args: dict, form: dict, headers: Any) -> Reply:
+    def _post(self, viewer: Viewer, args: Args, form: Form, headers: Any) -> Reply:
         post = self.world.posts.get(int(args["id"]))
         staff = viewer is not None and viewer.staff
         if post is None or (post.deleted_at is not None and not staff):
@@ -267,7 +280,7 @@ class Sandbox:
         rules.visible_topic(self.world, post.topic_id, viewer)
         return Reply(200, payloads.post(self.world, post, viewer, "show"))
 
-    def _members(self, viewer: Any, args: dict, form: dict, headers: Any) -> Reply:
+    def _members(self, viewer: Viewer, args: Args, form: Form, headers: Any) -> Reply:
         group = self.world.groups.get(args["name"].lower())
         if group is None:
             raise rules.not_found()
@@ -284,23 +297,23 @@ class Sandbox:
             ),
         )
 
-    def _user(self, viewer: Any, args: dict, form: dict, headers: Any) -> Reply:
+    def _user(self, viewer: Viewer, args: Args, form: Form, headers: Any) -> Reply:
         user = self.world.find_user(args["username"])
         if user is None or user.deleted:
             raise rules.not_found()
         return Reply(200, people.user_profile(self.world, user, viewer))
 
-    def _create(self, viewer: Any, args: dict, form: dict, headers: Any) -> Reply:
+    def _create(self, viewer: Viewer, args: Args, form: Form, headers: Any) -> Reply:
         post = rules.create_post(self.world, viewer, form)
         return Reply(200, payloads.post(self.world, post, viewer, "create"))
 
-    def _edit(self, viewer: Any, args: dict, form: dict, headers: Any) -> Reply:
+    def _edit(self, viewer: Viewer, args: Args, form: Form, headers: Any) -> Reply:
         raw = _first(form, "post[raw]") or _first(form, "raw")
         reason = _first(form, "post[edit_reason]") or _first(form, "edit_reason")
         post = rules.update_post(self.world, viewer, int(args["id"]), raw, reason)
         return Reply(200, {"post": payloads.post(self.world, post, viewer, "update")})
 
-    def _status(self, viewer: Any, args: dict, form: dict, headers: Any) -> Reply:
+    def _status(self, viewer: Viewer, args: Args, form: Form, headers: Any) -> Reply:
         rules.update_status(
             self.world,
             viewer,
@@ -406,7 +419,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(429, error.body, error.headers)
         elif status >= 500:
             # What a proxy in front of Discourse answers: HTML, not JSON.
-            text = f"<html><body><h1>{status} {self.responses.get(status, ('',))[0]}</h1></body></html>"
+            reason = self.responses.get(status, ("",))[0]
+            text = f"<html><body><h1>{status} {reason}</h1></body></html>"
             self._write(status, text.encode(), "text/html; charset=utf-8", {})
         else:
             self._send(status, {"errors": [f"Sandbox fault {status}"], "error_type": "fault"}, {})

@@ -13,8 +13,18 @@ from datetime import datetime, timedelta
 from .seed import WATCHED, add_base_accounts, add_category_layout
 from .world import World
 
-_THEMES = ("évaluation", "financement", "gouvernance", "mobilisation", "jeunesse", "aînés",
-           "sécurité alimentaire", "logement", "transport", "recherche-action")
+_THEMES = (
+    "évaluation",
+    "financement",
+    "gouvernance",
+    "mobilisation",
+    "jeunesse",
+    "aînés",
+    "sécurité alimentaire",
+    "logement",
+    "transport",
+    "recherche-action",
+)
 _TAGS = ("evaluation", "financement", "gouvernance", "mobilisation")
 _SENTENCES = (
     "Merci pour ce partage, c'est exactement ce qu'il nous fallait.",
@@ -27,8 +37,14 @@ _SENTENCES = (
     "Les bailleurs de fonds demandent de plus en plus ce genre d'indicateurs.",
 )
 # Where topics land: (category slug, weight).
-_SPREAD = (("discussions", 5), ("boite-a-outils", 2), ("cartographie", 2), ("annonces", 1),
-           ("bienvenue", 1), (WATCHED, 1))
+_SPREAD = (
+    ("discussions", 5),
+    ("boite-a-outils", 2),
+    ("cartographie", 2),
+    ("annonces", 1),
+    ("bienvenue", 1),
+    (WATCHED, 1),
+)
 
 
 def build_world(now: datetime, *, topics: int, posts: int, seed: int = 0) -> World:

@@ -9,21 +9,18 @@ those rules apply to API writes and live in `rules.py`.
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
+from .accounts import Accounts
 from .cook import cook
 from .model import (
     REGULAR,
     SMALL_ACTION,
-    ApiKey,
     Category,
-    Group,
-    Membership,
     Post,
     Topic,
     User,
@@ -35,19 +32,18 @@ from .model import (
 STATUSES = ("pinned", "pinned_globally", "closed", "archived", "visible")
 
 
-class World:
+class World(Accounts):
     """A Discourse site in memory. Build one with `seed_world` or `build_world`."""
 
-    def __init__(self, now: datetime, *, host: str = "passerelles.encommun.io") -> None:
+    def __init__(self, now: datetime) -> None:
         if now.tzinfo is None:
             raise ValueError("World needs a timezone-aware `now`")
         self.lock = threading.RLock()
-        self.host = host
         started = time.monotonic()
         # Time flows from `now` at the real pace unless a test injects its own clock (the
         # Sandbox's `now`): timestamps stay after the seed's dates and never jump backwards.
-        self.clock: Callable[[], datetime] = lambda: now + timedelta(
-            seconds=time.monotonic() - started
+        self.clock: Callable[[], datetime] = lambda: (
+            now + timedelta(seconds=time.monotonic() - started)
         )
 
         # Site settings, named after Discourse's where one exists.
@@ -67,14 +63,11 @@ class World:
         # closed; off by default so that post counts in tests stay what the test wrote.
         self.small_action_posts = False
 
-        self.users: dict[int, User] = {}
-        self.groups: dict[str, Group] = {}  # by lowercase name
+        self._init_accounts()
         self.categories: dict[int, Category] = {}
         self.topics: dict[int, Topic] = {}
         self.posts: dict[int, Post] = {}
         self.tags: dict[str, int] = {}  # tag name -> id
-        self.api_keys: dict[str, ApiKey] = {}
-        self._by_username: dict[str, User] = {}
         self._posts_by_user: dict[int, list[int]] = {}
         self._next = {"user": 1, "group": 41, "category": 1, "topic": 1, "post": 1, "tag": 1}
 
@@ -90,104 +83,7 @@ class World:
         self._next[kind] = value + 1
         return value
 
-    # --- users, groups, keys -------------------------------------------------------------
-
-    def add_user(
-        self,
-        username: str,
-        name: str | None,
-        *,
-        created_at: datetime | None = None,
-        admin: bool = False,
-        moderator: bool = False,
-        trust_level: int = 1,
-        **profile: object,
-    ) -> User:
-        """Create an account (or return the existing one of that username)."""
-        with self.lock:
-            existing = self._by_username.get(username.lower())
-            if existing is not None:
-                return existing
-            user = User(
-                id=self._id("user"),
-                username=username,
-                name=name,
-                created_at=created_at or self.now(),
-                admin=admin,
-                moderator=moderator,
-                trust_level=trust_level,
-                **profile,  # type: ignore[arg-type]
-            )
-            user.last_seen_at = user.last_seen_at or user.created_at
-            self.users[user.id] = user
-            self._by_username[username.lower()] = user
-            return user
-
-    def find_user(self, username: str) -> User | None:
-        with self.lock:
-            return self._by_username.get(username.lower())
-
-    def user(self, username: str) -> User:
-        found = self.find_user(username)
-        if found is None:
-            raise KeyError(f"no user {username!r}")
-        return found
-
-    def add_group(self, name: str, full_name: str) -> Group:
-        with self.lock:
-            group = self.groups.get(name.lower())
-            if group is None:
-                group = Group(id=self._id("group"), name=name, full_name=full_name)
-                self.groups[name.lower()] = group
-            return group
-
-    def group(self, name: str) -> Group:
-        with self.lock:
-            return self.groups[name.lower()]
-
-    def add_member(
-        self,
-        username: str,
-        name: str | None,
-        joined_at: datetime,
-        group: str = "cdp-2ise",
-        *,
-        owner: bool = False,
-    ) -> User:
-        """Add a user to a group at `joined_at`, creating the account (at that date) if needed."""
-        with self.lock:
-            user = self.add_user(username, name, created_at=joined_at)
-            target = self.groups.get(group.lower()) or self.add_group(group, group)
-            target.members[user.id] = Membership(user=user, added_at=joined_at, owner=owner)
-            return user
-
-    def remove_member(self, username: str, group: str = "cdp-2ise") -> None:
-        with self.lock:
-            self.group(group).members.pop(self.user(username).id, None)
-
-    def add_api_key(
-        self, key: str, username: str | None, scopes: Iterable[str] | None = None
-    ) -> ApiKey:
-        """Register a key: single-user when `username` is given, global unless `scopes`."""
-        with self.lock:
-            api_key = ApiKey(key, username, frozenset(scopes) if scopes is not None else None)
-            self.api_keys[key] = api_key
-            return api_key
-
-    def anonymize_user(self, username: str) -> User:
-        """What Discourse's UserAnonymizer does: a new anonXXXXXXXX name, profile wiped, keys
-        revoked; the id, the posts and the group memberships stay."""
-        with self.lock:
-            user = self.user(username)
-            del self._by_username[user.username.lower()]
-            digest = hashlib.sha256(f"anon:{user.id}".encode()).hexdigest()
-            user.username = f"anon{digest[:8]}"
-            user.name = None
-            user.title = None
-            user.bio_raw = user.location = user.website = ""
-            self._by_username[user.username.lower()] = user
-            self._revoke_keys(username)
-            return user
+    # --- accounts (the rest is in Accounts) ----------------------------------------------
 
     def delete_user(self, username: str) -> None:
         """Discourse's "delete user and posts": the account, its memberships, its keys go, and
@@ -206,11 +102,6 @@ class World:
             self._revoke_keys(username)
             user.deleted = True
             del self._by_username[user.username.lower()]
-
-    def _revoke_keys(self, username: str) -> None:
-        for api_key in self.api_keys.values():
-            if api_key.username and api_key.username.lower() == username.lower():
-                api_key.revoked = True
 
     # --- categories and tags -----------------------------------------------------------
 
