@@ -260,7 +260,10 @@ class _Texts:
         """What changed since the forum's version, in words (the post's revision history)."""
         job, occ = self.occ.job, self.occ
         changes = [
-            (stored.starts_at != occ.start or stored.ends_at != occ.end, "nouvel horaire", "new time"),
+            (
+                stored.starts_at != occ.start or stored.ends_at != occ.end,
+                "nouvel horaire", "new time",
+            ),
             (stored.place != job.place, "nouveau lieu", "new place"),
             (stored.link != job.link, "nouveau lien", "new link"),
             (

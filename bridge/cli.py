@@ -182,7 +182,9 @@ def browse(ctx: click.Context, port: int) -> None:
     "files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path)
 )
 @click.option("--now", "now_flag", is_flag=True, help="Publier tout de suite l'annonce nommée.")
-@click.option("--dry-run", is_flag=True, help="Montrer ce qui serait publié, et quand; n'écrit rien.")
+@click.option(
+    "--dry-run", is_flag=True, help="Montrer ce qui serait publié, et quand; n'écrit rien."
+)
 @click.pass_context
 def announce(ctx: click.Context, files: tuple[Path, ...], now_flag: bool, dry_run: bool) -> None:
     """Publie les annonces et les rappels du comité qui sont dus (jobs/*.yaml)."""

@@ -383,7 +383,7 @@ class _Reader:
             return None
         text = _local_until(re.sub(r"^RRULE:", "", text, flags=re.I), start)
         if "DTSTART" in text.upper() or "\n" in text:
-            raise self.fail("rrule", "une seule ligne RRULE, sans DTSTART (le début vient de start)")
+            raise self.fail("rrule", "une seule ligne RRULE, sans DTSTART (le début : start)")
         try:
             built = rrulestr(text, dtstart=start.replace(tzinfo=None))
         except (ValueError, TypeError, KeyError, AttributeError) as exc:

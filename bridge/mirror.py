@@ -105,14 +105,17 @@ class Mirror:
         summary = SyncSummary()
         category, fresh_categories = self._category()
         last_sweep = parse_iso(self.store.get_cursor(CURSOR_SWEEP))
-        sweep = full or last_sweep is None or self.now() - last_sweep >= self.reconcile_every
+        # A first pass reads everything anyway: it counts as a sweep without re-reading entries.
+        first = self.store.get_cursor(CURSOR_TOPICS) is None
+        sweep = first or full or last_sweep is None or self.now() - last_sweep >= self.reconcile_every
         if sweep and not fresh_categories:
             category, _ = self._category(refresh=True)
         summary.swept = sweep
         self._sync_topics(category, summary, sweep=sweep)
         self._sync_members(summary, sweep=sweep)
         if sweep:
-            self._sweep_entries(category, summary)
+            if not first:
+                self._sweep_entries(category, summary)
             with self.store.atomic():
                 self.store.set_cursor(CURSOR_SWEEP, iso(self.now()) or "", self.now())
         if self.on_saved is not None and summary.saved_topic_ids:

@@ -916,7 +916,9 @@ class Store:
                 }
                 if (row["job"], row["occurrence"]) not in published:
                     record.update(self._announcement_fields(row))
-                self.db["announcements"].upsert(record, pk=("site", "community", "job", "occurrence"))
+                self.db["announcements"].upsert(
+                    record, pk=("site", "community", "job", "occurrence")
+                )
 
     def record_announcement(
         self,

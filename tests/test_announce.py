@@ -58,7 +58,8 @@ DETAILS = """\
 
 ZWSP = "\u200b"
 ANNOUNCEMENT = f"""\
-Vous êtes invités au prochain webinaire de la CdP 2isE : **Comprendre ce qu'est une communauté de pratique**.
+Vous êtes invités au prochain webinaire de la CdP 2isE : \
+**Comprendre ce qu'est une communauté de pratique**.
 
 {DETAILS}
 Notre tout premier webinaire : la CdP 2isE, ses rôles, et le forum.
@@ -117,7 +118,9 @@ class Planner:
 
     def __call__(self, jobs: Sequence[Job], now: datetime, **kw: object) -> list[Draft]:
         state = AnnounceState.from_store(self.store)
-        return plan_announcements(jobs, state, now, self.renderer, self.config, **kw)  # type: ignore[arg-type]
+        return plan_announcements(
+            jobs, state, now, self.renderer, self.config, **kw  # type: ignore[arg-type]
+        )
 
     def publish(self, jobs: Sequence[Job], drafts: Sequence[Draft], at: datetime) -> None:
         """Mark drafts written at `at` (ledger), and record topics like `run_announce`."""
