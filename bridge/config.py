@@ -210,6 +210,7 @@ class _Reader:
             "str": isinstance(value, str) and value.strip() != "",
             "name": isinstance(value, str | int) and not isinstance(value, bool),
             "number": isinstance(value, int | float) and not isinstance(value, bool) and value > 0,
+            "rate": isinstance(value, int | float) and not isinstance(value, bool) and value >= 0,
         }[kind]
         if not ok:
             raise self.fail(keys, f"{_KIND_WORDS[kind]} attendu, trouvé {value!r}")
@@ -240,7 +241,7 @@ class _Reader:
             api_key=env.get(ENV_API_KEY) or None,
             timeout=float(self.value(d, ("discourse", "timeout"), "number", default=30.0)),
             requests_per_minute=float(
-                self.value(d, ("discourse", "requests_per_minute"), "number", default=50.0)
+                self.value(d, ("discourse", "requests_per_minute"), "rate", default=50.0)
             ),
         )
 
@@ -339,6 +340,7 @@ _KIND_WORDS = {
     "str": "un texte",
     "name": "un nom (slug) ou un numéro",
     "number": "un nombre positif",
+    "rate": "un nombre positif ou 0 (sans limite)",
 }
 
 

@@ -105,7 +105,7 @@ BAD = [
     (
         "rate not a number",
         GOOD.replace("  api_username: animation-2ise", "  api_username: animation-2ise\n  requests_per_minute: vite"),
-        ["discourse.requests_per_minute", "un nombre positif attendu"],
+        ["discourse.requests_per_minute", "un nombre positif ou 0 (sans limite) attendu"],
     ),
     (
         "negative timeout",

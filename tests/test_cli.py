@@ -1,0 +1,152 @@
+"""The command line as people use it: demo, check, status, search, export."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bridge.cli import cli
+from bridge.sandbox import Sandbox, seed_world
+
+ROOT = Path(__file__).resolve().parents[1]
+NOW = datetime(2025, 4, 21, 13, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    with Sandbox(seed_world(NOW), now=lambda: NOW) as sb:
+        yield sb
+
+
+def write_config(tmp_path: Path, url: str) -> Path:
+    path = tmp_path / "config.yaml"
+    path.write_text(
+        f"""\
+discourse:
+  url: {url}
+  api_username: animation-2ise
+  requests_per_minute: 0
+community:
+  name: CdP 2isE
+  category: innovation-sociale-estrie
+  group: cdp-2ise
+paths:
+  templates: {ROOT / "templates"}
+  jobs: {tmp_path / "jobs"}
+store:
+  path: bridge.db
+""",
+        encoding="utf-8",
+    )
+    (tmp_path / "jobs").mkdir(exist_ok=True)
+    return path
+
+
+def run(args: list[str], key: str | None = None) -> tuple[int, str, str]:
+    env = {"DISCOURSE_API_KEY": key} if key else {"DISCOURSE_API_KEY": ""}
+    result = CliRunner().invoke(cli, args, env=env, catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_demo_runs_a_full_cycle_without_config_or_key(tmp_path: Path) -> None:
+    store = tmp_path / "demo.db"
+    code, out, err = run(["--config", str(tmp_path / "absent.yaml"), "demo", "--store", str(store)])
+    assert code == 0, err
+    assert "Bac à sable Discourse démarré" in out
+    assert "Miroir : " in out and " sujets, " in out
+    assert "Publié : « La passerelle En Commun est branchée » (published)" in out
+    assert "rien en double" in out
+    assert f"Base locale : {store}" in out
+    assert store.exists()
+
+
+def test_check_passes_against_the_sandbox(tmp_path: Path, sandbox: Sandbox) -> None:
+    config = write_config(tmp_path, sandbox.url)
+    code, out, err = run(["--config", str(config), "check"], key=sandbox.api_key)
+    assert code == 0, out + err
+    assert "voit la catégorie « Impact et innovation sociale en Estrie »" in out
+    assert not [m for m, _ in sandbox.requests if m != "GET"]
+
+
+def test_check_with_a_wrong_key_is_one_line_and_exit_2(tmp_path: Path, sandbox: Sandbox) -> None:
+    config = write_config(tmp_path, sandbox.url)
+    code, out, err = run(["--config", str(config), "check"], key="pas-la-bonne-cle")
+    assert code == 2
+    errors = [line for line in (out + err).splitlines() if line.startswith("Erreur")]
+    assert len(errors) == 1
+    assert "la clé d'API a été refusée" in errors[0]
+    assert "DISCOURSE_API_KEY" in errors[0]
+    assert "pas-la-bonne-cle" not in out + err
+    assert "Traceback" not in out + err
+
+
+def test_sync_without_a_key_says_how_to_give_it(tmp_path: Path, sandbox: Sandbox) -> None:
+    config = write_config(tmp_path, sandbox.url)
+    code, out, err = run(["--config", str(config), "sync"])
+    assert code == 2
+    assert err.strip().startswith("Erreur : DISCOURSE_API_KEY n'est pas défini")
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_status_search_and_export_after_a_sync(tmp_path: Path, sandbox: Sandbox) -> None:
+    config = write_config(tmp_path, sandbox.url)
+    code, out, err = run(["--config", str(config), "sync"], key=sandbox.api_key)
+    assert code == 0, err
+    assert out.startswith("Synchronisation : ")
+
+    code, out, _ = run(["--config", str(config), "status"])
+    assert code == 0
+    assert "sync" in out and " ok " in out
+    assert "Publications :\n  aucune pour l'instant" in out
+
+    # Accents folded: « theorie » finds « théorie ».
+    code, out, _ = run(["--config", str(config), "search", "theorie", "changement"])
+    assert code == 0
+    assert "[outil] Canevas de théorie du changement (version Estrie)" in out
+    assert f"{sandbox.url}/t/" in out
+
+    code, out, _ = run(["--config", str(config), "search", "mot-introuvable-xyz"])
+    assert out.strip() == "Aucun résultat."
+
+    code, out, _ = run(["--config", str(config), "export", "cartography", "--format", "csv"])
+    assert code == 0
+    assert out.startswith("\ufeffOrganisation,Territoire,Thématiques")
+    rows = list(csv.DictReader(io.StringIO(out.lstrip("\ufeff"))))
+    assert len(rows) == 8
+    by_org = {r["Organisation"]: r for r in rows}
+    assert by_org["Table de développement social du Granit"]["Territoire"] == "Le Granit"
+
+    target = tmp_path / "carte.geojson"
+    code, _, err = run(
+        ["--config", str(config), "export", "cartography", "--format", "geojson", "-o", str(target)]
+    )
+    assert code == 0
+    geo = json.loads(target.read_text(encoding="utf-8"))
+    assert geo["type"] == "FeatureCollection"
+    positions = {f["properties"]["organisation"]: f for f in geo["features"]}
+    granit = positions["Table de développement social du Granit"]
+    assert granit["geometry"]["coordinates"] == [-70.88, 45.58]
+    assert granit["properties"]["approximate"] is True
+    exact = [f for f in geo["features"] if not f["properties"]["approximate"]]
+    assert exact and exact[0]["properties"]["position"] == "exacte"
+    # The card without a territory nor coordinates cannot be placed.
+    assert "Collectif Jeunesse engagée" not in positions
+
+    code, out, _ = run(["--config", str(config), "export", "toolbox", "--format", "json"])
+    entries = json.loads(out)
+    assert len(entries) == 6
+    assert all(e["url"].startswith(sandbox.url) for e in entries)
+
+
+def test_geojson_is_refused_for_the_toolbox(tmp_path: Path, sandbox: Sandbox) -> None:
+    config = write_config(tmp_path, sandbox.url)
+    code, _, err = run(["--config", str(config), "export", "toolbox", "--format", "geojson"])
+    assert code == 2
+    assert "geojson ne vaut que pour la cartographie" in err
