@@ -20,6 +20,7 @@ from bridge.config import (
 from bridge.drafts import Draft, DraftKind
 from bridge.mirror import run_sync
 from bridge.sandbox import Sandbox
+from bridge.store import Store
 from bridge.wiring import Parts
 
 Echo = Callable[[str], None]
@@ -71,6 +72,7 @@ def run_demo(
                 f"{store.count('group_members')} membres du groupe lus en "
                 f"{summary.requests} requêtes."
             )
+            show_entries(store, echo)
 
             draft = Draft(
                 key="demo:bonjour",
@@ -93,3 +95,22 @@ def run_demo(
             )
             echo(f"Base locale : {path}" + ("" if store_path else " (effacée à la fin)"))
             store.db.close()
+
+
+def show_entries(store: Store, echo: Echo, count: int = 3) -> None:
+    """A few toolbox entries and cards, as the mirror parsed them."""
+    tools = store.entries("toolbox_entries")
+    cards = store.entries("cartography_cards")
+    echo(f"Boîte à outils : {len(tools)} outils, par exemple :")
+    for tool in tools[:count]:
+        themes = ", ".join(tool["themes"]) or "sans thème"
+        echo(f"  - {tool['title']} ({themes}) : {tool['links'][0] if tool['links'] else '—'}")
+    echo(f"Cartographie : {len(cards)} fiches, par exemple :")
+    for card in cards[:count]:
+        echo(f"  - {card['organisation']} — {card['territory'] or 'territoire inconnu'}")
+    incomplete = [c for c in cards if c["warnings"]]
+    if incomplete:
+        echo(
+            f"  {len(incomplete)} fiche(s) à compléter, listées par `bridge status` "
+            f"(ex. « {incomplete[0]['title']} » : {incomplete[0]['warnings'][0]})."
+        )

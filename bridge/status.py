@@ -33,6 +33,7 @@ def render_status(parts: Parts) -> str:
         lines.append("Refusées par Discourse (la passerelle réessaie, 3 fois au plus) :")
         for entry in failed:
             lines.append(f"  {entry.key} : {entry.error} ({entry.attempts} essai(s))")
+    lines.extend(entry_warnings(parts))
     pending = store.ledger_entries("pending")
     if pending:
         lines.append("")
@@ -40,3 +41,21 @@ def render_status(parts: Parts) -> str:
         for entry in pending:
             lines.append(f"  {entry.key}")
     return "\n".join(lines)
+
+
+def entry_warnings(parts: Parts) -> list[str]:
+    """Cards and toolbox entries that need their author's attention, with what is wrong."""
+    lines: list[str] = []
+    for table, title in (
+        ("cartography_cards", "Fiches de la cartographie à compléter"),
+        ("toolbox_entries", "Outils à compléter"),
+    ):
+        flagged = [e for e in parts.store.entries(table) if e["warnings"]]
+        if not flagged:
+            continue
+        lines.append("")
+        lines.append(f"{title} ({len(flagged)}) :")
+        for entry in flagged:
+            lines.append(f"  « {entry['title']} » par {entry['author'] or '?'} — {entry['url']}")
+            lines.extend(f"    - {w}" for w in entry["warnings"])
+    return lines

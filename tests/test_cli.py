@@ -105,6 +105,9 @@ def test_status_search_and_export_after_a_sync(tmp_path: Path, sandbox: Sandbox)
     assert code == 0
     assert "sync" in out and " ok " in out
     assert "Publications :\n  aucune pour l'instant" in out
+    assert "Fiches de la cartographie à compléter (1) :" in out
+    assert "  « Collectif Jeunesse engagée » par " in out
+    assert "    - Champ obligatoire manquant : territoire" in out
 
     # Accents folded: « theorie » finds « théorie ».
     code, out, _ = run(["--config", str(config), "search", "theorie", "changement"])
