@@ -5,21 +5,31 @@ A cartography topic is a card describing an initiative (« Territoire : Sherbroo
 « Site web : … ») written as labelled lines, lists, a table or headings, in whatever shape the
 member chose. Members' content is never an error here: what cannot be read becomes a short
 French warning for the facilitators, and the entry is returned anyway. No HTTP, no SQL: topics
-come in as plain values.
+come in as plain values. Reading the labelled fields out of a card is `bridge.cardtext`'s part.
 """
 
 from __future__ import annotations
 
 import re
-import textwrap
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from bridge.cardtext import (
+    LOOSE_BULLET_RE,
+    MD,
+    NEWLINE_RE,
+    Field,
+    Labels,
+    inline_children,
+    label_key,
+    plain_text,
+    read_fields,
+    tidy,
+)
 from bridge.config import DEFAULT_CARD_LABELS, DEFAULT_CARD_REQUIRED
 from bridge.territories import (
     Territory,
@@ -43,10 +53,6 @@ FIELD_NAMES_FR = {
     "description": "description",
     "coordinates": "coordonnées GPS",
 }
-
-# One parser for the whole module: MarkdownIt holds configuration only, no per-document state.
-# CommonMark (what Discourse's markdown-it follows) plus tables, which cards often use.
-_MD = MarkdownIt("commonmark").enable("table")
 
 
 @dataclass(frozen=True)
@@ -112,7 +118,6 @@ class CartographyCard:
 
 # --- Markdown helpers ---------------------------------------------------------------------------
 
-_NEWLINE_RE = re.compile(r"\r\n?|\n")  # the line breaks markdown-it counts, so `map` lines agree
 _BARE_URL_RE = re.compile(r"https?://[^\s<>\"'`\[\]{}|\\^]+", re.I)
 _HREF_RE = re.compile(r"""<a\s[^>]*?href\s*=\s*["']([^"']+)["']""", re.I)
 _EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}", re.I)
@@ -129,13 +134,6 @@ _MAP_URL_RE = re.compile(
 )
 # Block markup at the start of a source line: quote markers, then a bullet or a list number.
 _BLOCK_MARK_RE = re.compile(r"^(?:\s*>)*\s*(?:(?:[-*+•·▪◦‣●■➢➤✓✔]|\d{1,9}[.)])\s+)?")
-# Bullets Markdown does not know, typed or pasted from a word processor.
-_LOOSE_BULLET_RE = re.compile(r"^[•·▪◦‣●■➢➤✓✔→]\s*")
-
-
-def _children(text: str) -> list[Token]:
-    tokens = _MD.parseInline(text)
-    return (tokens[0].children or []) if tokens else []
 
 
 def _clean_url(url: str) -> str:
@@ -164,17 +162,6 @@ def _links(children: Iterable[Token]) -> Iterator[str]:
             yield from (m.group(1) for m in _HREF_RE.finditer(child.content))
 
 
-def _plain(text: str) -> str:
-    """The readable text of inline Markdown: no emphasis marks, links as their text."""
-    parts: list[str] = []
-    for child in _children(text):
-        if child.type in ("text", "code_inline"):
-            parts.append(child.content)
-        elif child.type in ("softbreak", "hardbreak"):
-            parts.append("\n")
-    return "\n".join(" ".join(line.split()) for line in "".join(parts).split("\n")).strip()
-
-
 def _dedupe(items: Iterable[str], *, folded: bool) -> tuple[str, ...]:
     seen: set[str] = set()
     kept: list[str] = []
@@ -184,10 +171,6 @@ def _dedupe(items: Iterable[str], *, folded: bool) -> tuple[str, ...]:
             seen.add(k)
             kept.append(item)
     return tuple(kept)
-
-
-def _tidy(text: str) -> str:
-    return re.sub(r"\n[ \t]*(?:\n[ \t]*)+\n", "\n\n", text).strip()
 
 
 def _quote(text: str, limit: int = 60) -> str:
@@ -201,7 +184,7 @@ def _quote(text: str, limit: int = 60) -> str:
 def parse_toolbox(topic: TopicInput) -> ToolboxEntry:
     """The resource a toolbox topic shares: links in order, description without link-only lines."""
     raw = topic.first_post_raw or ""
-    tokens = _MD.parse(raw)
+    tokens = MD.parse(raw)
     found = (url for tok in tokens if tok.type == "inline" for url in _links(tok.children or []))
     links = _dedupe((u for u in found if not _is_image(u)), folded=False)
     description = _without_link_lines(raw, tokens)
@@ -236,8 +219,8 @@ def _without_link_lines(raw: str, tokens: list[Token]) -> str:
     in_code = {
         i for t in tokens if t.type in ("fence", "code_block") and t.map for i in range(*t.map)
     }
-    lines = _NEWLINE_RE.split(raw)
-    return _tidy(
+    lines = NEWLINE_RE.split(raw)
+    return tidy(
         "\n".join(ln for i, ln in enumerate(lines) if i in in_code or not _is_link_line(ln))
     )
 
@@ -247,7 +230,7 @@ def _is_link_line(line: str) -> bool:
     body = _BLOCK_MARK_RE.sub("", line, count=1)
     rest: list[str] = []
     has_link, depth = False, 0
-    for child in _children(body):
+    for child in inline_children(body):
         if child.type == "link_open":
             depth += 1
             has_link = True
@@ -271,8 +254,8 @@ def _is_link_line(line: str) -> bool:
 def _summary(description: str) -> str:
     """Plain text of the description, cut at a word to SUMMARY_LENGTH characters."""
     parts = [
-        _plain(tok.content) if tok.type == "inline" else tok.content
-        for tok in _MD.parse(description)
+        plain_text(tok.content) if tok.type == "inline" else tok.content
+        for tok in MD.parse(description)
         if tok.type in ("inline", "fence", "code_block")
     ]
     text = " ".join(" ".join(parts).split())
@@ -282,278 +265,6 @@ def _summary(description: str) -> str:
     if " " in cut:
         cut = cut.rsplit(" ", 1)[0]
     return cut.rstrip(" ,;:.–-") + "…"
-
-
-# --- cartography: reading labelled fields -------------------------------------------------------
-
-
-@dataclass
-class _Line:
-    """One source line as Markdown sees it: its inline text without block markup, and its block."""
-
-    index: int
-    text: str
-    block: int
-    group: int  # the top-level block holding it: a whole list, a quote, a paragraph
-    kind: str  # "para", "item" (in a list item), "heading", "table", "other" (code, rule, html)
-    first: bool
-    rows: list[list[str]] | None = None
-
-
-def _lines(tokens: list[Token]) -> list[_Line]:
-    lines: list[_Line] = []
-    group = block = in_item = 0
-    for i, tok in enumerate(tokens):
-        if tok.level == 0 and tok.nesting != -1:
-            group += 1
-        if tok.type == "list_item_open":
-            in_item += 1
-        elif tok.type == "list_item_close":
-            in_item -= 1
-        if not tok.map or tok.nesting == -1 or tok.type in ("inline", "list_item_open"):
-            continue
-        start, end = tok.map
-        block += 1
-        if tok.type in ("paragraph_open", "heading_open") and i + 1 < len(tokens):
-            texts = tokens[i + 1].content.split("\n")
-            if tok.type == "heading_open":
-                texts = [" ".join(texts)]
-            kind = "heading" if tok.type == "heading_open" else "item" if in_item else "para"
-            for k, text in enumerate(texts):
-                lines.append(_Line(min(start + k, end - 1), text, block, group, kind, k == 0))
-            lines.extend(
-                _Line(j, "", block, group, "other", False) for j in range(start + len(texts), end)
-            )
-        elif tok.type == "table_open":
-            rows = _table_rows(tokens, i)
-            lines.extend(
-                _Line(j, "", block, group, "table", j == start, rows) for j in range(start, end)
-            )
-        elif tok.type in ("fence", "code_block", "html_block", "hr"):
-            lines.extend(_Line(j, "", block, group, "other", j == start) for j in range(start, end))
-    return lines
-
-
-def _table_rows(tokens: list[Token], start: int) -> list[list[str]]:
-    rows: list[list[str]] = []
-    for tok in tokens[start + 1 :]:
-        if tok.type == "table_close":
-            break
-        if tok.type == "tr_open":
-            rows.append([])
-        elif tok.type == "inline" and rows:
-            rows[-1].append(tok.content)
-    return rows
-
-
-class _Labels:
-    """The configured label aliases, matched whatever the accents, case, plural or extra words."""
-
-    def __init__(self, labels: Mapping[str, Sequence[str]]):
-        self.exact: dict[tuple[str, ...], str] = {}
-        self.aliases: list[tuple[tuple[str, ...], str]] = []
-        for name, aliases in labels.items():
-            for alias in aliases:
-                key = _label_key(alias)
-                if key:
-                    self.exact.setdefault(key, name)
-                    self.aliases.append((key, name))
-
-    def lookup(self, label: str) -> tuple[str | None, bool]:
-        """The field a label stands for, and whether it names it exactly."""
-        key = _label_key(label)
-        if key in self.exact:
-            return self.exact[key], True
-        # « Territoire desservi », « Site web de l'organisme »: the longest alias inside the
-        # label wins, then the earliest (« Mission de l'organisme » is a description).
-        best: tuple[tuple[int, int], str] | None = None
-        for alias, name in self.aliases:
-            for pos in range(len(key) - len(alias) + 1):
-                if key[pos : pos + len(alias)] == alias:
-                    rank = (len(alias), -pos)
-                    if best is None or rank > best[0]:
-                        best = (rank, name)
-                    break
-        return (best[1], False) if best else (None, False)
-
-
-def _label_key(label: str) -> tuple[str, ...]:
-    # « Thématique(s) », « Thèmes » and « thème » are one label: drop plural marks, then a
-    # final s or x on longer words (on both sides, so odd singulars still agree).
-    words = re.findall(r"\w+", re.sub(r"\((?:e?s|x|e)\)", "", fold(label)))
-    return tuple(w[:-1] if len(w) > 3 and w[-1] in "sx" else w for w in words)
-
-
-# « **Territoire :** », « **Territoire** : », « __Territoire__: », « _Territoire :_ »,
-# « Territoire – »
-_LABEL_RE = re.compile(
-    r"^(?P<open>[*_]{0,3})\s*(?P<label>[^\W\d_][^:：*_\n]{0,59}?)\s*(?P<close>[*_]{0,3})\s*"
-    r"(?P<sep>[:：]|[–—-](?=\s))(?!//)\s*(?P<close2>[*_]{0,3})\s*(?P<value>.*)$"
-)
-_EMPHASIS_ONLY_RE = re.compile(
-    r"^(?P<open>[*_]{0,3})\s*(?P<label>[^*_]+?)\s*[:：]?\s*(?P=open)\s*[:：]?$"
-)
-
-
-@dataclass
-class _Field:
-    label: str
-    name: str | None
-    index: int  # source line of the label
-    block: int
-    group: int
-    # "line": the rest of its paragraph; "group": the next block, or the whole list that follows;
-    # "section": everything up to the next label (descriptions, and labels written as headings).
-    mode: str
-    texts: list[str]  # the value on the label's line, then each line taken, as inline Markdown
-    last: int = -1
-    taken_group: int | None = None
-    table: bool = False
-    value_md: str = ""
-
-    def accepts(self, line: _Line) -> bool:
-        if self.mode == "section" or line.block == self.block:
-            return True
-        if self.mode == "group":
-            if self.taken_group is None and not any(t.strip() for t in self.texts):
-                self.taken_group = line.group
-            return line.group == self.taken_group
-        return False
-
-
-@dataclass
-class _Reading:
-    fields: list[_Field] = field(default_factory=list)
-    free_text: str = ""
-    table_rows_left: int = 0
-
-
-def _read_fields(raw: str, labels: _Labels) -> _Reading:
-    source = _NEWLINE_RE.split(raw)
-    reading = _Reading()
-    used: set[int] = set()
-    current: _Field | None = None
-    table_read = False
-    for line in _lines(_MD.parse(raw)):
-        if line.kind == "table":
-            current = None
-            if line.first and line.rows is not None:
-                pairs, left = _table_pairs(line.rows, labels)
-                reading.table_rows_left += left
-                table_read = bool(pairs)
-                for label, value in pairs:
-                    name = labels.lookup(label)[0]
-                    reading.fields.append(
-                        _Field(
-                            label,
-                            name,
-                            line.index,
-                            line.block,
-                            line.group,
-                            "line",
-                            [value],
-                            table=True,
-                        )
-                    )
-            if table_read:  # a table that is not a card (one column) stays in the free text
-                used.add(line.index)
-            continue
-        opened = _open_field(line, current, labels) if line.kind != "other" else None
-        if opened is not None:
-            current = opened
-            reading.fields.append(opened)
-            used.add(line.index)
-        elif line.kind == "heading" or current is None or not current.accepts(line):
-            current = None  # an unknown heading or a new block ends the field: free text follows
-        else:
-            current.texts.append(line.text)
-            current.last = line.index
-            used.update(range(current.index, line.index + 1))
-    for f in reading.fields:
-        if f.table or f.mode == "line":
-            f.value_md = "\n".join(t.strip() for t in f.texts).strip()
-        else:  # Markdown kept as written, lists and paragraphs included
-            rest = textwrap.dedent("\n".join(source[f.index + 1 : f.last + 1]))
-            f.value_md = _tidy(f.texts[0].strip() + "\n" + rest)
-    reading.free_text = _tidy("\n".join(ln for i, ln in enumerate(source) if i not in used))
-    return reading
-
-
-def _open_field(line: _Line, current: _Field | None, labels: _Labels) -> _Field | None:
-    """The field this line opens if it is a label (« Territoire : … », « ### Territoire »)."""
-    text = _LOOSE_BULLET_RE.sub("", line.text.strip())
-    m = _LABEL_RE.match(text)
-    if m and (line.kind != "heading" or m.group("value").strip()):
-        label, value = m.group("label").strip(), m.group("value").strip().rstrip("\\").strip()
-        name, exact = labels.lookup(label)
-        emphasised = bool(m.group("open") or m.group("close"))
-        if m.group("open") and not (m.group("close") or m.group("close2")):
-            value = value.removesuffix(m.group("open")).strip()  # « **Territoire : Sherbrooke** »
-        if name is None and (not value or m.group("sep") not in ":：" or not _plausible(label)):
-            return None
-        if (
-            current is not None
-            and current.name == "description"
-            and current.mode == "section"
-            and not (exact or emphasised or line.block == current.block)
-            and not (line.kind == "item" and line.group == current.group)
-        ):
-            # Prose (« Notre mission : … ») or a list of services stays in the description;
-            # the next item of the list the description itself is in is a sibling field.
-            return None
-        mode = "section" if name == "description" else "line" if value else "group"
-        return _Field(
-            label, name, line.index, line.block, line.group, mode, [value], last=line.index
-        )
-    alone = _EMPHASIS_ONLY_RE.match(text)
-    if alone is None or not (line.first or alone.group("open")):
-        return None
-    # Alone on its line, a label must be exact: « ## Organisme Alpha » is a title, not a label.
-    name, exact = labels.lookup(alone.group("label"))
-    if name is None or not exact:
-        return None
-    mode = "section" if line.kind == "heading" or name == "description" else "group"
-    label = alone.group("label").strip()
-    return _Field(label, name, line.index, line.block, line.group, mode, [""], last=line.index)
-
-
-def _plausible(label: str) -> bool:
-    # An unknown label is a few words, not a sentence nor an address.
-    return (
-        len(label) <= 40
-        and len(label.split()) <= 4
-        and not re.search(r"[!?\[\]()<>`/]|http", label)
-    )
-
-
-def _table_pairs(rows: list[list[str]], labels: _Labels) -> tuple[list[tuple[str, str]], int]:
-    """Label/value pairs of a card table, whichever way it is laid out; and rows not read."""
-    if not rows or max(len(r) for r in rows) < 2:
-        return [], 0
-    header, body = rows[0], rows[1:]
-
-    def name(cell: str) -> str | None:
-        return labels.lookup(_cell_label(cell))[0]
-
-    across = sum(1 for c in header if name(c))
-    down = sum(1 for r in body if r and name(r[0]))
-    if across >= 2 and across > down and body:  # labels in the header, values in the next row
-        return [
-            (_cell_label(h), v.strip())
-            for h, v in zip(header, body[0], strict=False)
-            if _cell_label(h)
-        ], len(body) - 1
-    # « | Champ | Valeur | »: the header is a caption, unless it already holds a field.
-    rows = ([header] if name(header[0]) else []) + body
-    return [
-        (_cell_label(r[0]), " ".join(c.strip() for c in r[1:]).strip())
-        for r in rows
-        if _cell_label(r[0])
-    ], 0
-
-
-def _cell_label(cell: str) -> str:
-    return _plain(cell).rstrip(" :：").strip()
 
 
 # --- cartography: the card ----------------------------------------------------------------------
@@ -576,9 +287,9 @@ def parse_card(
     """
     known = tuple(territories) if territories is not None else load_territories()
     raw = topic.first_post_raw or ""
-    reading = _read_fields(raw, _Labels(labels))
+    reading = read_fields(raw, Labels(labels))
     issues: list[str] = []
-    values: dict[str, list[_Field]] = {}
+    values: dict[str, list[Field]] = {}
     for f in reading.fields:
         if f.name is not None and f.value_md:
             values.setdefault(f.name, []).append(f)
@@ -588,7 +299,7 @@ def parse_card(
         first = values.get(name, [None])[0]
         if first is None:
             return None
-        lines = (_plain(_LOOSE_BULLET_RE.sub("", t.strip())) for t in first.texts)
+        lines = (plain_text(LOOSE_BULLET_RE.sub("", t.strip())) for t in first.texts)
         return ", ".join(ln.strip(" ,;") for ln in lines if ln.strip(" ,;")) or None
 
     organisation = plain("organisation") or topic.title.strip() or None
@@ -598,7 +309,7 @@ def parse_card(
     if territory_raw and not found and not names_whole_region(territory_raw):
         issues.append(f"Territoire non reconnu : {_quote(territory_raw)}")
 
-    written = (_plain(t) for f in values.get("themes", []) for t in f.texts)
+    written = (plain_text(t) for f in values.get("themes", []) for t in f.texts)
     parts = (p.strip(" .#-*") for text in written for p in _THEME_SPLIT_RE.split(text))
     themes = _dedupe([*parts, *topic.tags], folded=True)
 
@@ -606,10 +317,13 @@ def parse_card(
     if "website" in values:
         website = _website(values["website"][0].value_md)
         if website is None:
-            issues.append(f"Site web illisible : {_quote(_plain(values['website'][0].value_md))}")
+            issues.append(
+                f"Site web illisible : {_quote(plain_text(values['website'][0].value_md))}"
+            )
 
     contacts = [
-        ", ".join(_plain(t) for t in f.texts if _plain(t)) for f in values.get("contact", [])
+        ", ".join(plain_text(t) for t in f.texts if plain_text(t))
+        for f in values.get("contact", [])
     ]
     contact = ", ".join(_dedupe(contacts, folded=True)) or None
 
@@ -662,15 +376,15 @@ def parse_card(
 
 
 def _website(value_md: str) -> str | None:
-    for tok in _MD.parse(value_md):
+    for tok in MD.parse(value_md):
         for url in _links(tok.children or []) if tok.type == "inline" else ():
             return url
-    domain = _DOMAIN_RE.search(_plain(value_md))
+    domain = _DOMAIN_RE.search(plain_text(value_md))
     return f"https://{_clean_url(domain.group())}" if domain else None
 
 
 def _position(
-    values: Mapping[str, list[_Field]], fields: Sequence[_Field], raw: str, issues: list[str]
+    values: Mapping[str, list[Field]], fields: Sequence[Field], raw: str, issues: list[str]
 ) -> tuple[tuple[float, float] | None, str | None]:
     """The card's position, and the coordinates field's text when it holds contact details."""
     position: tuple[float, float] | None = None
@@ -678,13 +392,13 @@ def _position(
         value = values["coordinates"][0].value_md
         position = parse_coordinates(value)
         if position is None:
-            text = ", ".join(_plain(t) for t in values["coordinates"][0].texts if _plain(t))
+            text = ", ".join(plain_text(t) for t in values["coordinates"][0].texts if plain_text(t))
             if _EMAIL_RE.search(text) or _PHONE_RE.search(text) or _ADDRESS_RE.search(text):
                 return None, text
-            issues.append(f"Coordonnées illisibles : {_quote(_plain(value))}")
+            issues.append(f"Coordonnées illisibles : {_quote(plain_text(value))}")
     else:
         # « Latitude : 45.4 » and « Longitude : -71.89 » as two labels of their own.
-        by_key = {_label_key(f.label): f.value_md for f in fields if f.name is None}
+        by_key = {label_key(f.label): f.value_md for f in fields if f.name is None}
         lat = next((by_key[k] for k in (("latitude",), ("lat",)) if k in by_key), None)
         lon = next(
             (by_key[k] for k in (("longitude",), ("long",), ("lon",), ("lng",)) if k in by_key),
@@ -696,7 +410,7 @@ def _position(
                 issues.append(f"Coordonnées illisibles : {_quote(f'{lat} ; {lon}')}")
         else:  # a map link anywhere in the card
             urls = (
-                u for t in _MD.parse(raw) if t.type == "inline" for u in _links(t.children or [])
+                u for t in MD.parse(raw) if t.type == "inline" for u in _links(t.children or [])
             )
             maps = (parse_coordinates(u) for u in urls if _MAP_URL_RE.search(u))
             position = next((p for p in maps if p is not None), None)

@@ -1,0 +1,324 @@
+"""Reading label: value fields out of a card's Markdown.
+
+A card names its fields however the member wrote them: « **Territoire :** Sherbrooke », a bullet
+list, a two-column table or a table with the labels in its header, « ### Territoire » headings,
+or a label alone on its line with the value below. `read_fields` finds them all, matched against
+the configured label aliases whatever the accents, case or plural, and keeps what is not a field
+as free text. Pure: Markdown in, fields out; `bridge.entries` builds the card from them.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+from bridge.territories import fold
+
+# One parser for cards and toolbox entries: MarkdownIt holds configuration only, no per-document
+# state. CommonMark (what Discourse's markdown-it follows) plus tables, which cards often use.
+MD = MarkdownIt("commonmark").enable("table")
+
+NEWLINE_RE = re.compile(r"\r\n?|\n")  # the line breaks markdown-it counts, so `map` lines agree
+# Bullets Markdown does not know, typed or pasted from a word processor.
+LOOSE_BULLET_RE = re.compile(r"^[•·▪◦‣●■➢➤✓✔→]\s*")
+
+
+def inline_children(text: str) -> list[Token]:
+    """The inline tokens of a line of Markdown."""
+    tokens = MD.parseInline(text)
+    return (tokens[0].children or []) if tokens else []
+
+
+def plain_text(text: str) -> str:
+    """The readable text of inline Markdown: no emphasis marks, links as their text."""
+    parts: list[str] = []
+    for child in inline_children(text):
+        if child.type in ("text", "code_inline"):
+            parts.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append("\n")
+    return "\n".join(" ".join(line.split()) for line in "".join(parts).split("\n")).strip()
+
+
+def tidy(text: str) -> str:
+    """The text with at most one blank line in a row, and none at either end."""
+    return re.sub(r"\n[ \t]*(?:\n[ \t]*)+\n", "\n\n", text).strip()
+
+
+@dataclass
+class _Line:
+    """One source line as Markdown sees it: its inline text without block markup, and its block."""
+
+    index: int
+    text: str
+    block: int
+    group: int  # the top-level block holding it: a whole list, a quote, a paragraph
+    kind: str  # "para", "item" (in a list item), "heading", "table", "other" (code, rule, html)
+    first: bool
+    rows: list[list[str]] | None = None
+
+
+def _lines(tokens: list[Token]) -> list[_Line]:
+    lines: list[_Line] = []
+    group = block = in_item = 0
+    for i, tok in enumerate(tokens):
+        if tok.level == 0 and tok.nesting != -1:
+            group += 1
+        if tok.type == "list_item_open":
+            in_item += 1
+        elif tok.type == "list_item_close":
+            in_item -= 1
+        if not tok.map or tok.nesting == -1 or tok.type in ("inline", "list_item_open"):
+            continue
+        start, end = tok.map
+        block += 1
+        if tok.type in ("paragraph_open", "heading_open") and i + 1 < len(tokens):
+            texts = tokens[i + 1].content.split("\n")
+            if tok.type == "heading_open":
+                texts = [" ".join(texts)]
+            kind = "heading" if tok.type == "heading_open" else "item" if in_item else "para"
+            for k, text in enumerate(texts):
+                lines.append(_Line(min(start + k, end - 1), text, block, group, kind, k == 0))
+            lines.extend(
+                _Line(j, "", block, group, "other", False) for j in range(start + len(texts), end)
+            )
+        elif tok.type == "table_open":
+            rows = _table_rows(tokens, i)
+            lines.extend(
+                _Line(j, "", block, group, "table", j == start, rows) for j in range(start, end)
+            )
+        elif tok.type in ("fence", "code_block", "html_block", "hr"):
+            lines.extend(_Line(j, "", block, group, "other", j == start) for j in range(start, end))
+    return lines
+
+
+def _table_rows(tokens: list[Token], start: int) -> list[list[str]]:
+    rows: list[list[str]] = []
+    for tok in tokens[start + 1 :]:
+        if tok.type == "table_close":
+            break
+        if tok.type == "tr_open":
+            rows.append([])
+        elif tok.type == "inline" and rows:
+            rows[-1].append(tok.content)
+    return rows
+
+
+class Labels:
+    """The configured label aliases, matched whatever the accents, case, plural or extra words."""
+
+    def __init__(self, labels: Mapping[str, Sequence[str]]):
+        self.exact: dict[tuple[str, ...], str] = {}
+        self.aliases: list[tuple[tuple[str, ...], str]] = []
+        for name, aliases in labels.items():
+            for alias in aliases:
+                key = label_key(alias)
+                if key:
+                    self.exact.setdefault(key, name)
+                    self.aliases.append((key, name))
+
+    def lookup(self, label: str) -> tuple[str | None, bool]:
+        """The field a label stands for, and whether it names it exactly."""
+        key = label_key(label)
+        if key in self.exact:
+            return self.exact[key], True
+        # « Territoire desservi », « Site web de l'organisme »: the longest alias inside the
+        # label wins, then the earliest (« Mission de l'organisme » is a description).
+        best: tuple[tuple[int, int], str] | None = None
+        for alias, name in self.aliases:
+            for pos in range(len(key) - len(alias) + 1):
+                if key[pos : pos + len(alias)] == alias:
+                    rank = (len(alias), -pos)
+                    if best is None or rank > best[0]:
+                        best = (rank, name)
+                    break
+        return (best[1], False) if best else (None, False)
+
+
+def label_key(label: str) -> tuple[str, ...]:
+    # « Thématique(s) », « Thèmes » and « thème » are one label: drop plural marks, then a
+    # final s or x on longer words (on both sides, so odd singulars still agree).
+    words = re.findall(r"\w+", re.sub(r"\((?:e?s|x|e)\)", "", fold(label)))
+    return tuple(w[:-1] if len(w) > 3 and w[-1] in "sx" else w for w in words)
+
+
+# « **Territoire :** », « **Territoire** : », « __Territoire__: », « _Territoire :_ »,
+# « Territoire – »
+_LABEL_RE = re.compile(
+    r"^(?P<open>[*_]{0,3})\s*(?P<label>[^\W\d_][^:：*_\n]{0,59}?)\s*(?P<close>[*_]{0,3})\s*"
+    r"(?P<sep>[:：]|[–—-](?=\s))(?!//)\s*(?P<close2>[*_]{0,3})\s*(?P<value>.*)$"
+)
+_EMPHASIS_ONLY_RE = re.compile(
+    r"^(?P<open>[*_]{0,3})\s*(?P<label>[^*_]+?)\s*[:：]?\s*(?P=open)\s*[:：]?$"
+)
+
+
+@dataclass
+class Field:
+    """A label as read, the field it names (None when unknown) and the value it took."""
+
+    label: str
+    name: str | None
+    index: int  # source line of the label
+    block: int
+    group: int
+    # "line": the rest of its paragraph; "group": the next block, or the whole list that follows;
+    # "section": everything up to the next label (descriptions, and labels written as headings).
+    mode: str
+    texts: list[str]  # the value on the label's line, then each line taken, as inline Markdown
+    last: int = -1
+    taken_group: int | None = None
+    table: bool = False
+    value_md: str = ""
+
+    def accepts(self, line: _Line) -> bool:
+        if self.mode == "section" or line.block == self.block:
+            return True
+        if self.mode == "group":
+            if self.taken_group is None and not any(t.strip() for t in self.texts):
+                self.taken_group = line.group
+            return line.group == self.taken_group
+        return False
+
+
+@dataclass
+class Reading:
+    """A card's fields in order, the text outside them, and table rows left unread."""
+
+    fields: list[Field] = field(default_factory=list)
+    free_text: str = ""
+    table_rows_left: int = 0
+
+
+def read_fields(raw: str, labels: Labels) -> Reading:
+    """The labelled fields of a card, in order, and the free text around them."""
+    source = NEWLINE_RE.split(raw)
+    reading = Reading()
+    used: set[int] = set()
+    current: Field | None = None
+    table_read = False
+    for line in _lines(MD.parse(raw)):
+        if line.kind == "table":
+            current = None
+            if line.first and line.rows is not None:
+                pairs, left = _table_pairs(line.rows, labels)
+                reading.table_rows_left += left
+                table_read = bool(pairs)
+                for label, value in pairs:
+                    name = labels.lookup(label)[0]
+                    reading.fields.append(
+                        Field(
+                            label,
+                            name,
+                            line.index,
+                            line.block,
+                            line.group,
+                            "line",
+                            [value],
+                            table=True,
+                        )
+                    )
+            if table_read:  # a table that is not a card (one column) stays in the free text
+                used.add(line.index)
+            continue
+        opened = _open_field(line, current, labels) if line.kind != "other" else None
+        if opened is not None:
+            current = opened
+            reading.fields.append(opened)
+            used.add(line.index)
+        elif line.kind == "heading" or current is None or not current.accepts(line):
+            current = None  # an unknown heading or a new block ends the field: free text follows
+        else:
+            current.texts.append(line.text)
+            current.last = line.index
+            used.update(range(current.index, line.index + 1))
+    for f in reading.fields:
+        if f.table or f.mode == "line":
+            f.value_md = "\n".join(t.strip() for t in f.texts).strip()
+        else:  # Markdown kept as written, lists and paragraphs included
+            rest = textwrap.dedent("\n".join(source[f.index + 1 : f.last + 1]))
+            f.value_md = tidy(f.texts[0].strip() + "\n" + rest)
+    reading.free_text = tidy("\n".join(ln for i, ln in enumerate(source) if i not in used))
+    return reading
+
+
+def _open_field(line: _Line, current: Field | None, labels: Labels) -> Field | None:
+    """The field this line opens if it is a label (« Territoire : … », « ### Territoire »)."""
+    text = LOOSE_BULLET_RE.sub("", line.text.strip())
+    m = _LABEL_RE.match(text)
+    if m and (line.kind != "heading" or m.group("value").strip()):
+        label, value = m.group("label").strip(), m.group("value").strip().rstrip("\\").strip()
+        name, exact = labels.lookup(label)
+        emphasised = bool(m.group("open") or m.group("close"))
+        if m.group("open") and not (m.group("close") or m.group("close2")):
+            value = value.removesuffix(m.group("open")).strip()  # « **Territoire : Sherbrooke** »
+        if name is None and (not value or m.group("sep") not in ":：" or not _plausible(label)):
+            return None
+        if (
+            current is not None
+            and current.name == "description"
+            and current.mode == "section"
+            and not (exact or emphasised or line.block == current.block)
+            and not (line.kind == "item" and line.group == current.group)
+        ):
+            # Prose (« Notre mission : … ») or a list of services stays in the description;
+            # the next item of the list the description itself is in is a sibling field.
+            return None
+        mode = "section" if name == "description" else "line" if value else "group"
+        return Field(
+            label, name, line.index, line.block, line.group, mode, [value], last=line.index
+        )
+    alone = _EMPHASIS_ONLY_RE.match(text)
+    if alone is None or not (line.first or alone.group("open")):
+        return None
+    # Alone on its line, a label must be exact: « ## Organisme Alpha » is a title, not a label.
+    name, exact = labels.lookup(alone.group("label"))
+    if name is None or not exact:
+        return None
+    mode = "section" if line.kind == "heading" or name == "description" else "group"
+    label = alone.group("label").strip()
+    return Field(label, name, line.index, line.block, line.group, mode, [""], last=line.index)
+
+
+def _plausible(label: str) -> bool:
+    # An unknown label is a few words, not a sentence nor an address.
+    return (
+        len(label) <= 40
+        and len(label.split()) <= 4
+        and not re.search(r"[!?\[\]()<>`/]|http", label)
+    )
+
+
+def _table_pairs(rows: list[list[str]], labels: Labels) -> tuple[list[tuple[str, str]], int]:
+    """Label/value pairs of a card table, whichever way it is laid out; and rows not read."""
+    if not rows or max(len(r) for r in rows) < 2:
+        return [], 0
+    header, body = rows[0], rows[1:]
+
+    def name(cell: str) -> str | None:
+        return labels.lookup(_cell_label(cell))[0]
+
+    across = sum(1 for c in header if name(c))
+    down = sum(1 for r in body if r and name(r[0]))
+    if across >= 2 and across > down and body:  # labels in the header, values in the next row
+        return [
+            (_cell_label(h), v.strip())
+            for h, v in zip(header, body[0], strict=False)
+            if _cell_label(h)
+        ], len(body) - 1
+    # « | Champ | Valeur | »: the header is a caption, unless it already holds a field.
+    rows = ([header] if name(header[0]) else []) + body
+    return [
+        (_cell_label(r[0]), " ".join(c.strip() for c in r[1:]).strip())
+        for r in rows
+        if _cell_label(r[0])
+    ], 0
+
+
+def _cell_label(cell: str) -> str:
+    return plain_text(cell).rstrip(" :：").strip()
