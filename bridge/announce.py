@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
 REMINDER_TEMPLATE = "announcement-rappel.md.j2"
 CHANGE_TEMPLATE = "announcement-changement.md.j2"
 CANCEL_TEMPLATE = "announcement-annulation.md.j2"
+log = logging.getLogger(__name__)
 # Outcomes of the publisher meaning the write is on the forum.
 _ON_FORUM = ("published", "already", "recovered")
 
@@ -187,11 +189,10 @@ def _occurrence_steps(
         if not over and stored is not None and stored.published_hash is not None:
             current = content_hash(occ)
             if stored.published_hash != current:
-                add(now, "edit", texts.edit(f"{key}:modif:{current[:8]}", stored))
+                add(now, "edit", texts.edit(_edit_key(occ, current), stored))
             moved = stored.published_starts_at
             if moved is not None and moved != occ.start and now < occ.start:
-                local = occ.start.astimezone(job.tz)
-                add(now, "change", texts.change(f"{key}:changement:{local:%Y-%m-%dT%H:%M}", moved))
+                add(now, "change", texts.change(_change_key(occ), moved))
     if now < occ.start:
         # Reminders due before the announcement itself went out are dropped, and of those due
         # by now only the latest is sent: a bridge that was down does not pile them up.
@@ -429,22 +430,24 @@ def run_announce(
 
     def work() -> AnnounceReport:
         state = AnnounceState.from_store(store)
-        store.save_announcements(
-            [announcement_row(o) for j in jobs for o in select_occurrences(j, state, now)], now
-        )
+        occurrences = [o for j in jobs for o in select_occurrences(j, state, now)]
+        store.save_announcements([announcement_row(o) for o in occurrences], now)
+        for occ in occurrences:
+            _repair(store, occ, state, now)
         due, upcoming = plan()
         report = AnnounceReport(False, errors, due, upcoming)
-        if due:
-            result = parts.publisher().publish([s.draft for s in due])
-            outcomes = {o.draft.key: o for o in result.outcomes}
-            for step in due:
-                outcome = outcomes[step.draft.key]
-                report.statuses[step.draft.key] = outcome.status
-                if not outcome.ok:
-                    report.failures.append(f"{step.draft.key} : {outcome.error or outcome.status}")
-                elif outcome.status in _ON_FORUM:
-                    _record(store, step, now)
-                echo(f"{_STATUS_WORDS.get(outcome.status, outcome.status)} : {step.draft.key}")
+        publisher = parts.publisher() if due else None
+        for step in due:
+            assert publisher is not None
+            outcome = publisher.publish_one(step.draft)
+            log.info("%s: %s", step.draft.key, outcome.status)
+            report.statuses[step.draft.key] = outcome.status
+            if not outcome.ok:
+                report.failures.append(f"{step.draft.key} : {outcome.error or outcome.status}")
+            elif outcome.status in _ON_FORUM:
+                # At once, so that a run stopped halfway has recorded what went out.
+                _record(store, step.occurrence, step.role, now)
+            echo(f"{_STATUS_WORDS.get(outcome.status, outcome.status)} : {step.draft.key}")
         for failure in report.failures:
             (warn or echo)(f"publication impossible : {failure}")
         echo(report.describe())
@@ -460,15 +463,40 @@ _STATUS_WORDS = {
 }
 
 
-def _record(store: Store, step: Step, now: datetime) -> None:
+def _repair(store: Store, occ: Occurrence, state: AnnounceState, now: datetime) -> None:
+    """Record what a run that died between the ledger and the announcements table wrote.
+
+    The ledger says it went out; it most likely said what the file says now. Without this,
+    an edit or a time change would go unnoticed afterwards.
+    """
+    stored, done = state.stored.get((occ.job.id, occ.id)), state.done
+    current = content_hash(occ)
+    if stored is None or stored.published_hash is None:
+        if occ.key in done:
+            _record(store, occ, "topic", now)
+        return
+    if stored.published_hash != current and _edit_key(occ, current) in done:
+        _record(store, occ, "edit", now)
+    if stored.published_starts_at != occ.start and _change_key(occ) in done:
+        _record(store, occ, "change", now)
+
+
+def _edit_key(occ: Occurrence, current_hash: str) -> str:
+    return f"{occ.key}:modif:{current_hash[:8]}"
+
+
+def _change_key(occ: Occurrence) -> str:
+    return f"{occ.key}:changement:{occ.start.astimezone(occ.job.tz):%Y-%m-%dT%H:%M}"
+
+
+def _record(store: Store, occ: Occurrence, role: str, now: datetime) -> None:
     """Keep the forum's version of an occurrence after its topic, edit or time change."""
-    occ = step.occurrence
-    if step.role in ("topic", "edit"):
+    if role in ("topic", "edit"):
         store.record_announcement(
             occ.job.id, occ.id, now, fields=announcement_row(occ),
             published_hash=content_hash(occ),
-            published_starts_at=occ.start if step.role == "topic" else None,
+            published_starts_at=occ.start if role == "topic" else None,
         )
-    elif step.role == "change":
+    elif role == "change":
         store.record_announcement(occ.job.id, occ.id, now, published_starts_at=occ.start)
 

@@ -19,7 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from dateutil.rrule import DAILY, MONTHLY, WEEKLY, YEARLY, rrule, rruleset, rrulestr
+from dateutil.rrule import rruleset, rrulestr
 
 from bridge.errors import JobFileError
 
@@ -385,11 +385,13 @@ class _Reader:
         if "DTSTART" in text.upper() or "\n" in text:
             raise self.fail("rrule", "une seule ligne RRULE, sans DTSTART (le début : start)")
         try:
-            built = rrulestr(text, dtstart=start.replace(tzinfo=None))
+            rrulestr(text, dtstart=start.replace(tzinfo=None))
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             raise self.fail("rrule", f"règle de récurrence invalide ({exc}), "
                                      "exemple : FREQ=MONTHLY;BYDAY=1TH") from None
-        if not isinstance(built, rrule) or built._freq not in (DAILY, WEEKLY, MONTHLY, YEARLY):
+        # Hourly (or finer) announcements would flood the forum.
+        freq = re.search(r"(?:^|;)FREQ=([A-Z]+)", text.upper())
+        if freq is None or freq[1] not in ("DAILY", "WEEKLY", "MONTHLY", "YEARLY"):
             raise self.fail("rrule", "FREQ=DAILY, WEEKLY, MONTHLY ou YEARLY attendu")
         return text
 
@@ -551,8 +553,8 @@ def _local_until(rule: str, start: datetime) -> str:
 
 def build_rule(text: str, dtstart: datetime, skip: Sequence[date] = ()) -> rruleset:
     """The recurrence on naive local wall times, without the skipped dates."""
-    rules = rruleset()
-    rules.rrule(rrulestr(text, dtstart=dtstart))
+    rules = rrulestr(text, dtstart=dtstart, forceset=True)
+    assert isinstance(rules, rruleset)
     for day in skip:
         rules.exdate(datetime.combine(day, dtstart.time()))
     return rules

@@ -916,7 +916,7 @@ class Store:
                 }
                 if (row["job"], row["occurrence"]) not in published:
                     record.update(self._announcement_fields(row))
-                self.db["announcements"].upsert(
+                self.db.table("announcements").upsert(
                     record, pk=("site", "community", "job", "occurrence")
                 )
 

@@ -75,8 +75,8 @@ REMINDER_7J = f"""\
 {DETAILS}"""
 
 
-def local(*args: int) -> datetime:
-    return datetime(*args, tzinfo=TZ)  # type: ignore[misc]
+def local(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=TZ)
 
 
 @pytest.fixture
@@ -181,7 +181,7 @@ def test_the_announcement_at_its_time_with_exact_text_and_pin(
 
 
 def test_a_dry_schedule_lists_everything_to_come_with_its_time(
-    workdir: Path, store: Store, renderer: Renderer, config: Config
+    workdir: Path, renderer: Renderer, config: Config
 ) -> None:
     job = job_from(workdir)
     steps = build_steps([job], AnnounceState(), local(2025, 3, 20), renderer, config)
@@ -460,3 +460,21 @@ def test_published_job_ids_come_from_the_store(workdir: Path, plan: Planner) -> 
     assert published_job_ids(plan.store) == set()
     published_webinaire(workdir, plan)
     assert published_job_ids(plan.store) == {"webinaire-2025-04-17"}
+
+
+def test_the_store_keeps_the_forum_version_until_the_edit_goes_out(
+    workdir: Path, plan: Planner
+) -> None:
+    published_webinaire(workdir, plan)
+    edited = job_from(workdir, WEBINAIRE.replace("81234567890", "89999999999"))
+    at = local(2025, 4, 5, 9)
+    plan.store.save_announcements([announcement_row(o) for o in edited.occurrences(at)], at)
+    [row] = plan.store.announcements()
+    assert (row.job, row.occurrence, row.title, row.link, row.topic_key) == (
+        "webinaire-2025-04-17", "", "Comprendre ce qu'est une communauté de pratique",
+        "https://us02web.zoom.us/j/81234567890", TOPIC,
+    )
+    assert row.starts_at == datetime(2025, 4, 17, 16, tzinfo=UTC)
+    [upcoming] = plan.store.upcoming_announcements(at)
+    assert upcoming.topic_id == 40
+    assert plan.store.upcoming_announcements(local(2025, 4, 17, 13)) == []

@@ -280,3 +280,20 @@ def test_check_names_a_bad_job_file(workdir: Path, sandbox: Sandbox) -> None:
     assert result.exit_code == 2
     assert ("Erreur : jobs/mauvais.yaml, ligne 8, reminders : durée attendue, comme « 7 jours »,"
             " « 2 heures » ou « 30 minutes », trouvé « 7 dodos »") in result.output
+
+
+def test_a_run_that_died_before_recording_the_topic_still_notices_later_edits(
+    workdir: Path, sandbox: Sandbox, clock: Clock
+) -> None:
+    job(workdir)
+    assert announce().exit_code == 0
+    # As if the process died after the ledger said "done" but before the table was updated.
+    with sqlite3.connect(workdir / "data" / "bridge.db") as conn:
+        conn.execute("update announcements set published_hash = null, published_starts_at = null")
+    sandbox.reset_requests()
+    assert announce().exit_code == 0
+    assert writes(sandbox) == []
+    job(workdir, WEBINAIRE.replace("81234567890", "89999999999"))
+    assert announce().exit_code == 0
+    topic = topic_titled(sandbox, TITLE)
+    assert writes(sandbox) == [("PUT", f"/posts/{sandbox.world.posts_in(topic.id)[0].id}.json")]
