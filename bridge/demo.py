@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bridge.config import (
@@ -74,6 +74,8 @@ def run_demo(
             )
             show_entries(store, echo)
 
+            announce_demo(parts, sandbox, Path(tmp), echo)
+
             draft = Draft(
                 key="demo:bonjour",
                 kind=DraftKind.TOPIC,
@@ -93,6 +95,8 @@ def run_demo(
                 f"Relancé : {again.count('already')} déjà publié, rien en double "
                 f"(registre : {store.ledger_summary()})."
             )
+            runs = {run.job: run.status for run in store.last_runs()}
+            echo(f"Tâches : {', '.join(f'{job} {status}' for job, status in sorted(runs.items()))}.")
             echo(f"Base locale : {path}" + ("" if store_path else " (effacée à la fin)"))
             store.db.close()
 
@@ -114,3 +118,48 @@ def show_entries(store: Store, echo: Echo, count: int = 3) -> None:
             f"  {len(incomplete)} fiche(s) à compléter, listées par `bridge status` "
             f"(ex. « {incomplete[0]['title']} » : {incomplete[0]['warnings'][0]})."
         )
+
+
+DEMO_JOB = """\
+kind: webinaire
+title: "Webinaire : mesurer l'impact social de nos projets"
+start: {start:%Y-%m-%d %H:%M}
+end: "{end:%H:%M}"
+link: https://visio.exemple.ca/cdp-2ise
+description: |
+  Un partage d'outils simples pour documenter l'impact social, suivi d'une période d'échanges.
+registration: https://inscription.exemple.ca/webinaire-impact
+reminders: [1 jour]
+tags: [webinaire]
+"""
+
+
+def announce_demo(parts: Parts, sandbox: Sandbox, folder: Path, echo: Echo) -> None:
+    """Announce a webinar in three days, then come back the day before for its reminder."""
+    from bridge.announce import run_announce
+
+    real_now = parts.now
+    tz = parts.config.community.tz
+    start = (real_now().astimezone(tz) + timedelta(days=3)).replace(
+        hour=12, minute=0, second=0, microsecond=0
+    )
+    job = folder / "webinaire-demo.yaml"
+    job.write_text(DEMO_JOB.format(start=start, end=start + timedelta(hours=1)), encoding="utf-8")
+    quiet: Echo = lambda line: None  # noqa: E731
+    try:
+        run_announce(parts, files=[job], now_flag=True, echo=quiet)
+        # The reminder is due one day before: move the bridge's clock there.
+        parts.now = lambda: start - timedelta(days=1) + timedelta(minutes=1)
+        run_announce(parts, files=[job], echo=quiet)
+    finally:
+        parts.now = real_now
+    topic = sandbox.world.find_topic_by_title("Webinaire : mesurer l'impact social de nos projets")
+    if topic is None:
+        echo("Annonce : rien de publié (voir bridge status).")
+        return
+    posts = sandbox.world.posts_in(topic.id)
+    state = "épinglée" if topic.pinned else "non épinglée"
+    echo(
+        f"Annonce : « {topic.title} » publiée et {state}, avec {len(posts) - 1} rappel(s) "
+        f"→ {sandbox.url}/t/{topic.slug}/{topic.id}"
+    )

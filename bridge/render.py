@@ -128,7 +128,13 @@ class Renderer:
         """« jeudi 17 avril 2025 »."""
         if isinstance(value, datetime):
             value = self._local(value)
+        if self.language == "fr":
+            return format_date(value, self._day_pattern(value, "EEEE d MMMM y"), locale=self.locale)
         return format_date(value, format="full", locale=self.locale)
+
+    def _day_pattern(self, value: date, pattern: str) -> str:
+        # French writes the first of the month as an ordinal: « 1er décembre ».
+        return pattern.replace("d ", "d'er' ", 1) if value.day == 1 else pattern
 
     def time_words(self, value: datetime) -> str:
         """« 12 h 00 » in French, « 12:00 p.m. » in English."""
@@ -141,7 +147,8 @@ class Renderer:
         """« jeudi 17 avril 2025 à 12 h 00 »."""
         local = self._local(value)
         if self.language == "fr":
-            return format_datetime(local, "EEEE d MMMM y 'à' H 'h' mm", locale=self.locale)
+            pattern = self._day_pattern(local, "EEEE d MMMM y 'à' H 'h' mm")
+            return format_datetime(local, pattern, locale=self.locale)
         return format_datetime(local, "EEEE, MMMM d, y 'at' h:mm a", locale=self.locale)
 
     def discourse_date(self, value: datetime) -> Markup:

@@ -356,7 +356,7 @@ def test_each_date_of_a_series_is_its_own_announcement(workdir: Path, plan: Plan
     job = job_from(workdir, CINQ_A_SEPT, "5-a-7")
     first = plan([job], local(2025, 4, 21, 9))
     assert keys(first) == ["announce:5-a-7:2025-05-01", "announce:5-a-7:2025-05-01:epingle"]
-    assert first[0].title == "5 à 7 de la CdP 2isE à Sherbrooke — jeudi 1 mai 2025"
+    assert first[0].title == "5 à 7 de la CdP 2isE à Sherbrooke — jeudi 1er mai 2025"
     plan.publish([job], first, local(2025, 4, 21, 9))
     # The next date is announced once this one is over, with its own reminder later.
     assert keys(plan([job], local(2025, 5, 1, 19, 5))) == [
@@ -375,7 +375,7 @@ def test_a_published_date_later_skipped_is_cancelled(workdir: Path, plan: Planne
         "announce:5-a-7:2025-05-01:annulation",
         "announce:5-a-7:2025-05-01:desepingle",
     ]
-    assert "jeudi 1 mai 2025 à 17 h 00 n'aura pas lieu" in drafts[0].raw
+    assert "jeudi 1er mai 2025 à 17 h 00 n'aura pas lieu" in drafts[0].raw
 
 
 # --- mentions --------------------------------------------------------------------------------

@@ -63,6 +63,11 @@ def test_demo_runs_a_full_cycle_without_config_or_key(tmp_path: Path) -> None:
     assert "Miroir : " in out and " sujets, " in out
     assert "Publié : « La passerelle En Commun est branchée » (published)" in out
     assert "rien en double" in out
+    assert (
+        "Annonce : « Webinaire : mesurer l'impact social de nos projets » publiée et épinglée, "
+        "avec 1 rappel(s)" in out
+    )
+    assert "Tâches : announce ok, sync ok." in out
     assert f"Base locale : {store}" in out
     assert store.exists()
 
