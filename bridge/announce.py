@@ -77,9 +77,14 @@ def content_hash(occurrence: Occurrence) -> str:
     """What the announcement says, hashed: a change in the job file means an edit."""
     job = occurrence.job
     content = {
-        "kind": job.kind, "title": job.title, "template": job.template,
-        "start": occurrence.start.isoformat(), "end": occurrence.end.isoformat(),
-        "place": job.place, "link": job.link, "description": job.description,
+        "kind": job.kind,
+        "title": job.title,
+        "template": job.template,
+        "start": occurrence.start.isoformat(),
+        "end": occurrence.end.isoformat(),
+        "place": job.place,
+        "link": job.link,
+        "description": job.description,
         "registration": job.registration_url,
     }
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
@@ -103,8 +108,7 @@ def select_occurrences(job: Job, state: AnnounceState, now: datetime) -> list[Oc
         except ValueError:
             continue
         found.append(
-            held
-            or Occurrence(job, occurrence_id, stored.starts_at, stored.ends_at, cancelled=True)
+            held or Occurrence(job, occurrence_id, stored.starts_at, stored.ends_at, cancelled=True)
         )
     return sorted(found, key=lambda o: o.start)
 
@@ -158,7 +162,11 @@ def _occurrence_steps(
     published_at = done.get(key)
     over = now >= occ.end
     unpin = Draft(
-        f"{key}:desepingle", DraftKind.STATUS, status="pinned", enabled=False, parent_key=key,
+        f"{key}:desepingle",
+        DraftKind.STATUS,
+        status="pinned",
+        enabled=False,
+        parent_key=key,
         label=f"Désépingler : {texts.title}",
     )
     if job.cancelled or occ.cancelled:
@@ -168,7 +176,11 @@ def _occurrence_steps(
                 add(now, "unpin", unpin)
         return steps
     pin = Draft(
-        f"{key}:epingle", DraftKind.STATUS, status="pinned", enabled=True, parent_key=key,
+        f"{key}:epingle",
+        DraftKind.STATUS,
+        status="pinned",
+        enabled=True,
+        parent_key=key,
         until=(job.pin_until or occ.end.date() + timedelta(days=1)).isoformat(),
         label=f"Épingler : {texts.title}",
     )
@@ -197,10 +209,10 @@ def _occurrence_steps(
         # Reminders due before the announcement itself went out are dropped, and of those due
         # by now only the latest is sent: a bridge that was down does not pile them up.
         dues = sorted(
-            (r.due(occ.start), r.label, r) for r in job.reminders if r.due(occ.start) > since
+            (r.due(occ.start), r.label) for r in job.reminders if r.due(occ.start) > since
         )
         past = [d for d in dues if d[0] <= now]
-        for due, label, reminder in [*past[-1:], *(d for d in dues if d[0] > now)]:
+        for due, label in [*past[-1:], *(d for d in dues if d[0] > now)]:
             add(due, "reminder", texts.reminder(f"{key}:rappel-{label}", occ.start - due))
     if f"{key}:epingle" in done or (published_at is None and job.pin):
         add(occ.end if job.pin else now, "unpin", unpin)
@@ -219,12 +231,19 @@ class _Texts:
             self.title = f"{job.title} — {renderer.date_long(occ.start)}"
         local = renderer.tz
         self.context: dict[str, Any] = {
-            "title": job.title, "topic_title": self.title, "kind": job.kind,
-            "kind_label": KINDS[job.kind][1 if self.en else 0], "start": occ.start,
-            "end": occ.end, "timezone": job.timezone,
+            "title": job.title,
+            "topic_title": self.title,
+            "kind": job.kind,
+            "kind_label": KINDS[job.kind][1 if self.en else 0],
+            "start": occ.start,
+            "end": occ.end,
+            "timezone": job.timezone,
             "same_day": occ.start.astimezone(local).date() == occ.end.astimezone(local).date(),
-            "place": job.place, "link": job.link, "registration_url": job.registration_url,
-            "description": job.description, "recurring": job.recurring,
+            "place": job.place,
+            "link": job.link,
+            "registration_url": job.registration_url,
+            "description": job.description,
+            "recurring": job.recurring,
             "community": config.community.name,
         }
 
@@ -234,9 +253,13 @@ class _Texts:
     def topic(self, key: str) -> Draft:
         job = self.occ.job
         return Draft(
-            key, DraftKind.TOPIC, raw=self.body(), title=self.title,
+            key,
+            DraftKind.TOPIC,
+            raw=self.body(),
+            title=self.title,
             category=job.category or self.config.community.subcategories.announcements,
-            tags=job.tags, label=f"Annonce : {self.title}",
+            tags=job.tags,
+            label=f"Annonce : {self.title}",
         )
 
     def reply(self, key: str, template: str, what: str, **extra: Any) -> Draft:
@@ -253,8 +276,12 @@ class _Texts:
 
     def edit(self, key: str, stored: StoredAnnouncement) -> Draft:
         return Draft(
-            key, DraftKind.EDIT, raw=self.body(), parent_key=self.occ.key,
-            edit_reason=self.edit_reason(stored), label=f"Modification : {self.title}",
+            key,
+            DraftKind.EDIT,
+            raw=self.body(),
+            parent_key=self.occ.key,
+            edit_reason=self.edit_reason(stored),
+            label=f"Modification : {self.title}",
         )
 
     def edit_reason(self, stored: StoredAnnouncement) -> str:
@@ -263,13 +290,15 @@ class _Texts:
         changes = [
             (
                 stored.starts_at != occ.start or stored.ends_at != occ.end,
-                "nouvel horaire", "new time",
+                "nouvel horaire",
+                "new time",
             ),
             (stored.place != job.place, "nouveau lieu", "new place"),
             (stored.link != job.link, "nouveau lien", "new link"),
             (
                 stored.registration_url != job.registration_url,
-                "nouveau lien d'inscription", "new registration link",
+                "nouveau lien d'inscription",
+                "new registration link",
             ),
             (stored.title != job.title, "nouveau titre", "new title"),
         ]
@@ -315,8 +344,11 @@ def validate_jobs(
     here rather than halfway through a run.
     """
     jobs, errors = load_jobs(
-        list(files) if files else config.jobs_dir, now, known_published=known_published,
-        timezone=config.community.timezone, templates_dir=config.templates_dir,
+        list(files) if files else config.jobs_dir,
+        now,
+        known_published=known_published,
+        timezone=config.community.timezone,
+        templates_dir=config.templates_dir,
     )
     problems = [str(e) for e in errors]
     good: list[Job] = []
@@ -370,10 +402,17 @@ def announcement_row(occurrence: Occurrence) -> dict[str, Any]:
     """An occurrence as the store's `announcements` table keeps it."""
     job = occurrence.job
     return {
-        "job": job.id, "occurrence": occurrence.id, "kind": job.kind, "title": job.title,
-        "starts_at": occurrence.start, "ends_at": occurrence.end, "place": job.place,
-        "link": job.link, "registration_url": job.registration_url,
-        "cancelled": job.cancelled or occurrence.cancelled, "topic_key": occurrence.key,
+        "job": job.id,
+        "occurrence": occurrence.id,
+        "kind": job.kind,
+        "title": job.title,
+        "starts_at": occurrence.start,
+        "ends_at": occurrence.end,
+        "place": job.place,
+        "link": job.link,
+        "registration_url": job.registration_url,
+        "cancelled": job.cancelled or occurrence.cancelled,
+        "topic_key": occurrence.key,
         "source": display_path(job.path),
     }
 
@@ -408,7 +447,11 @@ def run_announce(
 
     def plan() -> tuple[list[Step], list[Step]]:
         steps = build_steps(
-            jobs, AnnounceState.from_store(store), now, parts.renderer, config,
+            jobs,
+            AnnounceState.from_store(store),
+            now,
+            parts.renderer,
+            config,
             immediately=immediately,
         )
         return [s for s in steps if s.due <= now], sorted(
@@ -457,8 +500,12 @@ def run_announce(
 
 
 _STATUS_WORDS = {
-    "published": "publié", "already": "déjà publié", "recovered": "retrouvé",
-    "waiting": "en attente", "failed": "refusé", "uncertain": "incertain",
+    "published": "publié",
+    "already": "déjà publié",
+    "recovered": "retrouvé",
+    "waiting": "en attente",
+    "failed": "refusé",
+    "uncertain": "incertain",
     "abandoned": "abandonné",
 }
 
@@ -493,10 +540,12 @@ def _record(store: Store, occ: Occurrence, role: str, now: datetime) -> None:
     """Keep the forum's version of an occurrence after its topic, edit or time change."""
     if role in ("topic", "edit"):
         store.record_announcement(
-            occ.job.id, occ.id, now, fields=announcement_row(occ),
+            occ.job.id,
+            occ.id,
+            now,
+            fields=announcement_row(occ),
             published_hash=content_hash(occ),
             published_starts_at=occ.start if role == "topic" else None,
         )
     elif role == "change":
         store.record_announcement(occ.job.id, occ.id, now, published_starts_at=occ.start)
-

@@ -46,7 +46,7 @@ def run_datasette(store_path: Path, *, port: int) -> None:
     exe = shutil.which("datasette")
     if exe is None:
         raise UsageError(
-            "Datasette n'est pas installé : pip install 'encommun-bridge[browse]' (extra facultatif)"
+            "Datasette n'est pas installé : pip install -e '.[browse]' (extra facultatif)"
         )
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump(metadata(store_path.stem), f, ensure_ascii=False)

@@ -31,7 +31,11 @@ def run_check(
     renderer = Renderer(
         config.templates_dir, locale=config.community.locale, timezone=config.community.timezone
     )
-    names = sorted(p.name for p in config.templates_dir.glob("*.j2")) if config.templates_dir.is_dir() else []
+    names = (
+        sorted(p.name for p in config.templates_dir.glob("*.j2"))
+        if config.templates_dir.is_dir()
+        else []
+    )
     for name in [*TEMPLATES, *names]:
         try:
             renderer.check([name])
@@ -44,7 +48,10 @@ def run_check(
         if client is None:
             d = config.discourse
             client = DiscourseClient(
-                d.url, d.api_username, config.require_api_key(), timeout=d.timeout,
+                d.url,
+                d.api_username,
+                config.require_api_key(),
+                timeout=d.timeout,
                 requests_per_minute=d.requests_per_minute,
             )
         category = client.check_access(config.community.category)

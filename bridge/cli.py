@@ -144,10 +144,16 @@ def search(ctx: click.Context, query: tuple[str, ...], limit: int) -> None:
 @cli.command()
 @click.argument("kind", type=click.Choice(["toolbox", "cartography"]))
 @click.option(
-    "--format", "fmt", type=click.Choice(["csv", "json", "geojson"]), default="csv", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "json", "geojson"]),
+    default="csv",
+    show_default=True,
 )
 @click.option(
-    "--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
     help="Écrire dans ce fichier (par défaut : la sortie standard).",
 )
 @click.pass_context
@@ -178,9 +184,7 @@ def browse(ctx: click.Context, port: int) -> None:
 
 
 @cli.command()
-@click.argument(
-    "files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path)
-)
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--now", "now_flag", is_flag=True, help="Publier tout de suite l'annonce nommée.")
 @click.option(
     "--dry-run", is_flag=True, help="Montrer ce qui serait publié, et quand; n'écrit rien."

@@ -232,9 +232,7 @@ class _Reader:
             {"url", "api_username", "timeout", "requests_per_minute"},
         )
         url = self.value(d, ("discourse", "url"), "str", check=_check_url).rstrip("/")
-        username = env.get(ENV_API_USERNAME) or self.value(
-            d, ("discourse", "api_username"), "str"
-        )
+        username = env.get(ENV_API_USERNAME) or self.value(d, ("discourse", "api_username"), "str")
         discourse = DiscourseConfig(
             url=url,
             api_username=username,
@@ -267,7 +265,9 @@ class _Reader:
         defaults = Subcategories()
         subcategories = Subcategories(
             **{
-                k: self.value(s, ("community", "subcategories", k), "name", default=getattr(defaults, k))
+                k: self.value(
+                    s, ("community", "subcategories", k), "name", default=getattr(defaults, k)
+                )
                 for k in ("toolbox", "cartography", "welcome", "announcements")
             }
         )
@@ -321,8 +321,10 @@ class _Reader:
         )
         for name, aliases in raw_labels.items():
             here = keys + ("labels", str(name))
-            if not isinstance(aliases, list) or not aliases or not all(
-                isinstance(a, str) and a.strip() for a in aliases
+            if (
+                not isinstance(aliases, list)
+                or not aliases
+                or not all(isinstance(a, str) and a.strip() for a in aliases)
             ):
                 raise self.fail(here, f"liste de libellés attendue, trouvé {aliases!r}")
             labels[str(name)] = tuple(a.strip() for a in aliases)

@@ -35,7 +35,9 @@ def project_dir(name: str) -> Path:
 
 def demo_config(url: str, username: str, key: str, store_path: Path) -> Config:
     return Config(
-        discourse=DiscourseConfig(url=url, api_username=username, api_key=key, requests_per_minute=0),
+        discourse=DiscourseConfig(
+            url=url, api_username=username, api_key=key, requests_per_minute=0
+        ),
         community=CommunityConfig(
             name="CdP 2isE",
             category="innovation-sociale-estrie",
@@ -96,7 +98,9 @@ def run_demo(
                 f"(registre : {store.ledger_summary()})."
             )
             runs = {run.job: run.status for run in store.last_runs()}
-            echo(f"Tâches : {', '.join(f'{job} {status}' for job, status in sorted(runs.items()))}.")
+            echo(
+                f"Tâches : {', '.join(f'{job} {status}' for job, status in sorted(runs.items()))}."
+            )
             echo(f"Base locale : {path}" + ("" if store_path else " (effacée à la fin)"))
             store.db.close()
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 
-class DraftKind(str, Enum):
+class DraftKind(StrEnum):
     TOPIC = "topic"
     REPLY = "reply"
     PRIVATE_MESSAGE = "private_message"

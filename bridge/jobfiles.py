@@ -30,11 +30,32 @@ KINDS: dict[str, tuple[str, str]] = {
     "rassemblement-annuel": ("Rassemblement annuel", "Annual gathering"),
     "autre": ("Activité", "Activity"),
 }
-_KIND_ALIASES = {"webinar": "webinaire", "5a7": "5-a-7", "cinq-a-sept": "5-a-7",
-                 "rassemblement": "rassemblement-annuel", "other": "autre"}
+_KIND_ALIASES = {
+    "webinar": "webinaire",
+    "5a7": "5-a-7",
+    "cinq-a-sept": "5-a-7",
+    "rassemblement": "rassemblement-annuel",
+    "other": "autre",
+}
 FIELDS = (
-    "kind", "title", "start", "end", "timezone", "place", "link", "description", "registration",
-    "publish", "reminders", "pin", "category", "tags", "rrule", "skip", "cancelled", "template",
+    "kind",
+    "title",
+    "start",
+    "end",
+    "timezone",
+    "place",
+    "link",
+    "description",
+    "registration",
+    "publish",
+    "reminders",
+    "pin",
+    "category",
+    "tags",
+    "rrule",
+    "skip",
+    "cancelled",
+    "template",
 )
 DEFAULT_TEMPLATE = "announcement.md.j2"
 DEFAULT_DURATION = timedelta(hours=1)
@@ -71,8 +92,11 @@ class _Loader(yaml.SafeLoader):
 
 
 _Loader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers
-            if tag.rsplit(":", 1)[-1] not in ("timestamp", "int", "float")]
+    first: [
+        (tag, rx)
+        for tag, rx in resolvers
+        if tag.rsplit(":", 1)[-1] not in ("timestamp", "int", "float")
+    ]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 _Loader.add_implicit_resolver(
@@ -224,8 +248,15 @@ def load_jobs(
     errors: list[JobFileError] = []
     for path in paths:
         try:
-            jobs.append(load_job(path, now, known_published=known_published,
-                                 timezone=timezone, templates_dir=templates_dir))
+            jobs.append(
+                load_job(
+                    path,
+                    now,
+                    known_published=known_published,
+                    timezone=timezone,
+                    templates_dir=templates_dir,
+                )
+            )
         except JobFileError as exc:
             errors.append(exc)
     return jobs, errors
@@ -256,8 +287,11 @@ def load_job(
     if not isinstance(data, dict) or not isinstance(node, yaml.MappingNode):
         raise JobFileError(f"{where}, ligne 1 : des clés sont attendues (title:, start:, …)")
     lines = {str(k.value): k.start_mark.line + 1 for k, _ in node.value}
-    items = {str(k.value): [i.start_mark.line + 1 for i in v.value]
-             for k, v in node.value if isinstance(v, yaml.SequenceNode)}
+    items = {
+        str(k.value): [i.start_mark.line + 1 for i in v.value]
+        for k, v in node.value
+        if isinstance(v, yaml.SequenceNode)
+    }
     reader = _Reader(path, where, data, lines, items, node.start_mark.line + 1)
     return reader.job(now, set(known_published), timezone, templates_dir)
 
@@ -277,8 +311,15 @@ def _q(value: Any) -> str:
 class _Reader:
     """Checks one parsed job file field by field; the first mistake is raised."""
 
-    def __init__(self, path: Path, where: str, data: dict[Any, Any], lines: dict[str, int],
-                 items: dict[str, list[int]], first_line: int):
+    def __init__(
+        self,
+        path: Path,
+        where: str,
+        data: dict[Any, Any],
+        lines: dict[str, int],
+        items: dict[str, list[int]],
+        first_line: int,
+    ):
         self.path, self.where, self.data = path, where, data
         self.lines, self.items, self.first_line = lines, items, first_line
 
@@ -329,22 +370,28 @@ class _Reader:
             raise self.fail("title", f"titre trop court ({MIN_TITLE} caractères au moins)")
         kind = normalise_kind(self.text("kind") or "autre")
         if kind is None:
-            raise self.fail("kind", f"type inconnu {_q(self.data['kind'])} (types permis : "
-                                    "webinaire, 5 à 7, rassemblement annuel, autre)")
+            raise self.fail(
+                "kind",
+                f"type inconnu {_q(self.data['kind'])} (types permis : "
+                "webinaire, 5 à 7, rassemblement annuel, autre)",
+            )
         timezone = self.text("timezone") or default_tz
         try:
             tz = ZoneInfo(timezone)
         except (ZoneInfoNotFoundError, ValueError):
-            raise self.fail("timezone", f"fuseau horaire inconnu {_q(timezone)} "
-                                        "(exemple : America/Toronto)") from None
+            raise self.fail(
+                "timezone", f"fuseau horaire inconnu {_q(timezone)} (exemple : America/Toronto)"
+            ) from None
         start = self.moment("start", tz)
         end = self.end(start, tz)
         rule, skip = self.rule(start), self.skip()
         cancelled = self.flag("cancelled", False)
         if not cancelled and self.path.stem not in known:
             if rule is None and start < now:
-                raise self.fail("start", f"date dans le passé ({start:%Y-%m-%d %H:%M}) "
-                                         "pour une nouvelle annonce")
+                raise self.fail(
+                    "start",
+                    f"date dans le passé ({start:%Y-%m-%d %H:%M}) pour une nouvelle annonce",
+                )
             local_now = now.astimezone(tz).replace(tzinfo=None)
             if rule and build_rule(rule, start.replace(tzinfo=None), skip).after(local_now) is None:
                 raise self.fail("rrule", "aucune date à venir pour une nouvelle annonce")
@@ -354,13 +401,28 @@ class _Reader:
         publish_before, publish_at = self.publish(start, tz)
         pin, pin_until = self.pin()
         return Job(
-            id=self.path.stem, path=self.path, kind=kind, title=title, start=start, end=end,
-            timezone=timezone, place=place, link=link,
-            description=self.text("description") or "", registration_url=self.url("registration"),
-            publish_before=publish_before, publish_at=publish_at,
+            id=self.path.stem,
+            path=self.path,
+            kind=kind,
+            title=title,
+            start=start,
+            end=end,
+            timezone=timezone,
+            place=place,
+            link=link,
+            description=self.text("description") or "",
+            registration_url=self.url("registration"),
+            publish_before=publish_before,
+            publish_at=publish_at,
             reminders=self.reminders(start, tz, rule, publish_before),
-            pin=pin, pin_until=pin_until, category=self.text("category"), tags=self.tags(),
-            rrule=rule, skip=skip, cancelled=cancelled, template=self.template(kind, templates),
+            pin=pin,
+            pin_until=pin_until,
+            category=self.text("category"),
+            tags=self.tags(),
+            rrule=rule,
+            skip=skip,
+            cancelled=cancelled,
+            template=self.template(kind, templates),
         )
 
     def end(self, start: datetime, tz: ZoneInfo) -> datetime:
@@ -373,8 +435,10 @@ class _Reader:
         else:
             end = self.moment("end", tz)
         if end <= start:
-            raise self.fail("end", f"la fin ({end:%Y-%m-%d %H:%M}) doit venir après le début "
-                                   f"({start:%Y-%m-%d %H:%M})")
+            raise self.fail(
+                "end",
+                f"la fin ({end:%Y-%m-%d %H:%M}) doit venir après le début ({start:%Y-%m-%d %H:%M})",
+            )
         return end
 
     def rule(self, start: datetime) -> str | None:
@@ -387,8 +451,9 @@ class _Reader:
         try:
             rrulestr(text, dtstart=start.replace(tzinfo=None))
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
-            raise self.fail("rrule", f"règle de récurrence invalide ({exc}), "
-                                     "exemple : FREQ=MONTHLY;BYDAY=1TH") from None
+            raise self.fail(
+                "rrule", f"règle de récurrence invalide ({exc}), exemple : FREQ=MONTHLY;BYDAY=1TH"
+            ) from None
         # Hourly (or finer) announcements would flood the forum.
         freq = re.search(r"(?:^|;)FREQ=([A-Z]+)", text.upper())
         if freq is None or freq[1] not in ("DAILY", "WEEKLY", "MONTHLY", "YEARLY"):
@@ -402,8 +467,9 @@ class _Reader:
             try:
                 days.append(date.fromisoformat(str(v).strip()))
             except ValueError:
-                raise self.fail("skip", f"date attendue, comme « 2025-07-03 », trouvé {_q(v)}",
-                                i) from None
+                raise self.fail(
+                    "skip", f"date attendue, comme « 2025-07-03 », trouvé {_q(v)}", i
+                ) from None
         return tuple(days)
 
     def publish(self, start: datetime, tz: ZoneInfo) -> tuple[timedelta | None, datetime | None]:
@@ -413,34 +479,48 @@ class _Reader:
         if isinstance(value, str) and parse_datetime(value, tz) is None:
             before = parse_duration(value)
             if before is None:
-                raise self.fail("publish", "« 14 jours avant », « maintenant » ou une date "
-                                           f"attendus, trouvé {_q(value)}")
+                raise self.fail(
+                    "publish",
+                    f"« 14 jours avant », « maintenant » ou une date attendus, trouvé {_q(value)}",
+                )
             return before, None
         at = self.moment("publish", tz)
         if at >= start:
             raise self.fail("publish", f"publication ({at:%Y-%m-%d %H:%M}) après le début")
         return None, at
 
-    def reminders(self, start: datetime, tz: ZoneInfo, rule: str | None,
-                  publish_before: timedelta | None) -> tuple[Reminder, ...]:
+    def reminders(
+        self, start: datetime, tz: ZoneInfo, rule: str | None, publish_before: timedelta | None
+    ) -> tuple[Reminder, ...]:
         value = self.data.get("reminders") or []
         found: list[Reminder] = []
         for i, v in enumerate(value if isinstance(value, list) else [value]):
             text = str(v).strip() if isinstance(v, str | int) and not isinstance(v, bool) else ""
             at = parse_datetime(text, tz)
             if re.search(r"\b(apr[eè]s|after)\b", text, re.I) or (at and at >= start):
-                raise self.fail("reminders", f"rappel après le début de l'activité ({text}) : "
-                                             "un rappel vient avant, comme « 1 jour »", i)
+                raise self.fail(
+                    "reminders",
+                    f"rappel après le début de l'activité ({text}) : "
+                    "un rappel vient avant, comme « 1 jour »",
+                    i,
+                )
             if at is not None:
                 if rule is not None:
-                    raise self.fail("reminders", "une série a des rappels en durées, comme "
-                                                 "« 1 jour », pas à date fixe", i)
+                    raise self.fail(
+                        "reminders",
+                        "une série a des rappels en durées, comme « 1 jour », pas à date fixe",
+                        i,
+                    )
                 reminder = Reminder(f"{at:%Y%m%d-%H%M}", at=at)
             else:
                 before = parse_duration(text)
                 if before is None:
-                    raise self.fail("reminders", "durée attendue, comme « 7 jours », « 2 heures » "
-                                                 f"ou « 30 minutes », trouvé {_q(v)}", i)
+                    raise self.fail(
+                        "reminders",
+                        "durée attendue, comme « 7 jours », « 2 heures » "
+                        f"ou « 30 minutes », trouvé {_q(v)}",
+                        i,
+                    )
                 if publish_before is not None and before > publish_before:
                     raise self.fail("reminders", f"rappel ({text}) avant la publication", i)
                 reminder = Reminder(duration_label(before), before=before)
@@ -455,16 +535,18 @@ class _Reader:
             try:
                 return True, date.fromisoformat(value.strip()[:10])
             except ValueError:
-                raise self.fail("pin", "oui, non ou une date (2025-05-15) attendus, "
-                                       f"trouvé {_q(value)}") from None
+                raise self.fail(
+                    "pin", f"oui, non ou une date (2025-05-15) attendus, trouvé {_q(value)}"
+                ) from None
         return self.flag("pin", True), None
 
     def tags(self) -> tuple[str, ...]:
         value = self.data.get("tags") or []
         values = value if isinstance(value, list) else [value]
         if not all(isinstance(t, str) and t.strip() for t in values):
-            raise self.fail("tags", f"liste d'étiquettes attendue, comme [webinaire], "
-                                    f"trouvé {_q(value)}")
+            raise self.fail(
+                "tags", f"liste d'étiquettes attendue, comme [webinaire], trouvé {_q(value)}"
+            )
         return tuple(t.strip() for t in values)
 
     def template(self, kind: str, templates: Path | None) -> str:
@@ -472,8 +554,10 @@ class _Reader:
         folder = display_path(templates) if templates is not None else "templates"
         if name is not None:
             if "/" in name or "\\" in name or (templates and not (templates / name).is_file()):
-                raise self.fail("template", f"gabarit inconnu {_q(name)} (aucun fichier de ce "
-                                            f"nom dans {folder})")
+                raise self.fail(
+                    "template",
+                    f"gabarit inconnu {_q(name)} (aucun fichier de ce nom dans {folder})",
+                )
             return name
         own = f"announcement-{kind}.md.j2"
         if templates is None or (templates / own).is_file():

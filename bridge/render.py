@@ -92,9 +92,7 @@ class Renderer:
             template = self.env.get_template(name)
             return template.render(**context).strip() + "\n"
         except jinja2.TemplateNotFound:
-            raise TemplateError(
-                f"{self.templates_dir / name}: gabarit introuvable"
-            ) from None
+            raise TemplateError(f"{self.templates_dir / name}: gabarit introuvable") from None
         except jinja2.TemplateSyntaxError as exc:
             where = f", ligne {exc.lineno}" if exc.lineno else ""
             raise TemplateError(
@@ -154,9 +152,7 @@ class Renderer:
     def discourse_date(self, value: datetime) -> Markup:
         """Discourse's date markup: every reader sees the time in their own timezone."""
         local = self._local(value)
-        return Markup(
-            f'[date={local:%Y-%m-%d} time={local:%H:%M:%S} timezone="{self.tz.key}"]'
-        )
+        return Markup(f'[date={local:%Y-%m-%d} time={local:%H:%M:%S} timezone="{self.tz.key}"]')
 
 
 def quote_markdown(text: str) -> str:

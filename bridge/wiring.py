@@ -7,9 +7,9 @@ knows how.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol, TypeVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Protocol, TypeVar
 
 from bridge.config import Config
 from bridge.discourse import Category, DiscourseClient
@@ -98,7 +98,9 @@ class Parts:
         try:
             summary = work()
         except BaseException as exc:
-            self.store.run_finished(run_id, self.now(), "failed", error=str(exc) or type(exc).__name__)
+            self.store.run_finished(
+                run_id, self.now(), "failed", error=str(exc) or type(exc).__name__
+            )
             raise
         ok = getattr(summary, "ok", True)
         self.store.run_finished(

@@ -23,4 +23,6 @@ def now() -> datetime:
 
 @pytest.fixture
 def store() -> Store:
-    return Store.memory(site="https://passerelles.encommun.io", community="innovation-sociale-estrie")
+    return Store.memory(
+        site="https://passerelles.encommun.io", community="innovation-sociale-estrie"
+    )

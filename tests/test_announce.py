@@ -119,7 +119,12 @@ class Planner:
     def __call__(self, jobs: Sequence[Job], now: datetime, **kw: object) -> list[Draft]:
         state = AnnounceState.from_store(self.store)
         return plan_announcements(
-            jobs, state, now, self.renderer, self.config, **kw  # type: ignore[arg-type]
+            jobs,
+            state,
+            now,
+            self.renderer,
+            self.config,
+            **kw,  # type: ignore[arg-type]
         )
 
     def publish(self, jobs: Sequence[Job], drafts: Sequence[Draft], at: datetime) -> None:
@@ -133,8 +138,12 @@ class Planner:
             for o in occurrences:
                 if draft.key == o.key:
                     self.store.record_announcement(
-                        o.job.id, o.id, at, fields=announcement_row(o),
-                        published_hash=content_hash(o), published_starts_at=o.start,
+                        o.job.id,
+                        o.id,
+                        at,
+                        fields=announcement_row(o),
+                        published_hash=content_hash(o),
+                        published_starts_at=o.start,
                     )
 
 
@@ -155,9 +164,7 @@ def test_nothing_before_the_publication_time(workdir: Path, plan: Planner) -> No
     assert plan([job], local(2025, 4, 3, 11, 59)) == []
 
 
-def test_the_announcement_at_its_time_with_exact_text_and_pin(
-    workdir: Path, plan: Planner
-) -> None:
+def test_the_announcement_at_its_time_with_exact_text_and_pin(workdir: Path, plan: Planner) -> None:
     job = job_from(workdir)
     drafts = plan([job], local(2025, 4, 3, 12, 0))  # 14 days before
     assert drafts == [
@@ -211,7 +218,10 @@ def test_published_twice_is_planned_once(workdir: Path, plan: Planner) -> None:
 # --- reminders -------------------------------------------------------------------------------
 
 
-def published_webinaire(workdir: Path, plan: Planner, at: datetime = local(2025, 4, 3, 12)) -> Job:
+APRIL_3 = local(2025, 4, 3, 12)
+
+
+def published_webinaire(workdir: Path, plan: Planner, at: datetime = APRIL_3) -> Job:
     job = job_from(workdir)
     plan.publish([job], plan([job], at, immediately={job.id}), at)
     return job
@@ -249,8 +259,13 @@ def test_reminders_due_before_the_announcement_are_dropped(workdir: Path, plan: 
 def test_unpinned_once_over(workdir: Path, plan: Planner) -> None:
     job = published_webinaire(workdir, plan)
     assert plan([job], local(2025, 4, 17, 13, 1)) == [
-        Draft(f"{TOPIC}:desepingle", DraftKind.STATUS, status="pinned", enabled=False,
-              parent_key=TOPIC)
+        Draft(
+            f"{TOPIC}:desepingle",
+            DraftKind.STATUS,
+            status="pinned",
+            enabled=False,
+            parent_key=TOPIC,
+        )
     ]
 
 
@@ -325,8 +340,13 @@ def test_a_cancellation_is_one_reply_and_an_unpin(workdir: Path, plan: Planner) 
                 "la suite.\n"
             ),
         ),
-        Draft(f"{TOPIC}:desepingle", DraftKind.STATUS, status="pinned", enabled=False,
-              parent_key=TOPIC),
+        Draft(
+            f"{TOPIC}:desepingle",
+            DraftKind.STATUS,
+            status="pinned",
+            enabled=False,
+            parent_key=TOPIC,
+        ),
     ]
     plan.publish([cancelled], drafts, local(2025, 4, 12, 9))
     # No reminders, no second cancellation.
@@ -403,9 +423,12 @@ def test_the_oracle_sees_mentions_in_plain_text() -> None:
 
 def test_a_mention_in_a_description_notifies_no_one(workdir: Path, plan: Planner) -> None:
     assert mentions(WEBINAIRE) == ["marie.tremblay", "cdp-2ise"]  # the oracle is not blind
-    job = published_webinaire(workdir, plan)
-    [topic] = [d for d in plan([job_from(workdir, name="autre")], local(2025, 4, 3, 12))
-               if d.kind is DraftKind.TOPIC]
+    published_webinaire(workdir, plan)
+    [topic] = [
+        d
+        for d in plan([job_from(workdir, name="autre")], local(2025, 4, 3, 12))
+        if d.kind is DraftKind.TOPIC
+    ]
     assert "marie.tremblay" in topic.raw and mentions(topic.raw) == []
     edited = job_from(workdir, WEBINAIRE.replace("@cdp-2ise", "@animation-2ise"))
     for draft in plan([edited], local(2025, 4, 10, 12, 5)):
@@ -471,8 +494,11 @@ def test_the_store_keeps_the_forum_version_until_the_edit_goes_out(
     plan.store.save_announcements([announcement_row(o) for o in edited.occurrences(at)], at)
     [row] = plan.store.announcements()
     assert (row.job, row.occurrence, row.title, row.link, row.topic_key) == (
-        "webinaire-2025-04-17", "", "Comprendre ce qu'est une communauté de pratique",
-        "https://us02web.zoom.us/j/81234567890", TOPIC,
+        "webinaire-2025-04-17",
+        "",
+        "Comprendre ce qu'est une communauté de pratique",
+        "https://us02web.zoom.us/j/81234567890",
+        TOPIC,
     )
     assert row.starts_at == datetime(2025, 4, 17, 16, tzinfo=UTC)
     [upcoming] = plan.store.upcoming_announcements(at)

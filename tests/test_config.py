@@ -90,26 +90,51 @@ BAD = [
         GOOD.replace("https://passerelles", "ftp://passerelles"),
         ["ligne 2", "discourse.url", "adresse http(s) attendue"],
     ),
-    ("url not a url", GOOD.replace("https://passerelles.encommun.io", "passerelles"), ["discourse.url"]),
-    ("url wrong type", GOOD.replace("https://passerelles.encommun.io", "[1, 2]"), ["discourse.url", "un texte attendu"]),
-    ("missing url", GOOD.replace("  url: https://passerelles.encommun.io\n", ""), ["discourse.url: valeur manquante"]),
+    (
+        "url not a url",
+        GOOD.replace("https://passerelles.encommun.io", "passerelles"),
+        ["discourse.url"],
+    ),
+    (
+        "url wrong type",
+        GOOD.replace("https://passerelles.encommun.io", "[1, 2]"),
+        ["discourse.url", "un texte attendu"],
+    ),
+    (
+        "missing url",
+        GOOD.replace("  url: https://passerelles.encommun.io\n", ""),
+        ["discourse.url: valeur manquante"],
+    ),
     ("missing section", GOOD.split("community:")[0], ["community: section attendue"]),
     (
         "unknown timezone",
         GOOD.replace("America/Toronto", "Amerique/Sherbrooke"),
         ["ligne 8", "community.timezone", "fuseau horaire inconnu"],
     ),
-    ("unknown locale", GOOD.replace("fr_CA", "zz_QQ"), ["ligne 9", "community.locale", "langue inconnue"]),
-    ("empty name", GOOD.replace("name: CdP 2isE", "name: ''"), ["community.name", "un texte attendu"]),
+    (
+        "unknown locale",
+        GOOD.replace("fr_CA", "zz_QQ"),
+        ["ligne 9", "community.locale", "langue inconnue"],
+    ),
+    (
+        "empty name",
+        GOOD.replace("name: CdP 2isE", "name: ''"),
+        ["community.name", "un texte attendu"],
+    ),
     ("group as list", GOOD.replace("group: cdp-2ise", "group: [a, b]"), ["community.group"]),
     (
         "rate not a number",
-        GOOD.replace("  api_username: animation-2ise", "  api_username: animation-2ise\n  requests_per_minute: vite"),
+        GOOD.replace(
+            "  api_username: animation-2ise",
+            "  api_username: animation-2ise\n  requests_per_minute: vite",
+        ),
         ["discourse.requests_per_minute", "un nombre positif ou 0 (sans limite) attendu"],
     ),
     (
         "negative timeout",
-        GOOD.replace("  api_username: animation-2ise", "  api_username: animation-2ise\n  timeout: -3"),
+        GOOD.replace(
+            "  api_username: animation-2ise", "  api_username: animation-2ise\n  timeout: -3"
+        ),
         ["discourse.timeout"],
     ),
     (
@@ -122,7 +147,11 @@ BAD = [
         GOOD.split("  subcategories:")[0] + "  subcategories: [a, b]\nstore:\n  path: x.db\n",
         ["community.subcategories: section attendue"],
     ),
-    ("store path as number list", GOOD.replace("path: data/bridge.db", "path: [1]"), ["store.path"]),
+    (
+        "store path as number list",
+        GOOD.replace("path: data/bridge.db", "path: [1]"),
+        ["store.path"],
+    ),
     (
         "cartography labels not a list",
         GOOD + "cartography:\n  labels:\n    territory: MRC\n",
@@ -133,7 +162,11 @@ BAD = [
         GOOD + "cartography:\n  required: [couleur]\n",
         ["cartography.required"],
     ),
-    ("boolean as category", GOOD.replace("category: innovation-sociale-estrie", "category: yes"), ["community.category"]),
+    (
+        "boolean as category",
+        GOOD.replace("category: innovation-sociale-estrie", "category: yes"),
+        ["community.category"],
+    ),
 ]
 
 

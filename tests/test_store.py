@@ -236,36 +236,107 @@ def test_memory_store_has_the_same_schema_as_a_file(tmp_path, open_store, store)
 
 # A row for each table, as an older version of the bridge would have written it.
 OLD_ROWS: dict[str, dict[str, Any]] = {
-    "categories": {"site": SITE, "community": COMMUNITY, "id": 5, "slug": "innovation-sociale",
-                   "name": "Innovation sociale", "parent_id": None, "topic_count": 12},
+    "categories": {
+        "site": SITE,
+        "community": COMMUNITY,
+        "id": 5,
+        "slug": "innovation-sociale",
+        "name": "Innovation sociale",
+        "parent_id": None,
+        "topic_count": 12,
+    },
     "topics": topic_row(),
     "posts": post_row(1),
-    "users": {"site": SITE, "community": COMMUNITY, "id": 11, "username": "marie",
-              "name": "Marie Tremblay", "created_at": "2024-11-02T14:00:00+00:00",
-              "bio": "Animatrice", "location": "Sherbrooke", "website": None},
-    "group_members": {"site": SITE, "community": COMMUNITY, "group_name": "membres",
-                      "user_id": 11, "username": "marie", "name": "Marie Tremblay",
-                      "added_at": "2025-01-10T12:00:00+00:00"},
-    "cursors": {"site": SITE, "community": COMMUNITY, "name": "topics",
-                "value": "2025-04-18T09:05:00+00:00", "updated_at": NOW_ISO},
-    "ledger": {"site": SITE, "community": COMMUNITY, "key": "digest:2025-W16",
-               "kind": "private_message", "state": "done", "external_id": "br-abc",
-               "title": "Résumé", "topic_id": 300, "post_id": 3000, "post_number": 1,
-               "attempts": 1, "error": None, "created_at": NOW_ISO, "updated_at": NOW_ISO},
-    "job_runs": {"site": SITE, "community": COMMUNITY, "id": 1, "job": "sync",
-                 "started_at": NOW_ISO, "finished_at": LATER_ISO, "status": "ok",
-                 "summary": "3 sujets", "error": None},
-    "announcements": {"site": SITE, "community": COMMUNITY, "job": "webinaires",
-                      "occurrence": "2025-05-01", "kind": "webinaire", "title": "Webinaire CdP",
-                      "starts_at": "2025-05-01T16:00:00+00:00", "cancelled": 0,
-                      "updated_at": NOW_ISO},
-    "toolbox_entries": {"site": SITE, "community": COMMUNITY, "topic_id": 101,
-                        "title": "Guide", "author": "marie"},
-    "cartography_cards": {"site": SITE, "community": COMMUNITY, "topic_id": 102,
-                          "title": "Coop", "author": "jeanp", "latitude": 45.4,
-                          "longitude": -71.9},
-    "search_documents": {"site": SITE, "community": COMMUNITY, "doc_id": "topic:101",
-                         "kind": "topic", "topic_id": 101, "title": "Équipe", "body": "texte"},
+    "users": {
+        "site": SITE,
+        "community": COMMUNITY,
+        "id": 11,
+        "username": "marie",
+        "name": "Marie Tremblay",
+        "created_at": "2024-11-02T14:00:00+00:00",
+        "bio": "Animatrice",
+        "location": "Sherbrooke",
+        "website": None,
+    },
+    "group_members": {
+        "site": SITE,
+        "community": COMMUNITY,
+        "group_name": "membres",
+        "user_id": 11,
+        "username": "marie",
+        "name": "Marie Tremblay",
+        "added_at": "2025-01-10T12:00:00+00:00",
+    },
+    "cursors": {
+        "site": SITE,
+        "community": COMMUNITY,
+        "name": "topics",
+        "value": "2025-04-18T09:05:00+00:00",
+        "updated_at": NOW_ISO,
+    },
+    "ledger": {
+        "site": SITE,
+        "community": COMMUNITY,
+        "key": "digest:2025-W16",
+        "kind": "private_message",
+        "state": "done",
+        "external_id": "br-abc",
+        "title": "Résumé",
+        "topic_id": 300,
+        "post_id": 3000,
+        "post_number": 1,
+        "attempts": 1,
+        "error": None,
+        "created_at": NOW_ISO,
+        "updated_at": NOW_ISO,
+    },
+    "job_runs": {
+        "site": SITE,
+        "community": COMMUNITY,
+        "id": 1,
+        "job": "sync",
+        "started_at": NOW_ISO,
+        "finished_at": LATER_ISO,
+        "status": "ok",
+        "summary": "3 sujets",
+        "error": None,
+    },
+    "announcements": {
+        "site": SITE,
+        "community": COMMUNITY,
+        "job": "webinaires",
+        "occurrence": "2025-05-01",
+        "kind": "webinaire",
+        "title": "Webinaire CdP",
+        "starts_at": "2025-05-01T16:00:00+00:00",
+        "cancelled": 0,
+        "updated_at": NOW_ISO,
+    },
+    "toolbox_entries": {
+        "site": SITE,
+        "community": COMMUNITY,
+        "topic_id": 101,
+        "title": "Guide",
+        "author": "marie",
+    },
+    "cartography_cards": {
+        "site": SITE,
+        "community": COMMUNITY,
+        "topic_id": 102,
+        "title": "Coop",
+        "author": "jeanp",
+        "latitude": 45.4,
+        "longitude": -71.9,
+    },
+    "search_documents": {
+        "site": SITE,
+        "community": COMMUNITY,
+        "doc_id": "topic:101",
+        "kind": "topic",
+        "topic_id": 101,
+        "title": "Équipe",
+        "body": "texte",
+    },
 }
 
 
@@ -276,9 +347,7 @@ def test_open_upgrades_each_earlier_version_keeping_its_rows(
     path = tmp_path / "bridge.db"
     old = Database(path)
     migrations.apply(old, stop_before=stop_before)
-    old_tables = [
-        t for t in old.table_names() if not t.startswith("_") and "_fts" not in t
-    ]
+    old_tables = [t for t in old.table_names() if not t.startswith("_") and "_fts" not in t]
     assert applied(old) == [
         ("bridge", name) for name in MIGRATION_NAMES[: MIGRATION_NAMES.index(stop_before)]
     ]
@@ -338,7 +407,7 @@ def test_a_foreign_database_is_a_store_error(tmp_path, open_store):
         open_store(path)
 
     assert str(caught.value) == (
-        "la base locale est illisible ou d'une version inconnue (table \"topics\" already exists)"
+        'la base locale est illisible ou d\'une version inconnue (table "topics" already exists)'
     )
     # The failed migration left the foreign file as it was.
     check = Database(path)
@@ -443,8 +512,16 @@ def test_every_row_records_site_and_community(store):
     store.ledger_intend(draft_topic(), NOW)
     store.run_finished(store.run_started("sync", NOW), LATER, "ok")
 
-    for table in ["categories", "topics", "posts", "users", "group_members", "cursors",
-                  "ledger", "job_runs"]:
+    for table in [
+        "categories",
+        "topics",
+        "posts",
+        "users",
+        "group_members",
+        "cursors",
+        "ledger",
+        "job_runs",
+    ]:
         scopes = {(r["site"], r["community"]) for r in rows(store, table)}
         assert scopes == {(SITE, COMMUNITY)}, table
 
@@ -464,15 +541,26 @@ def test_save_topic_updates_changed_fields_and_keeps_unlisted_posts(store):
     store.save_topic(make_topic(), [make_post(1), make_post(2)], NOW)
 
     store.save_topic(
-        make_topic(title="Nouveau titre", posts_count=3, closed=True, tags=("outils",),
-                   last_poster_username=None),
+        make_topic(
+            title="Nouveau titre",
+            posts_count=3,
+            closed=True,
+            tags=("outils",),
+            last_poster_username=None,
+        ),
         [make_post(2, raw="Corrigé", like_count=7), make_post(3)],
         LATER,
     )
 
     assert rows(store, "topics") == [
-        topic_row(title="Nouveau titre", posts_count=3, closed=1, tags='["outils"]',
-                  last_poster_username=None, synced_at=LATER_ISO)
+        topic_row(
+            title="Nouveau titre",
+            posts_count=3,
+            closed=1,
+            tags='["outils"]',
+            last_poster_username=None,
+            synced_at=LATER_ISO,
+        )
     ]
     assert rows(store, "posts") == [
         post_row(1),
@@ -563,10 +651,20 @@ def test_cursors_get_and_set(store):
     assert store.get_cursor("topics") == "2025-04-20T10:00:00+00:00"
     assert store.get_cursor("members") == ""
     assert rows(store, "cursors") == [
-        {"site": SITE, "community": COMMUNITY, "name": "topics",
-         "value": "2025-04-20T10:00:00+00:00", "updated_at": LATER_ISO},
-        {"site": SITE, "community": COMMUNITY, "name": "members", "value": "",
-         "updated_at": NOW_ISO},
+        {
+            "site": SITE,
+            "community": COMMUNITY,
+            "name": "topics",
+            "value": "2025-04-20T10:00:00+00:00",
+            "updated_at": LATER_ISO,
+        },
+        {
+            "site": SITE,
+            "community": COMMUNITY,
+            "name": "members",
+            "value": "",
+            "updated_at": NOW_ISO,
+        },
     ]
 
 
@@ -638,17 +736,33 @@ def test_ledger_intend_records_a_pending_entry(store):
     )
     assert store.ledger_get("digest:2025-W17") == entry
     assert rows(store, "ledger") == [
-        {"site": SITE, "community": COMMUNITY, "key": "digest:2025-W17",
-         "kind": "private_message", "state": "pending", "external_id": draft.external_id(store.community),
-         "title": "Résumé de la semaine 17", "topic_id": None, "post_id": None,
-         "post_number": None, "attempts": 1, "error": None, "created_at": NOW_ISO,
-         "updated_at": NOW_ISO}
+        {
+            "site": SITE,
+            "community": COMMUNITY,
+            "key": "digest:2025-W17",
+            "kind": "private_message",
+            "state": "pending",
+            "external_id": draft.external_id(store.community),
+            "title": "Résumé de la semaine 17",
+            "topic_id": None,
+            "post_id": None,
+            "post_number": None,
+            "attempts": 1,
+            "error": None,
+            "created_at": NOW_ISO,
+            "updated_at": NOW_ISO,
+        }
     ]
 
 
 def test_ledger_external_id_only_for_drafts_creating_a_topic(store):
-    topic = Draft(key="announce:webinaire", kind=DraftKind.TOPIC, title="Webinaire",
-                  raw="…", category="annonces")
+    topic = Draft(
+        key="announce:webinaire",
+        kind=DraftKind.TOPIC,
+        title="Webinaire",
+        raw="…",
+        category="annonces",
+    )
     store.ledger_intend(topic, NOW)
     reply = store.ledger_intend(draft_reply(), NOW)
     edit = store.ledger_intend(
@@ -703,7 +817,10 @@ def test_ledger_failed_records_the_message(store):
 
     entry = store.ledger_get("announce:webinaire:rappel")
     assert (entry.state, entry.error, entry.attempts, entry.updated_at) == (
-        "failed", "Le corps est trop semblable", 1, LATER
+        "failed",
+        "Le corps est trop semblable",
+        1,
+        LATER,
     )
 
 
@@ -713,8 +830,9 @@ def test_ledger_summary_entries_and_forget(store):
     store.ledger_intend(draft_topic("digest:2025-W15"), NOW)
     store.ledger_done("digest:2025-W15", NOW, topic_id=1, post_id=10, post_number=1)
     store.ledger_intend(draft_topic("digest:2025-W16"), NOW + timedelta(minutes=1))
-    store.ledger_done("digest:2025-W16", NOW + timedelta(minutes=1), topic_id=2, post_id=20,
-                      post_number=1)
+    store.ledger_done(
+        "digest:2025-W16", NOW + timedelta(minutes=1), topic_id=2, post_id=20, post_number=1
+    )
     store.ledger_intend(draft_topic("welcome:user:11"), NOW + timedelta(minutes=2))
     store.ledger_intend(draft_reply(), NOW + timedelta(minutes=3))
     store.ledger_failed("announce:webinaire:rappel", "refusé", NOW + timedelta(minutes=4))
@@ -760,17 +878,33 @@ def test_run_started_and_finished(store):
     run_id = store.run_started("sync", NOW)
 
     assert rows(store, "job_runs") == [
-        {"site": SITE, "community": COMMUNITY, "id": run_id, "job": "sync",
-         "started_at": NOW_ISO, "finished_at": None, "status": "running", "summary": None,
-         "error": None}
+        {
+            "site": SITE,
+            "community": COMMUNITY,
+            "id": run_id,
+            "job": "sync",
+            "started_at": NOW_ISO,
+            "finished_at": None,
+            "status": "running",
+            "summary": None,
+            "error": None,
+        }
     ]
     for _ in range(2):
         store.run_finished(run_id, LATER, "error", error="Discourse indisponible")
 
         assert rows(store, "job_runs") == [
-            {"site": SITE, "community": COMMUNITY, "id": run_id, "job": "sync",
-             "started_at": NOW_ISO, "finished_at": LATER_ISO, "status": "error",
-             "summary": None, "error": "Discourse indisponible"}
+            {
+                "site": SITE,
+                "community": COMMUNITY,
+                "id": run_id,
+                "job": "sync",
+                "started_at": NOW_ISO,
+                "finished_at": LATER_ISO,
+                "status": "error",
+                "summary": None,
+                "error": "Discourse indisponible",
+            }
         ]
 
 
@@ -783,11 +917,24 @@ def test_last_runs_are_the_latest_of_each_job(store):
     second = store.run_started("sync", LATER)
 
     assert store.last_runs() == [
-        JobRun(id=digest, job="digest", started_at=NOW + timedelta(minutes=2),
-               finished_at=NOW + timedelta(minutes=3), status="ok", summary="1 résumé",
-               error=None),
-        JobRun(id=second, job="sync", started_at=LATER, finished_at=None, status="running",
-               summary=None, error=None),
+        JobRun(
+            id=digest,
+            job="digest",
+            started_at=NOW + timedelta(minutes=2),
+            finished_at=NOW + timedelta(minutes=3),
+            status="ok",
+            summary="1 résumé",
+            error=None,
+        ),
+        JobRun(
+            id=second,
+            job="sync",
+            started_at=LATER,
+            finished_at=None,
+            status="running",
+            summary=None,
+            error=None,
+        ),
     ]
 
 
@@ -804,8 +951,15 @@ def test_categories_by_slug_or_id_and_subcategories(store):
     for _ in range(2):
         store.save_categories(categories)
 
-    row = {"site": SITE, "community": COMMUNITY, "id": 6, "slug": "boite-a-outils",
-           "name": "Boîte à outils", "parent_id": 5, "topic_count": 4}
+    row = {
+        "site": SITE,
+        "community": COMMUNITY,
+        "id": 6,
+        "slug": "boite-a-outils",
+        "name": "Boîte à outils",
+        "parent_id": 5,
+        "topic_count": 4,
+    }
     assert store.category("boite-a-outils") == row
     assert store.category("6") == row
     assert store.category(6) == row  # type: ignore[arg-type]
@@ -859,9 +1013,7 @@ def test_mark_posts_deleted(store):
     assert store.mark_posts_deleted(101, keep_ids={1001, 1003}, up_to_number=3) == 0
 
     assert [p["post_number"] for p in store.posts_of(101)] == [1, 3, 4]
-    assert rows(store, "posts") == [
-        post_row(1), post_row(2, deleted=1), post_row(3), post_row(4)
-    ]
+    assert rows(store, "posts") == [post_row(1), post_row(2, deleted=1), post_row(3), post_row(4)]
     assert store.topic_state(101)["max_post_number"] == 4
 
 
@@ -875,11 +1027,26 @@ def test_topics_are_listed_newest_bump_first(store):
 
 # --- people --------------------------------------------------------------------------------------
 
-MARIE = User(11, "marie", "Marie Tremblay", datetime(2024, 11, 2, 14, 0, tzinfo=UTC),
-             "Animatrice", "Sherbrooke", "https://example.org")
-MARIE_ROW = {"site": SITE, "community": COMMUNITY, "id": 11, "username": "marie",
-             "name": "Marie Tremblay", "created_at": "2024-11-02T14:00:00+00:00",
-             "bio": "Animatrice", "location": "Sherbrooke", "website": "https://example.org"}
+MARIE = User(
+    11,
+    "marie",
+    "Marie Tremblay",
+    datetime(2024, 11, 2, 14, 0, tzinfo=UTC),
+    "Animatrice",
+    "Sherbrooke",
+    "https://example.org",
+)
+MARIE_ROW = {
+    "site": SITE,
+    "community": COMMUNITY,
+    "id": 11,
+    "username": "marie",
+    "name": "Marie Tremblay",
+    "created_at": "2024-11-02T14:00:00+00:00",
+    "bio": "Animatrice",
+    "location": "Sherbrooke",
+    "website": "https://example.org",
+}
 
 
 def test_save_users_upserts_profiles(store):
@@ -899,8 +1066,17 @@ def test_save_people_keeps_profiles(store):
 
         assert rows(store, "users") == [
             {**MARIE_ROW, "username": "marie.t", "name": "Marie T."},
-            {"site": SITE, "community": COMMUNITY, "id": 12, "username": "jeanp", "name": None,
-             "created_at": None, "bio": None, "location": None, "website": None},
+            {
+                "site": SITE,
+                "community": COMMUNITY,
+                "id": 12,
+                "username": "jeanp",
+                "name": None,
+                "created_at": None,
+                "bio": None,
+                "location": None,
+                "website": None,
+            },
         ]
 
 
@@ -914,12 +1090,33 @@ def test_group_members_saved_listed_and_removed(store):
     store.save_group_members("animation", [members[0]])
 
     assert rows(store, "group_members") == [
-        {"site": SITE, "community": COMMUNITY, "group_name": "membres", "user_id": 11,
-         "username": "marie", "name": "Marie Tremblay", "added_at": "2025-01-10T12:00:00+00:00"},
-        {"site": SITE, "community": COMMUNITY, "group_name": "membres", "user_id": 12,
-         "username": "jeanp", "name": None, "added_at": None},
-        {"site": SITE, "community": COMMUNITY, "group_name": "animation", "user_id": 11,
-         "username": "marie", "name": "Marie Tremblay", "added_at": "2025-01-10T12:00:00+00:00"},
+        {
+            "site": SITE,
+            "community": COMMUNITY,
+            "group_name": "membres",
+            "user_id": 11,
+            "username": "marie",
+            "name": "Marie Tremblay",
+            "added_at": "2025-01-10T12:00:00+00:00",
+        },
+        {
+            "site": SITE,
+            "community": COMMUNITY,
+            "group_name": "membres",
+            "user_id": 12,
+            "username": "jeanp",
+            "name": None,
+            "added_at": None,
+        },
+        {
+            "site": SITE,
+            "community": COMMUNITY,
+            "group_name": "animation",
+            "user_id": 11,
+            "username": "marie",
+            "name": "Marie Tremblay",
+            "added_at": "2025-01-10T12:00:00+00:00",
+        },
     ]
     assert store.group_members("membres") == {11: "marie", 12: "jeanp"}
     assert store.group_members("inconnu") == {}
@@ -933,12 +1130,18 @@ def test_group_members_saved_listed_and_removed(store):
 
 def _with_marie(store: Store) -> None:
     store.save_users([MARIE, User(12, "jeanp", "Jean P.", None, None, None, None)])
-    store.save_group_members("membres", [GroupMember(11, "marie", "Marie Tremblay", NOW, None),
-                                         GroupMember(12, "jeanp", "Jean P.", NOW, None)])
+    store.save_group_members(
+        "membres",
+        [
+            GroupMember(11, "marie", "Marie Tremblay", NOW, None),
+            GroupMember(12, "jeanp", "Jean P.", NOW, None),
+        ],
+    )
     store.save_group_members("animation", [GroupMember(11, "marie", "Marie Tremblay", NOW, None)])
     store.save_topic(make_topic(last_poster_username="jeanp"), [make_post(1), make_post(2)], NOW)
-    store.save_topic(make_topic(id=102, last_poster_username="marie"),
-                     [make_post(1, id=2001, topic_id=102)], NOW)
+    store.save_topic(
+        make_topic(id=102, last_poster_username="marie"), [make_post(1, id=2001, topic_id=102)], NOW
+    )
 
 
 @pytest.mark.parametrize("new_username", ["anon1234", None])
@@ -983,4 +1186,3 @@ def test_count_is_scoped_and_checks_the_table(store):
     with pytest.raises(StoreError):
         store.count("topics; drop table topics")
     assert store.count("topics") == 1
-
