@@ -5,8 +5,9 @@ A draft whose intent is recorded but whose result is not may or may not have bee
 process died, or the connection dropped after the request left): before writing it again, the
 publisher asks Discourse — a topic by its `external_id`, a reply by the hidden marker of its key
 in the topic's posts. Edits and status changes set a state rather than add one, so repeating them
-is harmless. A refusal from Discourse (422) is recorded with Discourse's words and not retried in
-a loop: a later run tries again, at most `max_attempts` times in all.
+is harmless. A refusal from Discourse (422, or 404 when its topic or post is gone) is recorded
+with Discourse's words and not retried in a loop: a later run tries again, at most
+`max_attempts` times in all.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bridge.drafts import Draft, DraftKind
-from bridge.errors import RejectedError, WriteOutcomeUnknown
+from bridge.errors import NotFoundError, RejectedError, WriteOutcomeUnknown
 from bridge.store import Store
 
 if TYPE_CHECKING:
@@ -106,7 +107,11 @@ class Publisher:
             topic_id = parent.topic_id
 
         if entry is not None and entry.state == "pending":
-            found = self._reconcile(draft, topic_id)
+            try:
+                found = self._reconcile(draft, topic_id)
+            except NotFoundError:
+                # Its topic is gone: nothing to find there, and the write will be refused.
+                found = None
             if found is not None:
                 self.store.ledger_done(
                     draft.key,
@@ -121,7 +126,10 @@ class Publisher:
         self.on_step("before_write", draft)
         try:
             result = self._write(draft, topic_id)
-        except RejectedError as exc:
+        except (RejectedError, NotFoundError) as exc:
+            # Refused before anything was written: a 422, or a 404 (its topic or post was
+            # deleted). Recorded, so that it counts towards `max_attempts` and does not stop
+            # the drafts after it.
             self.store.ledger_failed(draft.key, str(exc), self.now())
             return Outcome(draft, "failed", error=str(exc))
         except WriteOutcomeUnknown as exc:
@@ -135,7 +143,9 @@ class Publisher:
 
     # --- writing -------------------------------------------------------------------------------
 
-    def _write(self, draft: Draft, topic_id: int | None) -> tuple[int | None, int | None, int | None]:
+    def _write(
+        self, draft: Draft, topic_id: int | None
+    ) -> tuple[int | None, int | None, int | None]:
         if draft.kind is DraftKind.TOPIC:
             assert draft.title is not None and draft.category is not None
             created = self.client.create_topic(
@@ -157,13 +167,15 @@ class Publisher:
             return created.topic_id, created.post_id, created.post_number
         assert topic_id is not None or draft.post_id is not None
         if draft.kind is DraftKind.REPLY:
-            created = self.client.create_reply(topic_id=topic_id, raw=draft.raw_with_marker(self.store.community))
+            assert topic_id is not None
+            raw = draft.raw_with_marker(self.store.community)
+            created = self.client.create_reply(topic_id=topic_id, raw=raw)
             return created.topic_id, created.post_id, created.post_number
         if draft.kind is DraftKind.EDIT:
             post_id = draft.post_id or self._first_post_id(draft)
             self.client.edit_post(post_id, raw=draft.raw, edit_reason=draft.edit_reason)
             return topic_id, post_id, None
-        assert draft.kind is DraftKind.STATUS and draft.status is not None
+        assert draft.kind is DraftKind.STATUS and draft.status is not None and topic_id is not None
         self.client.set_topic_status(
             topic_id, status=draft.status, enabled=draft.enabled, until=draft.until
         )
