@@ -30,6 +30,7 @@ from bridge.errors import (
     AuthError,
     BridgeError,
     DiscourseError,
+    HeldForApproval,
     NotFoundError,
     RejectedError,
     UnavailableError,
@@ -270,9 +271,8 @@ class _PyDiscourse(_UpstreamClient):  # type: ignore[misc]
             )
         if status == 404:
             return NotFoundError(f"introuvable sur Discourse (404) : {verb} {self.host}{path}")
-        if status == 422:
-            return RejectedError(f"Discourse a refusé {verb} {path} (422) : {words}")
-        return DiscourseError(f"Discourse a refusé {verb} {self.host}{path} ({status}) : {words}")
+        # Any other 4xx means Discourse refused before acting (422: its validations).
+        return RejectedError(f"Discourse a refusé {verb} {path} ({status}) : {words}")
 
     def _scrub(self, text: str) -> str:
         # Discourse never echoes the key, but a proxy in front of it might.
@@ -556,9 +556,9 @@ class DiscourseClient:
         path = "/posts.json"
         payload = self._api._request("POST", path, data=data) or {}
         if "id" not in payload and payload.get("action") == "enqueued":
-            raise DiscourseError(
+            raise HeldForApproval(
                 f"Discourse a mis le message en attente d'approbation (POST {path}) : "
-                "il n'est pas publié"
+                "il n'est pas publié ; le compte de la passerelle doit être modérateur"
             )
         return self._parse(path, Created.from_api, payload)
 

@@ -39,6 +39,10 @@ class RejectedError(DiscourseError):
     """Discourse refused a write (HTTP 422); the message holds Discourse's words."""
 
 
+class HeldForApproval(DiscourseError):
+    """Discourse queued the post for a moderator's approval: written, but not published."""
+
+
 class NotFoundError(DiscourseError):
     """Discourse has no such resource (HTTP 404)."""
 

@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bridge.drafts import Draft, DraftKind
-from bridge.errors import NotFoundError, RejectedError, WriteOutcomeUnknown
+from bridge.errors import HeldForApproval, NotFoundError, RejectedError, WriteOutcomeUnknown
 from bridge.store import Store
 
 if TYPE_CHECKING:
@@ -86,10 +86,13 @@ class Publisher:
 
     def publish(self, drafts: Iterable[Draft]) -> Report:
         report = Report()
-        for draft in drafts:
-            outcome = self.publish_one(draft)
-            log.info("%s: %s", draft.key, outcome.status)
-            report.outcomes.append(outcome)
+        # The service and a command run by hand may publish at the same time: one at a time,
+        # or both could read "not yet published" and write.
+        with self.store.exclusive("publish"):
+            for draft in drafts:
+                outcome = self.publish_one(draft)
+                log.info("%s: %s", draft.key, outcome.status)
+                report.outcomes.append(outcome)
         return report
 
     def publish_one(self, draft: Draft) -> Outcome:
@@ -102,6 +105,12 @@ class Publisher:
         topic_id = draft.topic_id
         if draft.kind in (DraftKind.REPLY, DraftKind.STATUS, DraftKind.EDIT) and draft.parent_key:
             parent = self.store.ledger_get(draft.parent_key)
+            if parent is not None and parent.state == "failed" and (
+                parent.attempts >= self.max_attempts
+            ):
+                return Outcome(
+                    draft, "abandoned", error=f"{draft.parent_key} n'a pas pu être publié"
+                )
             if parent is None or parent.state != "done" or parent.topic_id is None:
                 return Outcome(draft, "waiting")
             topic_id = parent.topic_id
@@ -131,6 +140,10 @@ class Publisher:
             # deleted). Recorded, so that it counts towards `max_attempts` and does not stop
             # the drafts after it.
             self.store.ledger_failed(draft.key, str(exc), self.now())
+            return Outcome(draft, "failed", error=str(exc))
+        except HeldForApproval as exc:
+            # Written, but into the review queue, where no lookup finds it: never write again.
+            self.store.ledger_failed(draft.key, str(exc), self.now(), final=True)
             return Outcome(draft, "failed", error=str(exc))
         except WriteOutcomeUnknown as exc:
             # The intent stays pending: the next run asks Discourse before writing again.
@@ -173,7 +186,11 @@ class Publisher:
             return created.topic_id, created.post_id, created.post_number
         if draft.kind is DraftKind.EDIT:
             post_id = draft.post_id or self._first_post_id(draft)
-            self.client.edit_post(post_id, raw=draft.raw, edit_reason=draft.edit_reason)
+            self.client.edit_post(
+                post_id,
+                raw=draft.raw_with_marker(self.store.community),
+                edit_reason=draft.edit_reason,
+            )
             return topic_id, post_id, None
         assert draft.kind is DraftKind.STATUS and draft.status is not None and topic_id is not None
         self.client.set_topic_status(

@@ -7,6 +7,7 @@ communities. Cursors move only inside the transaction that saves the rows they c
 
 from __future__ import annotations
 
+import fcntl
 import json
 import sqlite3
 from collections.abc import Iterator, Sequence
@@ -359,6 +360,20 @@ class Store:
             raise StoreError(f"la base locale est illisible ou d'une version inconnue ({exc})") from None
 
     @contextmanager
+    def exclusive(self, name: str) -> Iterator[None]:
+        """Hold a lock shared by every process using this store file (none for in-memory)."""
+        path = self.db.execute("pragma database_list").fetchone()[2]
+        if not path:
+            yield
+            return
+        with open(f"{path}.{name}.lock", "a+") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    @contextmanager
     def atomic(self) -> Iterator[None]:
         with self.db.atomic():
             yield
@@ -552,6 +567,18 @@ class Store:
                 pk=("site", "id"),
             )
 
+    def forget_absent_people(self, group: str) -> int:
+        """Delete the profiles of people neither in `group` nor author of a live post (the
+        mirror has no reason left to hold their name); return how many."""
+        cursor = self.db.execute(
+            f"delete from users where {self._WHERE} and id not in "
+            "(select user_id from group_members where site = :site and community = :community "
+            "and group_name = :g) and id not in (select user_id from posts where site = :site "
+            "and community = :community and deleted = 0 and user_id is not null)",
+            {**self._scope, "g": group},
+        )
+        return int(cursor.rowcount)
+
     def group_members(self, group: str) -> dict[int, str]:
         """user id -> username of the stored members of `group`."""
         return {
@@ -705,11 +732,13 @@ class Store:
                 },
             )
 
-    def ledger_failed(self, key: str, error: str, now: datetime) -> None:
+    def ledger_failed(self, key: str, error: str, now: datetime, *, final: bool = False) -> None:
+        """Record a refusal; `final` marks it as never to be tried again."""
+        values: dict[str, Any] = {"state": "failed", "error": error, "updated_at": iso(now)}
+        if final:
+            values["attempts"] = 10**6
         with self.db.atomic():
-            self.db["ledger"].update(
-                (self.site, self.community, key), {"state": "failed", "error": error, "updated_at": iso(now)}
-            )
+            self.db["ledger"].update((self.site, self.community, key), values)
 
     def ledger_forget(self, key: str) -> None:
         """Drop an entry whose write is known not to have happened, so it can be planned anew."""

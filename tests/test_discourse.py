@@ -939,16 +939,17 @@ def test_404_is_not_found(mocked: responses.RequestsMock, client: DiscourseClien
         client.fetch_topic(999)
 
 
-def test_other_client_errors_carry_discourses_words(
+def test_other_client_errors_are_refusals_with_discourses_words(
     mocked: responses.RequestsMock, client: DiscourseClient
 ) -> None:
+    # A 4xx means Discourse refused before acting: the publisher may record it as a failure.
     reply(
         mocked, "PUT", "/t/135/status.json", {"errors": ["param is missing: enabled"]}, status=400
     )
 
-    with pytest.raises(DiscourseError, match="param is missing: enabled") as caught:
+    with pytest.raises(RejectedError, match=r"\(400\) : param is missing: enabled") as caught:
         client.set_topic_status(135, status="pinned", enabled=True)
-    assert not isinstance(caught.value, RejectedError | WriteOutcomeUnknown)
+    assert not isinstance(caught.value, WriteOutcomeUnknown)
 
 
 def test_unexpected_redirect_is_an_error(

@@ -319,7 +319,11 @@ def test_edit_of_the_parent_topics_first_post(
         edit_reason="Nouvelle date",
         parent_key=TOPIC.key,
     )
-    expected = {"post[raw]": [draft.raw], "post[edit_reason]": ["Nouvelle date"]}
+    # The edit carries the hidden marker of its key, like a reply.
+    expected = {
+        "post[raw]": [draft.raw_with_marker(store.community)],
+        "post[edit_reason]": ["Nouvelle date"],
+    }
     answer(
         mocked,
         "PUT",
@@ -730,3 +734,52 @@ def test_describe_several_kinds() -> None:
 
 def test_describe_nothing() -> None:
     assert describe([]) == "Rien à publier."
+
+
+def test_a_post_held_for_approval_is_never_written_again(
+    mocked: responses.RequestsMock, client: DiscourseClient, store: Store
+) -> None:
+    # Written into the review queue, where no external_id lookup finds it: a retry would
+    # queue a second copy.
+    answer(mocked, "POST", "/posts.json", {"success": True, "action": "enqueued"})
+
+    first = make_publisher(client, store).publish_one(TOPIC)
+    again = make_publisher(client, store).publish_one(TOPIC)
+
+    assert first.status == "failed"
+    assert first.error is not None and "en attente d'approbation" in first.error
+    assert again.status == "abandoned"
+    assert methods(mocked) == ["POST /posts.json"]
+
+
+def test_a_reply_whose_topic_was_abandoned_is_abandoned_too(
+    mocked: responses.RequestsMock, client: DiscourseClient, store: Store
+) -> None:
+    answer(mocked, "POST", "/posts.json", TITLE_TAKEN, status=422)
+    reply = Draft(
+        key="announce:x:rappel-1j", kind=DraftKind.REPLY, raw="Rappel.", parent_key=TOPIC.key
+    )
+    for _ in range(MAX_ATTEMPTS):
+        make_publisher(client, store).publish_one(TOPIC)
+
+    outcome = make_publisher(client, store).publish_one(reply)
+
+    assert outcome.status == "abandoned"
+    assert not outcome.ok
+    assert outcome.error == f"{TOPIC.key} n'a pas pu être publié"
+
+
+def test_publishing_holds_a_lock_shared_by_every_process(
+    tmp_path: Path, client: DiscourseClient
+) -> None:
+    import fcntl
+
+    store = Store.open(tmp_path / "bridge.db", SITE, "innovation-sociale-estrie")
+    lock = tmp_path / "bridge.db.publish.lock"
+    with store.exclusive("publish"), open(lock, "a+") as other:
+        # What a second process would meet while this one publishes.
+        with pytest.raises(BlockingIOError):
+            fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    with open(lock, "a+") as other:
+        fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)  # released afterwards
+        fcntl.flock(other, fcntl.LOCK_UN)
