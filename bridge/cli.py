@@ -7,6 +7,7 @@ input (config, templates, job files, a refused key), 1 for a job that failed. No
 from __future__ import annotations
 
 import logging
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,10 @@ class BridgeGroup(click.Group):
         except BridgeError as exc:
             click.echo(f"Erreur : {exc}", err=True)
             ctx.exit(exc.exit_code)
+        except sqlite3.OperationalError as exc:
+            # Another bridge process holds the store past the busy timeout.
+            click.echo(f"Erreur : la base locale est occupée ou illisible ({exc})", err=True)
+            ctx.exit(1)
 
 
 def _setup_logging(verbose: int) -> None:
@@ -79,10 +84,12 @@ def demo(store_path: Path | None) -> None:
 @click.pass_context
 def check(ctx: click.Context) -> None:
     """Vérifie la configuration, les gabarits, les annonces et l'accès au forum; n'écrit rien."""
-    from bridge.checks import run_check
-
     config = _config(ctx)
-    problems = run_check(config, echo=click.echo)
+    from bridge.checks import run_check
+    from bridge.wiring import Parts
+
+    parts = Parts.build(config, readonly=True)
+    problems = run_check(parts, echo=click.echo, warn=lambda line: click.echo(line, err=True))
     if problems:
         ctx.exit(2)
 
@@ -119,7 +126,7 @@ def status(ctx: click.Context) -> None:
     from bridge.status import render_status
     from bridge.wiring import Parts
 
-    parts = Parts.build(config)
+    parts = Parts.build(config, readonly=True)
     click.echo(render_status(parts))
 
 
@@ -132,7 +139,7 @@ def search(ctx: click.Context, query: tuple[str, ...], limit: int) -> None:
     config = _config(ctx)
     from bridge.wiring import Parts
 
-    parts = Parts.build(config)
+    parts = Parts.build(config, readonly=True)
     results = parts.store.search(" ".join(query), limit=limit)
     if not results:
         click.echo("Aucun résultat.")
@@ -163,7 +170,7 @@ def export(ctx: click.Context, kind: str, fmt: str, output: Path | None) -> None
     from bridge.export import KINDS, render_export
     from bridge.wiring import Parts
 
-    parts = Parts.build(config)
+    parts = Parts.build(config, readonly=True)
     text = render_export(kind, fmt, parts.store.entries(KINDS[kind]))
     if output is None:
         click.echo(text, nl=False)

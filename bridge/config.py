@@ -23,6 +23,8 @@ from bridge.errors import ConfigError
 ENV_CONFIG = "BRIDGE_CONFIG"
 ENV_API_KEY = "DISCOURSE_API_KEY"
 ENV_API_USERNAME = "DISCOURSE_API_USERNAME"
+# The languages the templates are written in.
+SUPPORTED_LANGUAGES = ("fr", "en")
 
 # Cartography card labels as members write them; facilitators may extend these in config.yaml.
 DEFAULT_CARD_LABELS: dict[str, tuple[str, ...]] = {
@@ -104,7 +106,14 @@ class Config:
                 f"pour parler à {self.discourse.url} (la clé ne se met jamais dans "
                 f"{self.source.name if self.source else 'config.yaml'})."
             )
-        return self.discourse.api_key
+        key = self.discourse.api_key
+        # Sent as an HTTP header: printable ASCII only (a pasted key may carry a newline).
+        if not key.isascii() or not key.isprintable() or key != key.strip():
+            raise ConfigError(
+                f"{ENV_API_KEY} contient des espaces, un retour à la ligne ou des caractères "
+                "non ASCII : recopiez la clé telle que Discourse l'affiche"
+            )
+        return key
 
 
 # --- loading -----------------------------------------------------------------------------------
@@ -122,11 +131,11 @@ def load_config(path: str | os.PathLike[str], env: Mapping[str, str] | None = No
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(
-            f"{path}: fichier de configuration introuvable (copiez config.yaml depuis le dépôt, "
+            f"{path} : fichier de configuration introuvable (copiez config.yaml depuis le dépôt, "
             f"ou indiquez-le avec --config ou {ENV_CONFIG})"
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: lecture impossible ({exc})") from None
+        raise ConfigError(f"{path} : lecture impossible ({exc})") from None
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
@@ -134,7 +143,10 @@ def load_config(path: str | os.PathLike[str], env: Mapping[str, str] | None = No
         mark = getattr(exc, "problem_mark", None)
         where = f", ligne {mark.line + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(f"{path}{where}: YAML invalide ({problem})") from None
+        raise ConfigError(
+            f"{path}{where} : YAML invalide, vérifiez l'indentation, les deux-points et les "
+            f"guillemets (détail : {problem})"
+        ) from None
     reader = _Reader(path, _line_index(node))
     return reader.config(data, env)
 
@@ -172,7 +184,7 @@ class _Reader:
                 line = self.lines[keys[:i]]
                 break
         where = f", ligne {line}" if line else ""
-        return ConfigError(f"{self.path}{where}: {'.'.join(keys)}: {message}")
+        return ConfigError(f"{self.path}{where}, {'.'.join(keys)} : {message}")
 
     def section(
         self, data: Any, keys: tuple[str, ...], allowed: set[str], required: bool = True
@@ -182,7 +194,7 @@ class _Reader:
         if not isinstance(data, dict):
             if not keys:
                 raise ConfigError(
-                    f"{self.path}: le fichier doit contenir des clés (discourse:, community:, …)"
+                    f"{self.path} : le fichier doit contenir des clés (discourse:, community:, …)"
                 )
             raise self.fail(keys, "section attendue (des clés en dessous)")
         for key in data:
@@ -213,7 +225,7 @@ class _Reader:
             "rate": isinstance(value, int | float) and not isinstance(value, bool) and value >= 0,
         }[kind]
         if not ok:
-            raise self.fail(keys, f"{_KIND_WORDS[kind]} attendu, trouvé {value!r}")
+            raise self.fail(keys, f"{_KIND_WORDS[kind]} attendu, trouvé {_shown(value)}")
         if kind == "name":
             value = str(value)
         if check is not None:
@@ -326,14 +338,14 @@ class _Reader:
                 or not aliases
                 or not all(isinstance(a, str) and a.strip() for a in aliases)
             ):
-                raise self.fail(here, f"liste de libellés attendue, trouvé {aliases!r}")
+                raise self.fail(here, f"liste de libellés attendue, trouvé {_shown(aliases)}")
             labels[str(name)] = tuple(a.strip() for a in aliases)
         required = section.get("required", list(DEFAULT_CARD_REQUIRED))
         if not isinstance(required, list) or not all(r in DEFAULT_CARD_LABELS for r in required):
             raise self.fail(
                 keys + ("required",),
                 f"liste de champs attendue parmi {', '.join(DEFAULT_CARD_LABELS)}, "
-                f"trouvé {required!r}",
+                f"trouvé {_shown(required)}",
             )
         return CartographyConfig(labels=labels, required=tuple(required))
 
@@ -346,24 +358,38 @@ _KIND_WORDS = {
 }
 
 
+def _shown(value: Any) -> str:
+    """A YAML value as the person wrote it, not as Python prints it."""
+    if isinstance(value, bool):
+        return "« oui »" if value else "« non »"
+    if isinstance(value, str | int | float):
+        return f"« {value} »"
+    return f"« {yaml.safe_dump(value, default_flow_style=True, allow_unicode=True).strip()} »"
+
+
 def _check_url(value: str) -> str | None:
     parsed = urlparse(value)
     if parsed.scheme not in ("http", "https") or not _URL_RE.match(value):
-        return f"adresse http(s) attendue, comme https://passerelles.encommun.io, trouvé {value!r}"
+        return (
+            "adresse http(s) attendue, comme https://passerelles.encommun.io, "
+            f"trouvé {_shown(value)}"
+        )
     return None
 
 
 def _check_tz(value: str) -> str | None:
     try:
         ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        return f"fuseau horaire inconnu {value!r} (exemple : America/Toronto)"
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return f"fuseau horaire inconnu « {value} » (exemple : America/Toronto)"
     return None
 
 
 def _check_locale(value: str) -> str | None:
     try:
-        Locale.parse(value)
+        locale = Locale.parse(value)
     except (UnknownLocaleError, ValueError, TypeError):
-        return f"langue inconnue {value!r} (exemples : fr_CA, en_CA)"
+        return f"langue inconnue « {value} » (fr_CA ou en_CA)"
+    if locale.language not in SUPPORTED_LANGUAGES:
+        return f"langue non prise en charge « {value} » : les textes existent en fr_CA et en_CA"
     return None

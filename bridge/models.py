@@ -239,6 +239,8 @@ class User:
     bio_raw: str | None
     location: str | None
     website: str | None
+    # Moderators and admins: exempt from posting limits, and the only ones who can pin.
+    staff: bool = False
 
     @classmethod
     def from_api(cls, payload: Payload) -> User:
@@ -250,6 +252,7 @@ class User:
             bio_raw=_optional_text(payload.get("bio_raw")),
             location=_optional_text(payload.get("location")),
             website=_optional_text(payload.get("website")),
+            staff=bool(payload.get("moderator") or payload.get("admin")),
         )
 
 

@@ -21,9 +21,12 @@ from markupsafe import Markup
 
 from bridge.errors import TemplateError
 
-# Discourse mentions: `@` not preceded by a word character (so e-mails are not mentions),
-# followed by a username or group name character.
-_MENTION = re.compile(r"(?<![\w@/`])@(?=[\w.\-])", re.UNICODE)
+# Discourse's rule: an `@` not preceded by a word character (so e-mails are not mentions) and
+# followed by a username or group name character is a mention, wherever it stands (`@@x`,
+# `a/@x`, in code or not: neutralising inside code is harmless).
+_MENTION = re.compile(r"(?<!\w)@(?=\w)", re.UNICODE)
+# HTML entities for `@` that Discourse's Markdown turns back into one.
+_AT_ENTITIES = re.compile(r"&(?:#0*64|#[xX]0*40|commat);?")
 # A zero-width space after `@` breaks the mention while the text reads the same.
 _ZWSP = "\u200b"
 
@@ -33,7 +36,7 @@ class Mention(str):
 
 
 def neutralise_mentions(text: str) -> str:
-    return _MENTION.sub("@" + _ZWSP, text)
+    return _MENTION.sub("@" + _ZWSP, _AT_ENTITIES.sub("@", text))
 
 
 def _finalize(value: Any) -> Any:
@@ -103,6 +106,13 @@ class Renderer:
                 f"{self.templates_dir / name}: variable inconnue ({exc.message}); "
                 "les variables permises sont listées dans le README"
             ) from None
+        except Exception as exc:  # noqa: BLE001 - a facilitator's template may fail in any way
+            line = _template_line(exc, name)
+            where = f", ligne {line}" if line else ""
+            raise TemplateError(
+                f"{self.templates_dir / name}{where}: le gabarit a échoué "
+                f"({type(exc).__name__} : {exc})"
+            ) from None
 
     def check(self, names: Iterable[str]) -> None:
         """Parse each template; raise TemplateError on the first broken one."""
@@ -153,6 +163,17 @@ class Renderer:
         """Discourse's date markup: every reader sees the time in their own timezone."""
         local = self._local(value)
         return Markup(f'[date={local:%Y-%m-%d} time={local:%H:%M:%S} timezone="{self.tz.key}"]')
+
+
+def _template_line(exc: BaseException, name: str) -> int | None:
+    """The template line where rendering failed, from the traceback Jinja rewrites."""
+    tb = exc.__traceback__
+    line = None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.endswith(name):
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
 
 
 def quote_markdown(text: str) -> str:

@@ -329,6 +329,7 @@ class Store:
         self.db = db
         self.site = site
         self.community = community
+        self._held: dict[str, int] = {}
 
     # --- opening -----------------------------------------------------------------------------
 
@@ -359,24 +360,72 @@ class Store:
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"la base locale est illisible ou d'une version inconnue ({exc})") from None
 
+    @classmethod
+    def snapshot(cls, path: str | Path, site: str, community: str) -> Store:
+        """A private in-memory copy of the store file, or an empty store if there is none.
+
+        For dry runs, `status` and `check`, which promise to write nothing: not even to
+        create the file or bring an older one up to date.
+        """
+        path = Path(path)
+        memory = sqlite3.connect(":memory:")
+        if path.exists():
+            try:
+                source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+                try:
+                    source.backup(memory)
+                finally:
+                    source.close()
+            except sqlite3.Error as exc:
+                raise StoreError(f"{path}: impossible de lire la base locale ({exc})") from None
+        store = cls(Database(memory), site, community)
+        store.migrate()
+        return store
+
     @contextmanager
     def exclusive(self, name: str) -> Iterator[None]:
-        """Hold a lock shared by every process using this store file (none for in-memory)."""
+        """Hold a lock shared by every process using this store file (none for in-memory).
+
+        Re-entrant within one Store: a job that holds it may call a publisher that takes it.
+        """
         path = self.db.execute("pragma database_list").fetchone()[2]
-        if not path:
-            yield
-            return
-        with open(f"{path}.{name}.lock", "a+") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
+        if not path or self._held.get(name):
+            self._held[name] = self._held.get(name, 0) + 1
             try:
                 yield
             finally:
+                self._held[name] -= 1
+            return
+        with open(f"{path}.{name}.lock", "a+") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            self._held[name] = 1
+            try:
+                yield
+            finally:
+                self._held[name] = 0
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
     @contextmanager
     def atomic(self) -> Iterator[None]:
-        with self.db.atomic():
+        """One transaction; the outermost takes the write lock at once (BEGIN IMMEDIATE).
+
+        A deferred transaction that reads, then writes, fails at once with "database is
+        locked" if another process wrote in between; an immediate one waits its turn.
+        """
+        conn = self.db.conn
+        if conn.in_transaction:
+            with self.db.atomic():
+                yield
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
             yield
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        else:
+            conn.execute("COMMIT")
 
     @property
     def _scope(self) -> dict[str, str]:
@@ -561,11 +610,14 @@ class Store:
 
     def save_people(self, people: Sequence[tuple[int, str, str | None]]) -> None:
         """Record (user id, username, name) seen in lists, leaving profiles as they are."""
-        for user_id, username, name in people:
-            self.db["users"].upsert(
-                {**self._scope, "id": user_id, "username": username, "name": name},
-                pk=("site", "id"),
-            )
+        # One statement for all (the mirror saves the authors of every topic it reads).
+        self.db["users"].upsert_all(
+            (
+                {**self._scope, "id": user_id, "username": username, "name": name}
+                for user_id, username, name in people
+            ),
+            pk=("site", "id"),
+        )
 
     def forget_absent_people(self, group: str) -> int:
         """Delete the profiles of people neither in `group` nor author of a live post (the
@@ -690,7 +742,7 @@ class Store:
     def ledger_intend(self, draft: Draft, now: datetime) -> LedgerEntry:
         """Record the intent to write `draft` (committed before the write is sent)."""
         existing = self.ledger_get(draft.key)
-        with self.db.atomic():
+        with self.atomic():
             self.db["ledger"].upsert(
                 {
                     **self._scope,
@@ -719,7 +771,7 @@ class Store:
         post_id: int | None = None,
         post_number: int | None = None,
     ) -> None:
-        with self.db.atomic():
+        with self.atomic():
             self.db["ledger"].update(
                 (self.site, self.community, key),
                 {
@@ -737,12 +789,12 @@ class Store:
         values: dict[str, Any] = {"state": "failed", "error": error, "updated_at": iso(now)}
         if final:
             values["attempts"] = 10**6
-        with self.db.atomic():
+        with self.atomic():
             self.db["ledger"].update((self.site, self.community, key), values)
 
     def ledger_forget(self, key: str) -> None:
         """Drop an entry whose write is known not to have happened, so it can be planned anew."""
-        with self.db.atomic():
+        with self.atomic():
             self.db.execute(
                 f"delete from ledger where {self._WHERE} and key = :key",
                 {**self._scope, "key": key},
@@ -877,7 +929,7 @@ class Store:
     # --- job runs ----------------------------------------------------------------------------
 
     def run_started(self, job: str, now: datetime) -> int:
-        with self.db.atomic():
+        with self.atomic():
             table = self.db["job_runs"]
             table.insert(
                 {**self._scope, "job": job, "started_at": iso(now), "status": "running"}
@@ -887,7 +939,7 @@ class Store:
     def run_finished(
         self, run_id: int, now: datetime, status: str, summary: str = "", error: str = ""
     ) -> None:
-        with self.db.atomic():
+        with self.atomic():
             self.db["job_runs"].update(
                 run_id,
                 {
@@ -932,7 +984,7 @@ class Store:
         published = {
             (a.job, a.occurrence) for a in self.announcements() if a.published_hash is not None
         }
-        with self.db.atomic():
+        with self.atomic():
             for row in rows:
                 record = {
                     **self._scope,
@@ -967,7 +1019,7 @@ class Store:
             update["published_hash"] = published_hash
         if published_starts_at is not None:
             update["published_starts_at"] = iso(published_starts_at)
-        with self.db.atomic():
+        with self.atomic():
             self.db.execute(
                 "update announcements set "
                 + ", ".join(f"[{k}] = :{k}" for k in update)

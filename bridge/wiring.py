@@ -46,8 +46,12 @@ class Parts:
         *,
         now: Callable[[], datetime] = utc_now,
         client: DiscourseClient | None = None,
+        readonly: bool = False,
     ) -> Parts:
-        store = Store.open(config.store_path, config.site, config.community.category)
+        """The parts for one command; `readonly` gives a private copy of the store, for
+        commands that promise to write nothing (dry runs, `status`, `check`, search, export)."""
+        opener = Store.snapshot if readonly else Store.open
+        store = opener(config.store_path, config.site, config.community.category)
         renderer = Renderer(
             config.templates_dir,
             locale=config.community.locale,

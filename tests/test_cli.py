@@ -158,3 +158,37 @@ def test_geojson_is_refused_for_the_toolbox(tmp_path: Path, sandbox: Sandbox) ->
     code, _, err = run(["--config", str(config), "export", "toolbox", "--format", "geojson"])
     assert code == 2
     assert "geojson ne vaut que pour la cartographie" in err
+
+
+def test_check_status_search_and_export_create_no_store(tmp_path: Path, sandbox: Sandbox) -> None:
+    config = write_config(tmp_path, sandbox.url)
+    for args in (["check"], ["status"], ["search", "outil"], ["export", "toolbox"]):
+        run(["--config", str(config), *args], key=sandbox.api_key)
+    assert not (tmp_path / "bridge.db").exists()
+    assert not list(tmp_path.glob("bridge.db*"))
+
+
+def test_check_leaves_an_existing_store_untouched(tmp_path: Path, sandbox: Sandbox) -> None:
+    config = write_config(tmp_path, sandbox.url)
+    run(["--config", str(config), "sync"], key=sandbox.api_key)
+    store = tmp_path / "bridge.db"
+    before = store.read_bytes()
+    code, out, err = run(["--config", str(config), "check"], key=sandbox.api_key)
+    assert code == 0, err
+    assert store.read_bytes() == before
+
+
+def test_check_warns_when_the_account_is_not_a_moderator(tmp_path: Path, sandbox: Sandbox) -> None:
+    config = write_config(tmp_path, sandbox.url)
+    text = config.read_text(encoding="utf-8").replace(
+        "api_username: animation-2ise", "api_username: catherine.lafleur"
+    )
+    config.write_text(text, encoding="utf-8")
+    code, out, err = run(
+        ["--config", str(config), "check"], key=sandbox.member_key("catherine.lafleur")
+    )
+    assert code == 2
+    assert err.strip() == (
+        f"Erreur : le compte « catherine.lafleur » n'est pas modérateur sur {sandbox.url} : "
+        "il ne pourra pas épingler les annonces et sera soumis aux limites de publication"
+    )

@@ -79,11 +79,11 @@ BAD = [
     # (what is wrong, the change, words the message must hold)
     ("YAML syntax", GOOD.replace("  group: cdp-2ise", "  group: [cdp"), ["YAML invalide", "ligne"]),
     ("not a mapping", "- a\n- b\n", ["doit contenir des clés"]),
-    ("unknown top key", GOOD + "surprise: 1\n", ["ligne 18", "surprise: clé inconnue"]),
+    ("unknown top key", GOOD + "surprise: 1\n", ["ligne 18", "surprise : clé inconnue"]),
     (
         "unknown nested key",
         GOOD.replace("  locale: fr_CA", "  langue: fr_CA"),
-        ["ligne 9", "community.langue: clé inconnue"],
+        ["ligne 9", "community.langue : clé inconnue"],
     ),
     (
         "url not http(s)",
@@ -103,9 +103,9 @@ BAD = [
     (
         "missing url",
         GOOD.replace("  url: https://passerelles.encommun.io\n", ""),
-        ["discourse.url: valeur manquante"],
+        ["discourse.url : valeur manquante"],
     ),
-    ("missing section", GOOD.split("community:")[0], ["community: section attendue"]),
+    ("missing section", GOOD.split("community:")[0], ["community : section attendue"]),
     (
         "unknown timezone",
         GOOD.replace("America/Toronto", "Amerique/Sherbrooke"),
@@ -140,12 +140,12 @@ BAD = [
     (
         "unknown subcategory key",
         GOOD.replace("    welcome: bienvenue", "    accueil: bienvenue"),
-        ["community.subcategories.accueil: clé inconnue"],
+        ["community.subcategories.accueil : clé inconnue"],
     ),
     (
         "subcategories as a list",
         GOOD.split("  subcategories:")[0] + "  subcategories: [a, b]\nstore:\n  path: x.db\n",
-        ["community.subcategories: section attendue"],
+        ["community.subcategories : section attendue"],
     ),
     (
         "store path as number list",
@@ -192,7 +192,7 @@ def test_bad_configuration_is_one_clear_line_and_exit_2(
 def test_missing_file_names_it(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["--config", str(tmp_path / "absent.yaml"), "status"])
     assert result.exit_code == 2
-    assert "absent.yaml: fichier de configuration introuvable" in result.output
+    assert "absent.yaml : fichier de configuration introuvable" in result.output
 
 
 def test_custom_card_labels_extend_the_defaults(tmp_path: Path) -> None:
@@ -201,3 +201,12 @@ def test_custom_card_labels_extend_the_defaults(tmp_path: Path) -> None:
     )
     assert config.cartography.labels["territory"] == ("Secteur", "MRC")
     assert "Organisme" in config.cartography.labels["organisation"]
+
+
+@pytest.mark.parametrize("key", ["clé-secrète", "abc123\n", " abc123"])
+def test_a_key_that_cannot_be_sent_is_a_config_error(tmp_path: Path, key: str) -> None:
+    config = load_config(write(tmp_path, GOOD), env={"DISCOURSE_API_KEY": key})
+    with pytest.raises(ConfigError) as info:
+        config.require_api_key()
+    assert "recopiez la clé" in str(info.value)
+    assert key.strip() not in str(info.value)
