@@ -268,6 +268,8 @@ class _PyDiscourse(_UpstreamClient):  # type: ignore[misc]
                 f"la clé d'API a été refusée par {self.host} ({status} sur {verb} {path}) : "
                 "vérifiez DISCOURSE_API_KEY, qu'elle appartient au compte "
                 f"« {self.api_username} » et que ses portées (scopes) permettent cette action"
+                + (" ; épingler demande un compte modérateur" if "/status" in path else ""),
+                on_write=verb != "GET",
             )
         if status == 404:
             return NotFoundError(f"introuvable sur Discourse (404) : {verb} {self.host}{path}")
@@ -474,6 +476,10 @@ class DiscourseClient:
         path = f"/u/{quote(username, safe='')}.json"
         payload = self._read(path)
         return self._parse(path, lambda body: User.from_api(body["user"]), payload)
+
+    def fetch_own_account(self) -> User:
+        """The account the key acts as: a read that fails with AuthError on a wrong key."""
+        return self.fetch_user(self._api.api_username)
 
     def find_topic_by_external_id(self, external_id: str) -> int | None:
         """The id of the topic created with this `external_id`, or None if there is none."""

@@ -30,6 +30,12 @@ class JobFileError(UsageError):
 class AuthError(UsageError):
     """Discourse refused the API key (wrong key, wrong account or missing scope)."""
 
+    def __init__(self, message: str, *, on_write: bool = False):
+        super().__init__(message)
+        # Refused on a write after reads went through: this action is not allowed to this
+        # account (a pin needs a moderator), rather than a wrong key.
+        self.on_write = on_write
+
 
 class DiscourseError(BridgeError):
     """Discourse answered with an error the bridge cannot work around."""

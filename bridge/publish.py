@@ -19,7 +19,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bridge.drafts import Draft, DraftKind
-from bridge.errors import HeldForApproval, NotFoundError, RejectedError, WriteOutcomeUnknown
+from bridge.errors import (
+    AuthError,
+    ConfigError,
+    HeldForApproval,
+    NotFoundError,
+    RejectedError,
+    WriteOutcomeUnknown,
+)
 from bridge.store import Store
 
 if TYPE_CHECKING:
@@ -139,6 +146,20 @@ class Publisher:
             # Refused before anything was written: a 422, or a 404 (its topic or post was
             # deleted). Recorded, so that it counts towards `max_attempts` and does not stop
             # the drafts after it.
+            self.store.ledger_failed(draft.key, str(exc), self.now())
+            return Outcome(draft, "failed", error=str(exc))
+        except AuthError as exc:
+            if not exc.on_write:
+                raise  # a wrong key: the whole run stops, exit code 2
+            # A wrong key is refused on reads too: then the whole run stops, and this draft
+            # stays as it was (pending, so the next run checks before writing).
+            self.client.fetch_own_account()
+            # The key reads fine but may not do this (a pin needs a moderator): this draft
+            # fails, the others still go.
+            self.store.ledger_failed(draft.key, str(exc), self.now())
+            return Outcome(draft, "failed", error=str(exc))
+        except ConfigError as exc:
+            # Its category does not exist on the site: nothing was sent.
             self.store.ledger_failed(draft.key, str(exc), self.now())
             return Outcome(draft, "failed", error=str(exc))
         except HeldForApproval as exc:

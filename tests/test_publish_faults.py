@@ -486,3 +486,75 @@ def test_reply_to_a_deleted_topic_is_refused_without_blocking_the_rest(forum: Fo
     assert forum.posts_marked(REPLY) == []
     # The topic, the message, and one refused reply for each of the three attempts.
     assert forum.writes() == 5
+
+
+def publisher_as(
+    forum: Forum, username: str, key: str, store: Store, resolve: object = None
+) -> Publisher:
+    client = DiscourseClient(
+        forum.sandbox.url, username, key, requests_per_minute=0, sleep=lambda s: None
+    )
+
+    def category_id(slug: str) -> int:
+        from bridge.errors import ConfigError
+
+        try:
+            return forum.sandbox.world.category(slug).id
+        except KeyError:
+            raise ConfigError(f"la catégorie « {slug} » n'existe pas") from None
+
+    return Publisher(client, store, resolve_category=category_id, now=lambda: NOW)
+
+
+def test_a_pin_refused_to_a_non_moderator_fails_alone(forum: Forum) -> None:
+    sandbox = forum.sandbox
+    store = forum.open_store()
+    publisher = publisher_as(
+        forum, "catherine.lafleur", sandbox.member_key("catherine.lafleur"), store
+    )
+    other = Draft(
+        key="announce:autre",
+        kind=DraftKind.TOPIC,
+        title="Un 5 à 7 à Magog en juin prochain",
+        raw="Rendez-vous au café du centre-ville pour échanger entre membres.",
+        category="annonces",
+    )
+
+    report = publisher.publish([TOPIC, PIN, other])
+
+    assert [o.status for o in report.outcomes] == ["published", "failed", "published"]
+    assert "épingler demande un compte modérateur" in (report.outcomes[1].error or "")
+    assert not sandbox.world.find_topic_by_title(TOPIC.title).pinned  # type: ignore[union-attr]
+    assert store.ledger_get(PIN.key).state == "failed"  # type: ignore[union-attr]
+
+
+def test_an_unknown_category_fails_that_draft_only(forum: Forum) -> None:
+    store = forum.open_store()
+    publisher = publisher_as(forum, STAFF_USERNAME, forum.sandbox.api_key, store)
+    lost = Draft(
+        key="announce:perdu",
+        kind=DraftKind.TOPIC,
+        title="Une annonce dans une catégorie absente",
+        raw="Ce texte ne devrait jamais arriver sur le forum, faute de catégorie.",
+        category="nexiste-pas",
+    )
+
+    report = publisher.publish([lost, TOPIC])
+
+    assert [o.status for o in report.outcomes] == ["failed", "published"]
+    assert report.outcomes[0].error == "la catégorie « nexiste-pas » n'existe pas"
+    assert forum.topics_titled(lost.title) == []
+
+
+def test_a_wrong_key_stops_the_run_and_records_no_failure(forum: Forum) -> None:
+    from bridge.errors import AuthError
+
+    store = forum.open_store()
+    publisher = publisher_as(forum, STAFF_USERNAME, "pas-la-bonne-cle", store)
+
+    with pytest.raises(AuthError) as info:
+        publisher.publish([TOPIC])
+
+    assert "pas-la-bonne-cle" not in str(info.value)
+    assert store.ledger_summary() in ({}, {"pending": 1})
+    assert forum.topics_titled(TOPIC.title) == []
