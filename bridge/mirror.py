@@ -3,29 +3,42 @@
 Requests are the cost (admin keys share about 60 a minute per site), so a pass reads as little as
 it can:
 
-- topics come ordered by activity; reading stops at the first one no newer than the cursor, and
-  a changed topic's posts are read only after the last post already stored (20 a request);
+- topics come ordered by activity; reading stops at the first one no newer than the cursor (the
+  rest of that list page, already fetched, is compared for free), and a changed topic's posts
+  are read only after the last post already stored (20 a request);
 - the group's members come newest first; reading stops at the first one already known;
 - what does not move a topic up the activity order (edits, moves, likes, status changes,
-  deletions, departures, anonymised accounts) is caught by the periodic sweep, which reads every
-  list page, every member page, and the first posts of each toolbox entry and cartography card.
+  deletions, departures, deleted or anonymised accounts) is caught by the periodic sweep, which
+  reads the categories, every list page, every member page, the first posts of each toolbox
+  entry and cartography card, the whole of each topic that lost posts, and one profile per
+  member who left the group.
 
-The cursor moves in the same transaction as the last rows it covers, and only once every newer
-topic is saved; a pass killed at any point leaves the store consistent and the next pass finishes
-the work (topics already saved compare equal and cost no post read).
+Every topic is saved with its posts, its entry and its search document in one transaction; the
+cursor moves in the same transaction as the last rows it covers, and only once every newer
+topic is saved. A pass killed at any point leaves the store consistent and the next pass
+finishes the work (topics already saved compare equal and cost no post read).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bridge.catalog import refresh_entries
-from bridge.discourse import Category, DiscourseClient, GroupMember, Post, TopicSummary
+from bridge.discourse import (
+    POSTS_PER_CHUNK,
+    TOPICS_PER_PAGE,
+    Category,
+    DiscourseClient,
+    GroupMember,
+    Post,
+    TopicSummary,
+)
 from bridge.errors import NotFoundError
 from bridge.store import Store, iso, parse_iso
 from bridge.wiring import Parts
@@ -36,6 +49,11 @@ CURSOR_TOPICS = "topics_bumped_at"
 CURSOR_MEMBERS = "members_added_at"
 CURSOR_SWEEP = "last_sweep"
 
+# Discourse's UserAnonymizer renames an account "anon" + 8 hexadecimal characters.
+_ANONYMOUS = re.compile(r"anon[0-9a-f]{8}")
+# Mark missing posts deleted whatever their number: the whole topic was read.
+_WHOLE_TOPIC = 2**31
+
 
 @dataclass
 class SyncSummary:
@@ -44,6 +62,7 @@ class SyncSummary:
     posts_saved: int = 0
     topics_deleted: int = 0
     posts_deleted: int = 0
+    entries_reread: int = 0
     members_added: int = 0
     members_removed: int = 0
     accounts_scrubbed: int = 0
@@ -60,9 +79,9 @@ class SyncSummary:
         ]
         if self.swept:
             parts.append(
-                f"réconciliation : {self.topics_deleted} sujet(s) et {self.posts_deleted} "
-                f"message(s) supprimés, {self.members_removed} départ(s), "
-                f"{self.accounts_scrubbed} compte(s) effacé(s)"
+                f"réconciliation : {self.entries_reread} fiche(s) relue(s), "
+                f"{self.topics_deleted} sujet(s) et {self.posts_deleted} message(s) supprimés, "
+                f"{self.members_removed} départ(s), {self.accounts_scrubbed} compte(s) effacé(s)"
             )
         return (
             f"Synchronisation : {', '.join(parts)} ; {self.requests} requête(s) "
@@ -72,6 +91,18 @@ class SyncSummary:
 
 # Called once per topic read from the list (for a progress bar).
 Progress = Callable[[TopicSummary], None]
+# Called inside the transaction that saved these topics (to re-parse their entries).
+OnSaved = Callable[[Store, list[int]], object]
+
+
+@dataclass(frozen=True)
+class _Change:
+    """A topic to save, with the posts read for it."""
+
+    topic: TopicSummary
+    posts: list[Post]
+    # The posts were read from the first one to the last: any other stored post is gone.
+    whole: bool
 
 
 class Mirror:
@@ -86,40 +117,41 @@ class Mirror:
         reconcile_every: timedelta = timedelta(hours=24),
         now: Callable[[], datetime],
         on_topic: Progress | None = None,
-        on_saved: Callable[[Store, list[int]], None] | None = None,
+        on_saved: OnSaved | None = None,
     ):
         self.client = client
         self.store = store
         self.category_ref = category
         self.group = group
+        # The subcategories whose first posts are re-read by the sweep (toolbox, cartography).
         self.deep_subcategories = deep_subcategories
         self.reconcile_every = reconcile_every
         self.now = now
         self.on_topic = on_topic or (lambda topic: None)
-        # Lets entries be re-parsed for the topics a pass saved, inside the same pass.
         self.on_saved = on_saved
+        # Topics whose first posts were read in this pass (the sweep need not re-read them).
+        self._read_from_start: set[int] = set()
+
+    def sweep_due(self) -> bool:
+        last_sweep = parse_iso(self.store.get_cursor(CURSOR_SWEEP))
+        return last_sweep is None or self.now() - last_sweep >= self.reconcile_every
 
     def sync(self, *, full: bool = False) -> SyncSummary:
+        """One pass; `full` forces the reconciliation sweep (the first pass is always one)."""
         started = time.monotonic()
         before = self.client.requests_sent
         summary = SyncSummary()
-        category, fresh_categories = self._category()
-        last_sweep = parse_iso(self.store.get_cursor(CURSOR_SWEEP))
-        # A first pass reads everything anyway: it counts as a sweep without re-reading entries.
-        first = self.store.get_cursor(CURSOR_TOPICS) is None
-        sweep = first or full or last_sweep is None or self.now() - last_sweep >= self.reconcile_every
-        if sweep and not fresh_categories:
-            category, _ = self._category(refresh=True)
+        sweep = full or self.sweep_due()
         summary.swept = sweep
+        self._read_from_start = set()
+        category = self._category(refresh=sweep)
         self._sync_topics(category, summary, sweep=sweep)
         self._sync_members(summary, sweep=sweep)
         if sweep:
-            if not first:
-                self._sweep_entries(category, summary)
+            self._sweep_entries(summary)
             with self.store.atomic():
+                self.store.forget_absent_people(self.group)
                 self.store.set_cursor(CURSOR_SWEEP, iso(self.now()) or "", self.now())
-        if self.on_saved is not None and summary.saved_topic_ids:
-            self.on_saved(self.store, summary.saved_topic_ids)
         summary.requests = self.client.requests_sent - before
         summary.seconds = time.monotonic() - started
         log.info(summary.describe())
@@ -127,20 +159,18 @@ class Mirror:
 
     # --- categories ------------------------------------------------------------------------------
 
-    def _category(self, refresh: bool = False) -> tuple[Category, bool]:
-        """The watched category, from the store when known (an idle pass reads nothing for it)."""
+    def _category(self, *, refresh: bool) -> Category:
+        """The watched category: read from Discourse by a sweep (one request, which also finds
+        new subcategories), else from the store (an idle pass reads nothing for it)."""
         row = None if refresh else self.store.category(self.category_ref)
         if row is not None:
-            return (
-                Category(
-                    id=row["id"],
-                    slug=row["slug"],
-                    name=row["name"],
-                    parent_id=row["parent_id"],
-                    topic_count=row["topic_count"] or 0,
-                    subcategory_ids=tuple(self.store.subcategory_ids(row["id"])),
-                ),
-                False,
+            return Category(
+                id=row["id"],
+                slug=row["slug"],
+                name=row["name"],
+                parent_id=row["parent_id"],
+                topic_count=row["topic_count"] or 0,
+                subcategory_ids=tuple(self.store.subcategory_ids(row["id"])),
             )
         categories = self.client.fetch_categories()
         category = self.client.resolve_category(self.category_ref, categories=categories)
@@ -149,69 +179,118 @@ class Mirror:
             self.store.save_categories(
                 [c for c in categories if c.id in family or c.parent_id in family]
             )
-        return category, True
+        return category
 
     # --- topics ----------------------------------------------------------------------------------
 
     def _sync_topics(self, category: Category, summary: SyncSummary, *, sweep: bool) -> None:
         cursor = parse_iso(self.store.get_cursor(CURSOR_TOPICS))
-        stop = None
-        if cursor is not None and not sweep:
-            stop = lambda t: t.bumped_at <= cursor  # noqa: E731
+        stop_at = None if sweep else cursor
         newest = cursor
         seen: set[int] = set()
-        held: tuple[TopicSummary, list[Post]] | None = None
-        for topic in self.client.iter_category_topics(category, stop_when=stop):
-            self.on_topic(topic)
-            summary.topics_seen += 1
-            seen.add(topic.id)
-            if not topic.pinned and (newest is None or topic.bumped_at > newest):
-                newest = topic.bumped_at
-            change = self._read_changes(topic)
-            if change is None:
-                continue
+        held: _Change | None = None
+        try:
+            for topic in self._listing(category, stop_at):
+                self.on_topic(topic)
+                summary.topics_seen += 1
+                seen.add(topic.id)
+                if newest is None or topic.bumped_at > newest:
+                    newest = topic.bumped_at
+                change = self._read_changes(topic)
+                if change is not None:
+                    if held is not None:
+                        self._save(held, summary)
+                    held = change
+        except BaseException:
+            # Keep what was read; the cursor stays where it was.
             if held is not None:
                 self._save(held, summary)
-            held = change
+            raise
         with self.store.atomic():
             if held is not None:
                 self._save(held, summary)
             if newest is not None and newest != cursor:
                 self.store.set_cursor(CURSOR_TOPICS, iso(newest) or "", self.now())
         if sweep:
+            # Deleted, moved out of the category, or made private: gone from the list.
             gone = sorted(self.store.live_topic_ids() - seen)
             if gone:
                 with self.store.atomic():
                     self.store.mark_topics_deleted(gone)
                 summary.topics_deleted += len(gone)
 
-    def _read_changes(self, topic: TopicSummary) -> tuple[TopicSummary, list[Post]] | None:
+    def _listing(self, category: Category, stop_at: datetime | None) -> Iterator[TopicSummary]:
+        """The category's list down to the first topic no newer than `stop_at`, and the rest of
+        that topic's page: it is fetched already, so comparing it costs nothing."""
+        listing = iter(self.client.iter_category_topics(category))
+        # Pinned topics come first, out of activity order; pinned ones further down (pinned in
+        # a subcategory) are in order.
+        in_order = False
+        stop_page: int | None = None
+        index = -1
+        while True:
+            sent = self.client.requests_sent
+            topic = next(listing, None)
+            if topic is None:
+                return
+            index += 1
+            if stop_page is not None and self.client.requests_sent != sent:
+                return  # a short page: the next one was fetched after all; go no further
+            in_order = in_order or not topic.pinned
+            if (
+                stop_page is None
+                and stop_at is not None
+                and in_order
+                and topic.bumped_at <= stop_at
+            ):
+                stop_page = index // TOPICS_PER_PAGE
+            yield topic
+            if stop_page is not None and (index + 1) % TOPICS_PER_PAGE == 0:
+                return
+
+    def _read_changes(self, topic: TopicSummary) -> _Change | None:
         """The topic and its posts not yet stored, or None when nothing changed."""
         stored = self.store.topic_state(topic.id)
-        if stored is not None and not stored["deleted"] and _same(stored, topic):
+        live = stored is not None and not stored["deleted"]
+        if stored is not None and live and _same(stored, topic):
             return None
-        after = 0
-        if stored is not None and not stored["deleted"] and stored["max_post_number"]:
-            after = int(stored["max_post_number"])
+        if stored is None or not live or not stored["max_post_number"]:
+            return _Change(topic, self._read_posts(topic), whole=True)
+        stored_count = int(stored["posts_count"] or 0)
         posts: list[Post] = []
-        if stored is None or topic.posts_count > int(stored["posts_count"] or 0) or after == 0:
+        if stored["bumped_at"] != iso(topic.bumped_at) or topic.posts_count > stored_count:
             posts = list(
                 self.client.iter_topic_posts(
-                    topic.id, posts_count=topic.posts_count, after_post_number=after
+                    topic.id, after_post_number=int(stored["max_post_number"])
                 )
             )
-        return topic, posts
+        # Fewer posts than the stored ones plus the new: some were deleted (small actions,
+        # which the mirror skips, can only make the count larger). Read the topic again.
+        if topic.posts_count < stored_count + len(posts):
+            return _Change(topic, self._read_posts(topic), whole=True)
+        return _Change(topic, posts, whole=False)
 
-    def _save(self, change: tuple[TopicSummary, list[Post]], summary: SyncSummary) -> None:
-        topic, posts = change
+    def _read_posts(self, topic: TopicSummary) -> list[Post]:
+        self._read_from_start.add(topic.id)
+        return list(self.client.iter_topic_posts(topic.id, posts_count=topic.posts_count))
+
+    def _save(self, change: _Change, summary: SyncSummary) -> None:
+        topic, posts = change.topic, change.posts
         with self.store.atomic():
             self.store.save_topic(topic, posts, self.now())
-            self.store.save_people(
-                sorted({(p.user_id, p.username, p.name) for p in posts if p.user_id is not None})
-            )
+            if change.whole:
+                summary.posts_deleted += self.store.mark_posts_deleted(
+                    topic.id, {p.id for p in posts}, _WHOLE_TOPIC
+                )
+            self.store.save_people(_people(posts))
+            self._saved([topic.id])
         summary.topics_saved += 1
         summary.posts_saved += len(posts)
         summary.saved_topic_ids.append(topic.id)
+
+    def _saved(self, topic_ids: list[int]) -> None:
+        if self.on_saved is not None:
+            self.on_saved(self.store, topic_ids)
 
     # --- members ---------------------------------------------------------------------------------
 
@@ -220,31 +299,40 @@ class Mirror:
         cursor = parse_iso(self.store.get_cursor(CURSOR_MEMBERS))
         stop = None
         if cursor is not None and not sweep:
-            stop = lambda m: m.id in known and m.added_at is not None and m.added_at <= cursor  # noqa: E731
+
+            def stop(m: GroupMember) -> bool:
+                return m.id in known and m.added_at is not None and m.added_at <= cursor
+
         members = list(self.client.iter_group_members(self.group, stop_when=stop))
-        new = [m for m in members if m.id not in known or known[m.id] != m.username]
         newest = max((m.added_at for m in members if m.added_at), default=cursor)
-        renamed = [m for m in new if m.id in known and _anonymised(m)]
+        if cursor is not None and newest is not None:
+            newest = max(newest, cursor)
+        fresh = []
         with self.store.atomic():
-            for member in renamed:
-                self.store.scrub_user(member.id, member.username)
-            self.store.save_group_members(self.group, [m for m in new if m not in renamed])
-            self.store.save_people([(m.id, m.username, m.name) for m in new if m not in renamed])
+            for member in members:
+                if member.id in known and known[member.id] != member.username:
+                    # Renamed, or anonymised: the old name goes from every row that holds it.
+                    self.store.scrub_user(member.id, member.username)
+                    summary.accounts_scrubbed += int(_anonymised(member.username))
+                if not _anonymised(member.username):  # else no longer someone to reach
+                    fresh.append(member)
+            # Saved again even when known: a member who left and came back has a new date.
+            self.store.save_group_members(self.group, fresh)
+            self.store.save_people([(m.id, m.username, m.name) for m in fresh])
             if newest is not None and newest != cursor:
                 self.store.set_cursor(CURSOR_MEMBERS, iso(newest) or "", self.now())
-        summary.members_added += sum(1 for m in new if m.id not in known)
-        summary.accounts_scrubbed += len(renamed)
+        summary.members_added += sum(1 for m in fresh if m.id not in known)
         if sweep:
             present = {m.id for m in members}
-            departed = {uid: name for uid, name in known.items() if uid not in present}
-            for user_id, username in departed.items():
-                self._departed(user_id, username, summary)
+            for user_id, username in known.items():
+                if user_id not in present:
+                    self._departed(user_id, username, summary)
 
     def _departed(self, user_id: int, username: str, summary: SyncSummary) -> None:
         """A member who left the group; if the account is gone or anonymised, forget them."""
         try:
             user = self.client.fetch_user(username)
-            erased = user.id != user_id or _anonymised(user)
+            erased = user.id != user_id or _anonymised(user.username)
             new_name = user.username if user.id == user_id else None
         except NotFoundError:
             erased, new_name = True, None
@@ -258,33 +346,40 @@ class Mirror:
 
     # --- sweep of edited entries -----------------------------------------------------------------
 
-    def _sweep_entries(self, category: Category, summary: SyncSummary) -> None:
+    def _sweep_entries(self, summary: SyncSummary) -> None:
         """Re-read the first posts of toolbox entries and cards: edits don't bump a topic."""
-        for topic in self._entry_topics():
+        for topic_id, posts_count in self._entry_topics():
+            if topic_id in self._read_from_start:
+                continue
             try:
-                posts = self.client.fetch_first_posts(topic["id"])
+                posts = self.client.fetch_first_posts(topic_id)
             except NotFoundError:
                 with self.store.atomic():
-                    self.store.mark_topics_deleted([topic["id"]])
+                    self.store.mark_topics_deleted([topic_id])
                 summary.topics_deleted += 1
                 continue
+            summary.entries_reread += 1
+            # The first chunk is the whole topic when the topic fits in one.
             last = max((p.post_number for p in posts), default=0)
+            up_to = _WHOLE_TOPIC if posts_count <= POSTS_PER_CHUNK else last
             with self.store.atomic():
                 self.store.save_posts(posts)
                 summary.posts_deleted += self.store.mark_posts_deleted(
-                    topic["id"], {p.id for p in posts}, last
+                    topic_id, {p.id for p in posts}, up_to
                 )
-            summary.saved_topic_ids.append(topic["id"])
+                self._saved([topic_id])
 
-    def _entry_topics(self) -> Iterator[dict[str, object]]:
-        ids = []
+    def _entry_topics(self) -> list[tuple[int, int]]:
+        ids = set()
         for slug in self.deep_subcategories:
             row = self.store.category(slug)
             if row is not None:
-                ids.append(row["id"])
-        for topic in self.store.topics():
-            if topic["category_id"] in ids:
-                yield topic
+                ids.add(row["id"])
+        return [
+            (topic["id"], int(topic["posts_count"] or 0))
+            for topic in self.store.topics()
+            if topic["category_id"] in ids
+        ]
 
 
 def _same(stored: dict[str, object], topic: TopicSummary) -> bool:
@@ -303,10 +398,18 @@ def _same(stored: dict[str, object], topic: TopicSummary) -> bool:
     )
 
 
-def _anonymised(person: GroupMember | object) -> bool:
-    username = str(getattr(person, "username", ""))
-    return username.startswith("anon") and username[4:].isalnum() and any(
-        ch.isdigit() for ch in username
+def _anonymised(username: str) -> bool:
+    return _ANONYMOUS.fullmatch(username) is not None
+
+
+def _people(posts: Iterable[Post]) -> Sequence[tuple[int, str, str | None]]:
+    """The authors of these posts, anonymised accounts left out (they are no one)."""
+    return sorted(
+        {
+            (p.user_id, p.username, p.name)
+            for p in posts
+            if p.user_id is not None and p.username and not _anonymised(p.username)
+        }
     )
 
 

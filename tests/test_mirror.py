@@ -1,0 +1,857 @@
+"""The mirror against the sandbox on loopback: the real client, pydiscourse, requests and SQLite.
+
+The clock is injected (the sandbox's world and the bridge share it), so nothing sleeps. The store
+is a file in tmp_path, as in production.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from bridge.cli import cli
+from bridge.demo import demo_config
+from bridge.discourse import DiscourseClient
+from bridge.errors import BridgeError
+from bridge.mirror import CURSOR_MEMBERS, CURSOR_SWEEP, CURSOR_TOPICS, SyncSummary, run_sync
+from bridge.sandbox import Sandbox, World
+from bridge.store import Store, iso, parse_iso
+from bridge.wiring import Parts
+
+ROOT = Path(__file__).resolve().parents[1]
+NOW = datetime(2025, 4, 21, 13, 0, tzinfo=UTC)  # as in conftest.py
+WATCHED_ID = 10
+MIRROR_TABLES = (
+    "categories",
+    "topics",
+    "posts",
+    "users",
+    "group_members",
+    "cursors",
+    "toolbox_entries",
+    "cartography_cards",
+    "search_documents",
+)
+# Columns that hold a person's name or username (raw text may quote anyone: not scanned).
+PERSONAL = {
+    "users": ("username", "name"),
+    "group_members": ("username", "name"),
+    "posts": ("username",),
+    "topics": ("last_poster_username",),
+    "toolbox_entries": ("author",),
+    "cartography_cards": ("author",),
+}
+
+
+class Clock:
+    """The shared, injected `now`."""
+
+    def __init__(self, start: datetime) -> None:
+        self.value = start
+
+    def __call__(self) -> datetime:
+        return self.value
+
+    def advance(self, **delta: float) -> datetime:
+        self.value += timedelta(**delta)
+        return self.value
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(NOW)
+
+
+@pytest.fixture
+def sandbox(clock: Clock) -> Iterator[Sandbox]:
+    with Sandbox(now=clock) as sb:
+        yield sb
+
+
+def make_parts(sandbox: Sandbox, path: Path, clock: Callable[[], datetime]) -> Parts:
+    config = demo_config(sandbox.url, sandbox.api_username, sandbox.api_key, path)
+    # Retries back off through `sleep`: recorded, never slept.
+    client = DiscourseClient(
+        sandbox.url,
+        sandbox.api_username,
+        sandbox.api_key,
+        requests_per_minute=0,
+        sleep=lambda seconds: None,
+    )
+    return Parts.build(config, now=clock, client=client)
+
+
+@pytest.fixture
+def parts(sandbox: Sandbox, tmp_path: Path, clock: Clock) -> Parts:
+    return make_parts(sandbox, tmp_path / "bridge.db", clock)
+
+
+def sync(parts: Parts, sandbox: Sandbox, *, full: bool = False) -> SyncSummary:
+    sandbox.reset_requests()
+    return run_sync(parts, full=full)
+
+
+def paths(sandbox: Sandbox) -> list[str]:
+    return [path.split("?")[0] for _, path in sandbox.requests]
+
+
+def listed(world: World) -> dict[int, Any]:
+    """What the watched category lists, by the sandbox's own rules: its topics and its
+    subcategories', not deleted, no private message, no subcategory "À propos" topic."""
+    with world.lock:
+        family = world.descendant_ids(WATCHED_ID)
+        hidden = {
+            c.topic_id for c in world.categories.values() if c.id != WATCHED_ID and c.topic_id
+        }
+        return {
+            t.id: t
+            for t in world.topics.values()
+            if t.category_id in family
+            and t.deleted_at is None
+            and not t.is_private_message
+            and t.id not in hidden
+        }
+
+
+def topic_id(world: World, title: str) -> int:
+    topic = world.find_topic_by_title(title)
+    assert topic is not None, title
+    return topic.id
+
+
+def dump(store: Store) -> dict[str, list[str]]:
+    """Every row of the mirror's tables, comparable whole (job_runs left out: runs differ)."""
+    return {
+        table: sorted(
+            json.dumps(row, sort_keys=True, ensure_ascii=False) for row in store.db[table].rows
+        )
+        for table in MIRROR_TABLES
+    }
+
+
+def assert_consistent(store: Store, world: World) -> None:
+    """No topic without its posts; no cursor ahead of the rows it covers."""
+    stored = {t["id"]: t for t in store.topics()}
+    for tid, row in stored.items():
+        assert len(store.posts_of(tid)) == row["posts_count"], row["title"]
+    cursor = parse_iso(store.get_cursor(CURSOR_TOPICS))
+    if cursor is None:
+        return
+    for topic in listed(world).values():
+        if topic.bumped_at <= cursor:
+            assert topic.id in stored, topic.title
+            # Every post it covers is there (deletions may wait for the sweep).
+            assert {p.id for p in world.posts_in(topic.id)} <= {
+                p["id"] for p in store.posts_of(topic.id)
+            }, topic.title
+
+
+def personal_cells(store: Store) -> set[str]:
+    found = set()
+    for table, columns in PERSONAL.items():
+        for row in store.db[table].rows:
+            found.update(str(row[c]) for c in columns if row[c] is not None)
+    return found
+
+
+# --- first pass ----------------------------------------------------------------------------------
+
+
+def test_first_sync_mirrors_the_watched_category_and_nothing_else(parts, sandbox):
+    world = sandbox.world
+    summary = sync(parts, sandbox)
+    store = parts.store
+
+    expected = listed(world)
+    assert {t["id"] for t in store.topics()} == set(expected)
+    assert store.count("topics") == len(expected) == 23
+    titles = {t["title"] for t in store.topics()}
+    # Another category's topics and a private message stay out.
+    assert "Maintenance prévue de la plateforme" not in titles
+    assert "Préparation du prochain 5 à 7" not in titles
+    # Every post, with its raw Markdown; the reply deleted on the forum is not there.
+    for tid in expected:
+        assert [(p["post_number"], p["raw"]) for p in store.posts_of(tid)] == [
+            (p.post_number, p.raw) for p in world.posts_in(tid)
+        ]
+    assert store.count("posts") == sum(len(world.posts_in(t)) for t in expected) == 47
+    # Every member of the group, with the date they joined.
+    members = {m.user.username: m.added_at for m in world.group("cdp-2ise").members.values()}
+    assert {
+        r["username"]: parse_iso(r["added_at"]) for r in store.db["group_members"].rows
+    } == members
+    # One categories read, one list page, one read per topic, one member page.
+    assert paths(sandbox) == (
+        ["/categories.json", "/c/innovation-sociale-estrie/10.json"]
+        + [f"/t/{tid}/posts.json" for tid in (t["id"] for t in _in_list_order(store, world))]
+        + ["/groups/cdp-2ise/members.json"]
+    )
+    assert summary.requests == 26
+    assert summary.swept and summary.topics_saved == 23 and summary.posts_saved == 47
+    assert store.count("toolbox_entries") == 6
+    assert store.count("cartography_cards") == 8
+    assert store.count("search_documents") == 23
+    assert_consistent(store, world)
+
+
+def _in_list_order(store: Store, world: World) -> list[dict[str, Any]]:
+    pinned = [t for t in store.topics() if t["pinned"]]
+    return pinned + [t for t in store.topics() if not t["pinned"]]
+
+
+def test_first_sync_stores_exact_rows(parts, sandbox):
+    world = sandbox.world
+    sync(parts, sandbox)
+    store = parts.store
+    site, community = parts.config.site, "innovation-sociale-estrie"
+    scope = {"site": site, "community": community}
+    tid = topic_id(world, "Financement des projets collectifs en milieu rural")
+    topic = world.topic(tid)
+
+    assert store.topic_state(tid) == {
+        **scope,
+        "id": tid,
+        "category_id": 15,
+        "title": "Financement des projets collectifs en milieu rural",
+        "slug": "financement-des-projets-collectifs-en-milieu-rural",
+        "created_at": iso(topic.created_at),
+        "bumped_at": iso(topic.bumped_at),
+        "last_posted_at": iso(topic.last_posted_at),
+        "posts_count": 5,
+        "reply_count": 4,
+        "like_count": 8,
+        "views": topic.views,
+        "pinned": 0,
+        "closed": 0,
+        "archived": 0,
+        "visible": 1,
+        "tags": "[]",
+        "last_poster_username": "kevin_bouchard",
+        "deleted": 0,
+        "synced_at": iso(NOW),
+        "max_post_number": 5,
+    }
+    last = world.posts_in(tid)[-1]
+    assert store.posts_of(tid)[-1] == {
+        **scope,
+        "id": last.id,
+        "topic_id": tid,
+        "post_number": 5,
+        "username": "kevin_bouchard",
+        "user_id": world.user("kevin_bouchard").id,
+        "raw": "Je relance le sujet : quelqu'un a déjà essayé le financement participatif pour "
+        "compléter un montage financier ?",
+        "cooked": last.cooked,
+        "created_at": iso(last.created_at),
+        "updated_at": iso(last.updated_at),
+        "reply_to_post_number": None,
+        "like_count": 1,
+        "reply_count": 0,
+        "deleted": 0,
+    }
+    nadia = world.user("nadia.ouellet")
+    assert list(store.db["group_members"].rows_where("user_id = ?", [nadia.id])) == [
+        {
+            **scope,
+            "group_name": "cdp-2ise",
+            "user_id": nadia.id,
+            "username": "nadia.ouellet",
+            "name": "Nadia Ouellet",
+            "added_at": iso(NOW - timedelta(days=0.3)),
+        }
+    ]
+    card_id = topic_id(world, "Fiche : Réseau d'entraide de la Vallée")
+    card = next(c for c in store.entries("cartography_cards") if c["topic_id"] == card_id)
+    assert {k: card[k] for k in ("title", "author", "organisation", "territory", "website")} == {
+        "title": "Fiche : Réseau d'entraide de la Vallée",
+        "author": "dfoley",
+        "organisation": "Réseau d'entraide de la Vallée",
+        "territory": "Coaticook",
+        "website": "https://reseau-entraide.exemple.ca",
+    }
+    assert card["url"] == f"{site}/t/fiche-reseau-d-entraide-de-la-vallee/{card_id}"
+    tool_id = topic_id(world, "Modèle de budget pour une demande de financement")
+    tool = next(e for e in store.entries("toolbox_entries") if e["topic_id"] == tool_id)
+    assert (tool["author"], tool["themes"], tool["links"], tool["reply_count"]) == (
+        "pphen",
+        ["financement"],
+        ["https://outils.exemple.ca/modele-budget-projet.xlsx"],
+        1,
+    )
+    assert {r["name"]: r["value"] for r in store.db["cursors"].rows} == {
+        CURSOR_TOPICS: iso(max(t.bumped_at for t in listed(world).values())),
+        CURSOR_MEMBERS: iso(NOW - timedelta(days=0.3)),
+        CURSOR_SWEEP: iso(NOW),
+    }
+
+
+# --- later passes --------------------------------------------------------------------------------
+
+
+def test_an_idle_pass_reads_the_first_list_page_and_the_newest_members_only(parts, sandbox, clock):
+    sync(parts, sandbox)
+    before = dump(parts.store)
+    clock.advance(hours=1)
+
+    summary = sync(parts, sandbox)
+
+    assert paths(sandbox) == [
+        "/c/innovation-sociale-estrie/10.json",
+        "/groups/cdp-2ise/members.json",
+    ]
+    assert summary.requests == 2 and not summary.swept
+    assert dump(parts.store) == before
+
+
+def test_a_new_reply_is_picked_up_with_one_post_read(parts, sandbox, clock):
+    world = sandbox.world
+    sync(parts, sandbox)
+    tid = topic_id(world, "Mobiliser les citoyens autour d'un projet de quartier")
+    clock.advance(minutes=5)
+    post_id = world.add_reply(tid, "yves_parent", "On a essayé la fête de ruelle, succès garanti.")
+
+    summary = sync(parts, sandbox)
+
+    assert paths(sandbox) == [
+        "/c/innovation-sociale-estrie/10.json",
+        f"/t/{tid}/posts.json",
+        "/groups/cdp-2ise/members.json",
+    ]
+    assert summary.topics_saved == 1 and summary.posts_saved == 1
+    row = parts.store.topic_state(tid)
+    assert (row["posts_count"], row["reply_count"], row["bumped_at"]) == (5, 4, iso(clock()))
+    assert parts.store.posts_of(tid)[-1]["id"] == post_id
+    assert [r["topic_id"] for r in parts.store.search("ruelle")] == [tid]
+    assert parts.store.get_cursor(CURSOR_TOPICS) == iso(clock())
+    assert_consistent(parts.store, world)
+
+
+def test_a_new_topic_and_a_new_member_are_picked_up(parts, sandbox, clock):
+    world = sandbox.world
+    sync(parts, sandbox)
+    clock.advance(minutes=5)
+    world.add_member("paul.roy", "Paul Roy", clock())
+    tid = world.add_topic(
+        "paul.roy",
+        "cartographie",
+        "Fiche : Jardins collectifs de Magog",
+        "Organisme : Jardins collectifs de Magog\nTerritoire : Memphrémagog\n"
+        "Description : des jardins partagés dans trois quartiers.",
+    )
+
+    summary = sync(parts, sandbox)
+
+    assert summary.requests == 3 and summary.members_added == 1
+    assert [(p["post_number"], p["username"]) for p in parts.store.posts_of(tid)] == [
+        (1, "paul.roy")
+    ]
+    card = next(c for c in parts.store.entries("cartography_cards") if c["topic_id"] == tid)
+    assert (card["organisation"], card["author"]) == ("Jardins collectifs de Magog", "paul.roy")
+    assert parts.store.group_members("cdp-2ise")[world.user("paul.roy").id] == "paul.roy"
+    assert parts.store.get_cursor(CURSOR_MEMBERS) == iso(clock())
+
+
+def test_recent_topics_moved_closed_pinned_or_liked_are_picked_up_without_a_sweep(
+    parts, sandbox, clock
+):
+    """None of these bump a topic, but a topic on the first list page (read anyway) costs
+    nothing to compare: a pass picks them up there without waiting for the sweep."""
+    world = sandbox.world
+    sync(parts, sandbox)
+    moved = topic_id(world, "Mobiliser les citoyens autour d'un projet de quartier")
+    closed = topic_id(world, "Financement des projets collectifs en milieu rural")
+    pinned = topic_id(world, "Retour sur l'atelier sur la théorie du changement")
+    liked = topic_id(world, "Recherche de partenaires pour un projet de recherche-action")
+    clock.advance(minutes=5)
+    world.move_topic(moved, "boite-a-outils")
+    world.set_status(closed, "closed", True)
+    world.set_status(pinned, "pinned", True)
+    world.like(world.posts_in(liked)[0].id, 2)
+
+    summary = sync(parts, sandbox)
+
+    assert summary.requests == 2 and not summary.swept
+    assert summary.topics_saved == 4 and summary.posts_saved == 0
+    store = parts.store
+    assert store.topic_state(moved)["category_id"] == 11
+    assert moved in {e["topic_id"] for e in store.entries("toolbox_entries")}
+    assert store.topic_state(closed)["closed"] == 1
+    assert store.topic_state(pinned)["pinned"] == 1
+    assert store.topic_state(liked)["like_count"] == 1 + 2
+    assert_consistent(store, world)
+
+
+def test_a_bumped_topic_that_also_lost_a_reply_is_read_again(parts, sandbox, clock):
+    world = sandbox.world
+    sync(parts, sandbox)
+    tid = topic_id(world, "Financement des projets collectifs en milieu rural")
+    gone = world.posts_in(tid)[2]
+    clock.advance(minutes=5)
+    world.delete_post(gone.id)
+    world.add_reply(tid, "mgagnon", "Nous avons un fonds de dépannage pour les petits projets.")
+
+    summary = sync(parts, sandbox)
+
+    # The count did not move (one more, one less): the read after the last post shows it.
+    assert paths(sandbox).count(f"/t/{tid}/posts.json") == 2
+    assert summary.posts_deleted == 1
+    assert [p["id"] for p in parts.store.posts_of(tid)] == [p.id for p in world.posts_in(tid)]
+    assert_consistent(parts.store, world)
+
+
+# --- the reconciliation sweep --------------------------------------------------------------------
+
+
+def test_the_sweep_runs_every_reconcile_period_or_when_forced(parts, sandbox, clock):
+    sync(parts, sandbox)
+    clock.advance(hours=23, minutes=59)
+    assert not sync(parts, sandbox).swept
+    assert sync(parts, sandbox, full=True).swept
+    clock.advance(hours=23, minutes=59)
+    assert not sync(parts, sandbox).swept
+    clock.advance(minutes=1)
+    assert sync(parts, sandbox).swept
+    assert parts.store.get_cursor(CURSOR_SWEEP) == iso(clock())
+
+
+def test_the_sweep_costs_categories_list_pages_member_pages_and_one_read_per_entry(
+    parts, sandbox, clock
+):
+    sync(parts, sandbox)
+    before = dump(parts.store)
+    clock.advance(days=1)
+
+    summary = sync(parts, sandbox)
+
+    entries = parts.store.count("toolbox_entries") + parts.store.count("cartography_cards")
+    assert paths(sandbox)[:2] == ["/categories.json", "/c/innovation-sociale-estrie/10.json"]
+    assert paths(sandbox)[2] == "/groups/cdp-2ise/members.json"
+    assert len(paths(sandbox)[3:]) == entries == 14
+    assert summary.requests == 1 + 1 + 1 + entries
+    after = dump(parts.store)
+    assert {k: v for k, v in after.items() if k != "cursors"} == {
+        k: v for k, v in before.items() if k != "cursors"
+    }
+
+
+def test_an_edited_card_and_toolbox_entry_show_their_new_text_after_the_sweep(
+    parts, sandbox, clock
+):
+    world = sandbox.world
+    sync(parts, sandbox)
+    card = topic_id(world, "Maison des jeunes L'Accès")
+    tool = topic_id(world, "Modèle de budget pour une demande de financement")
+    clock.advance(hours=1)
+    world.edit_post(
+        world.posts_in(card)[0].id,
+        "**Organisme** : Maison des jeunes L'Accès\n**MRC** : Haut-Saint-François\n"
+        "**Site Internet** : https://nouveau-site.exemple.org\n\n"
+        "**Mission** : un lieu de rencontre pour les 12-17 ans, ouvert le samedi.",
+    )
+    world.edit_post(
+        world.posts_in(tool)[0].id,
+        "Le gabarit de budget, version 2026.\n\nLien : https://outils.exemple.ca/budget-2026.xlsx",
+    )
+
+    sync(parts, sandbox)  # an edit does not bump: not seen yet
+    assert _card(parts.store, card)["website"] == "https://mdj-lacces.exemple.org"
+
+    clock.advance(days=1)
+    summary = sync(parts, sandbox)
+
+    assert summary.swept
+    assert _card(parts.store, card)["website"] == "https://nouveau-site.exemple.org"
+    assert _card(parts.store, card)["description"] == (
+        "un lieu de rencontre pour les 12-17 ans, ouvert le samedi."
+    )
+    entry = next(e for e in parts.store.entries("toolbox_entries") if e["topic_id"] == tool)
+    assert entry["links"] == ["https://outils.exemple.ca/budget-2026.xlsx"]
+    assert [r["topic_id"] for r in parts.store.search("samedi")] == [card]
+
+
+def _card(store: Store, tid: int) -> dict[str, Any]:
+    return next(c for c in store.entries("cartography_cards") if c["topic_id"] == tid)
+
+
+def test_deleted_topics_and_posts_leave_the_mirror_entries_and_search(parts, sandbox, clock):
+    world = sandbox.world
+    sync(parts, sandbox)
+    card = topic_id(world, "Table de développement social du Granit")
+    discussion = topic_id(world, "Comment mesurer l'impact social d'un petit projet ?")
+    reply = world.posts_in(discussion)[1]
+    assert [r["topic_id"] for r in parts.store.search("Granit")] != []
+    assert parts.store.search("témoignages") != []
+    clock.advance(hours=1)
+    world.delete_topic(card)
+    world.delete_post(reply.id)
+
+    clock.advance(days=1)
+    summary = sync(parts, sandbox)
+
+    store = parts.store
+    assert (summary.topics_deleted, summary.posts_deleted) == (1, 1)
+    assert card not in {t["id"] for t in store.topics()}
+    assert store.topic_state(card)["deleted"] == 1
+    assert card not in {c["topic_id"] for c in store.entries("cartography_cards")}
+    assert card not in {r["topic_id"] for r in store.search("Granit")}
+    assert reply.id not in {p["id"] for p in store.posts_of(discussion)}
+    # The reply's words ("courts témoignages") are gone from the topic's search document.
+    assert store.search("témoignages") == []
+    assert_consistent(store, world)
+
+
+def test_a_topic_moved_out_of_the_category_disappears_at_the_sweep(parts, sandbox, clock):
+    world = sandbox.world
+    sync(parts, sandbox)
+    tid = topic_id(world, "Guide d'animation d'un forum citoyen")
+    clock.advance(hours=1)
+    world.move_topic(tid, "general")
+
+    clock.advance(days=1)
+    sync(parts, sandbox)
+
+    assert tid not in {t["id"] for t in parts.store.topics()}
+    assert tid not in {e["topic_id"] for e in parts.store.entries("toolbox_entries")}
+    assert tid not in {r["topic_id"] for r in parts.store.search("forum citoyen")}
+
+
+def test_a_member_who_left_is_no_longer_a_member(parts, sandbox, clock):
+    world = sandbox.world
+    sync(parts, sandbox)
+    marie = world.user("mgagnon").id
+    clock.advance(hours=1)
+    world.remove_member("mgagnon")
+
+    assert marie in parts.store.group_members("cdp-2ise")
+    sync(parts, sandbox)  # departures are not in the newest members
+    assert marie in parts.store.group_members("cdp-2ise")
+
+    clock.advance(days=1)
+    summary = sync(parts, sandbox)
+
+    assert summary.members_removed == 1 and summary.accounts_scrubbed == 0
+    assert marie not in parts.store.group_members("cdp-2ise")
+    # Still an author of live posts: her name stays on them.
+    assert {
+        p["username"] for p in parts.store.posts_of(topic_id(world, "Maison des jeunes L'Accès"))
+    } == {"mgagnon"}
+
+
+def test_an_anonymised_account_leaves_no_personal_data(parts, sandbox, clock):
+    world = sandbox.world
+    sync(parts, sandbox)
+    card = topic_id(world, "Fiche : Réseau d'entraide de la Vallée")
+    assert {"dfoley", "David Foley"} <= personal_cells(parts.store)
+    clock.advance(hours=1)
+    anonymous = world.anonymize_user("dfoley").username
+
+    clock.advance(days=1)
+    summary = sync(parts, sandbox)
+
+    store = parts.store
+    assert summary.accounts_scrubbed == 1
+    assert not {"dfoley", "David Foley"} & personal_cells(store)
+    user_id = world.user(anonymous).id
+    assert list(store.db["users"].rows_where("id = ?", [user_id])) == []
+    assert user_id not in store.group_members("cdp-2ise")
+    assert _card(store, card)["author"] == anonymous
+    assert {p["username"] for p in store.posts_of(card)} == {anonymous}
+    # The next sweep does not bring the account back as a new member.
+    clock.advance(days=1)
+    assert sync(parts, sandbox).members_added == 0
+    assert not {"dfoley", "David Foley"} & personal_cells(store)
+
+
+def test_a_deleted_account_leaves_no_personal_data(parts, sandbox, clock):
+    world = sandbox.world
+    sync(parts, sandbox)
+    kevin = world.user("kevin_bouchard").id
+    replies = len(world.posts_by("kevin_bouchard"))
+    assert replies == 3 and parts.store.search("participatif") != []
+    clock.advance(hours=1)
+    world.delete_user("kevin_bouchard")
+
+    clock.advance(days=1)
+    summary = sync(parts, sandbox)
+
+    store = parts.store
+    assert summary.accounts_scrubbed == 1 and summary.posts_deleted == replies
+    assert not {"kevin_bouchard", "Kevin Bouchard"} & personal_cells(store)
+    assert list(store.db["users"].rows_where("id = ?", [kevin])) == []
+    assert kevin not in store.group_members("cdp-2ise")
+    assert store.search("participatif") == []
+    assert_consistent(store, world)
+
+
+# --- interruptions -------------------------------------------------------------------------------
+
+
+def drop_from(sandbox: Sandbox, n: int, attempts: int = 5) -> None:
+    """From the sandbox's n-th request on, close the connection without answering, `attempts`
+    times: enough for the client's read retries to give up."""
+    decide = type(sandbox.faults).decide.__get__(sandbox.faults)
+    count = [0]
+
+    def patched(method: str, path: str) -> tuple[str | None, int]:
+        count[0] += 1
+        if n <= count[0] < n + attempts:
+            return "drop", 0
+        return decide(method, path)
+
+    sandbox.faults.decide = patched  # type: ignore[method-assign]
+
+
+def heal(sandbox: Sandbox) -> None:
+    del sandbox.faults.decide
+
+
+FIRST_SYNC_REQUESTS = 26
+
+
+@pytest.mark.parametrize("n", range(1, FIRST_SYNC_REQUESTS + 1))
+def test_a_first_pass_cut_at_any_request_is_completed_by_the_next(sandbox, tmp_path, clock, n):
+    reference = make_parts(sandbox, tmp_path / "reference.db", clock)
+    run_sync(reference)
+    cut = make_parts(sandbox, tmp_path / "cut.db", clock)
+
+    drop_from(sandbox, n)
+    with pytest.raises(BridgeError):
+        run_sync(cut)
+    heal(sandbox)
+    assert_consistent(cut.store, sandbox.world)
+    run_sync(cut)
+
+    assert dump(cut.store) == dump(reference.store)
+
+
+def _changes(world: World, clock: Clock) -> None:
+    """A day of activity: replies, a new topic and member, an edit, deletions, a departure."""
+    clock.advance(hours=2)
+    for title in (
+        "Mobiliser les citoyens autour d'un projet de quartier",
+        "Charte de gouvernance partagée pour un collectif",
+        "Fiche : Coopérative de solidarité Le Grenier partagé",
+    ):
+        clock.advance(minutes=7)
+        world.add_reply(topic_id(world, title), "vnault", f"Merci, je note pour « {title} ».")
+    world.add_member("paul.roy", "Paul Roy", clock())
+    world.add_topic(
+        "paul.roy",
+        "discussions",
+        "Transport collectif en milieu rural",
+        "Qui a déjà monté un service de navette entre deux municipalités ?",
+    )
+    card = topic_id(world, "Maison des jeunes L'Accès")
+    world.edit_post(
+        world.posts_in(card)[0].id,
+        "**Organisme** : Maison des jeunes L'Accès\n"
+        "**MRC** : Haut-Saint-François\n\n**Mission** : ouverte le samedi.",
+    )
+    world.delete_topic(topic_id(world, "Table de développement social du Granit"))
+    discussion = topic_id(world, "Comment mesurer l'impact social d'un petit projet ?")
+    world.delete_post(world.posts_in(discussion)[1].id)
+    world.remove_member("mgagnon")
+    world.anonymize_user("dfoley")
+
+
+# The sweep after `_changes`: categories 1, list page 1, post reads 5 (3 replies, the new topic,
+# the topic that lost a reply read again), member page 1, the profile of the member who left 1,
+# first posts of the 13 entries and cards left 13.
+SWEEP_REQUESTS = 1 + 1 + 5 + 1 + 1 + 13
+
+
+@pytest.mark.parametrize("n", range(1, SWEEP_REQUESTS + 1))
+def test_a_sweep_cut_at_any_request_is_completed_by_the_next(sandbox, tmp_path, clock, n):
+    world = sandbox.world
+    reference = make_parts(sandbox, tmp_path / "reference.db", clock)
+    cut = make_parts(sandbox, tmp_path / "cut.db", clock)
+    run_sync(reference)
+    run_sync(cut)
+    _changes(world, clock)
+    clock.advance(days=1)
+    summary = run_sync(reference)
+    assert summary.swept and summary.requests == SWEEP_REQUESTS
+
+    drop_from(sandbox, n)
+    with pytest.raises(BridgeError):
+        run_sync(cut)
+    heal(sandbox)
+    assert_consistent(cut.store, world)
+    run_sync(cut)
+
+    assert dump(cut.store) == dump(reference.store)
+
+
+@pytest.mark.parametrize("n", range(1, 6))
+def test_an_incremental_pass_cut_at_any_request_is_completed_by_the_next(
+    sandbox, tmp_path, clock, n
+):
+    world = sandbox.world
+    reference = make_parts(sandbox, tmp_path / "reference.db", clock)
+    cut = make_parts(sandbox, tmp_path / "cut.db", clock)
+    run_sync(reference)
+    run_sync(cut)
+    clock.advance(hours=1)
+    for title in (
+        "Mobiliser les citoyens autour d'un projet de quartier",
+        "Charte de gouvernance partagée pour un collectif",
+        "Fiche : Coopérative de solidarité Le Grenier partagé",
+    ):
+        clock.advance(minutes=7)
+        world.add_reply(topic_id(world, title), "vnault", f"Merci, je note pour « {title} ».")
+    world.add_member("paul.roy", "Paul Roy", clock())
+    assert run_sync(reference).requests == 5
+
+    drop_from(sandbox, n)
+    with pytest.raises(BridgeError):
+        run_sync(cut)
+    heal(sandbox)
+    assert_consistent(cut.store, world)
+    run_sync(cut)
+
+    assert dump(cut.store) == dump(reference.store)
+
+
+CHILD = textwrap.dedent(
+    """
+    import sys
+    from datetime import datetime
+    from pathlib import Path
+
+    from bridge.demo import demo_config
+    from bridge.discourse import DiscourseClient
+    from bridge.mirror import run_sync
+    from bridge.wiring import Parts
+
+    url, user, key, path, now = sys.argv[1:6]
+    moment = datetime.fromisoformat(now)
+    config = demo_config(url, user, key, Path(path))
+    client = DiscourseClient(url, user, key, requests_per_minute=0)
+    run_sync(Parts.build(config, now=lambda: moment, client=client))
+    """
+)
+
+
+@pytest.mark.parametrize("n", [2, 9, 25, 26])
+def test_a_pass_killed_with_sigkill_is_completed_by_the_next(sandbox, tmp_path, clock, n):
+    """A real `kill -9` of a `bridge sync` process, on its n-th request."""
+    reference = make_parts(sandbox, tmp_path / "reference.db", clock)
+    run_sync(reference)
+    cut_path = tmp_path / "cut.db"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            CHILD,
+            sandbox.url,
+            sandbox.api_username,
+            sandbox.api_key,
+            str(cut_path),
+            clock().isoformat(),
+        ],
+        cwd=ROOT,
+    )
+    decide = type(sandbox.faults).decide.__get__(sandbox.faults)
+    count = [0]
+
+    def kill_on_nth(method: str, path: str) -> tuple[str | None, int]:
+        count[0] += 1
+        if count[0] == n:
+            os.kill(process.pid, signal.SIGKILL)
+            return "drop", 0
+        return decide(method, path)
+
+    sandbox.faults.decide = kill_on_nth  # type: ignore[method-assign]
+    assert process.wait(timeout=60) == -signal.SIGKILL
+    heal(sandbox)
+
+    cut = make_parts(sandbox, cut_path, clock)
+    assert_consistent(cut.store, sandbox.world)
+    run_sync(cut)
+
+    assert dump(cut.store) == dump(reference.store)
+
+
+# --- command line --------------------------------------------------------------------------------
+
+
+def test_bridge_sync_prints_a_one_line_summary(tmp_path):
+    with Sandbox() as sb:
+        config = tmp_path / "config.yaml"
+        config.write_text(
+            textwrap.dedent(
+                f"""
+                discourse:
+                  url: {sb.url}
+                  api_username: {sb.api_username}
+                  requests_per_minute: 0
+                community:
+                  name: CdP 2isE
+                  category: innovation-sociale-estrie
+                  group: cdp-2ise
+                  facilitators_group: animation-2ise
+                store:
+                  path: data/bridge.db
+                paths:
+                  templates: {ROOT / "templates"}
+                  jobs: {ROOT / "jobs"}
+                """
+            ),
+            encoding="utf-8",
+        )
+        runner = CliRunner()
+        env = {"DISCOURSE_API_KEY": sb.api_key}
+
+        first = runner.invoke(
+            cli, ["--config", str(config), "sync"], env=env, catch_exceptions=False
+        )
+        again = runner.invoke(
+            cli, ["--config", str(config), "sync"], env=env, catch_exceptions=False
+        )
+        forced = runner.invoke(
+            cli, ["--config", str(config), "sync", "--full"], env=env, catch_exceptions=False
+        )
+
+    assert first.exit_code == 0, first.output
+    assert first.output.splitlines() == [
+        "Synchronisation : 23 sujet(s) mis à jour, 47 message(s), 12 nouveau(x) membre(s), "
+        "réconciliation : 0 fiche(s) relue(s), 0 sujet(s) et 0 message(s) supprimés, "
+        "0 départ(s), 0 compte(s) effacé(s) ; 26 requête(s) en "
+        + first.output.split(" en ")[-1].strip()
+    ]
+    assert again.exit_code == 0
+    assert again.output.startswith(
+        "Synchronisation : 0 sujet(s) mis à jour, 0 message(s), 0 nouveau(x) membre(s) ; "
+        "2 requête(s) en "
+    )
+    assert forced.exit_code == 0
+    assert "réconciliation : 14 fiche(s) relue(s)" in forced.output
+    store = Store.open(tmp_path / "data" / "bridge.db", sb.url, "innovation-sociale-estrie")
+    assert store.count("topics") == 23
+    assert [r.status for r in store.last_runs()] == ["ok"]
+
+
+def test_a_member_who_left_and_came_back_has_the_new_date(parts, sandbox, clock):
+    world = sandbox.world
+    sync(parts, sandbox)
+    clock.advance(hours=1)
+    world.remove_member("mgagnon")
+    world.add_member("mgagnon", "Marie Gagnon", clock())
+
+    summary = sync(parts, sandbox)
+
+    assert summary.requests == 2 and summary.members_added == 0
+    rows = list(parts.store.db["group_members"].rows_where("username = ?", ["mgagnon"]))
+    assert [r["added_at"] for r in rows] == [iso(clock())]
+    assert parts.store.get_cursor(CURSOR_MEMBERS) == iso(clock())
