@@ -19,7 +19,9 @@ from bridge.config import (
 )
 from bridge.drafts import Draft, DraftKind
 from bridge.mirror import run_sync
+from bridge.publish import OUTCOME_WORDS
 from bridge.sandbox import Sandbox
+from bridge.status import RUN_WORDS
 from bridge.store import Store
 from bridge.wiring import Parts
 
@@ -92,16 +94,17 @@ def run_demo(
             for outcome in first.outcomes:
                 topic = sandbox.world.topic(outcome.topic_id) if outcome.topic_id else None
                 where = f"{sandbox.url}/t/{topic.slug}/{topic.id}" if topic else "?"
-                echo(f"Publié : « {draft.title} » ({outcome.status}) → {where}")
+                echo(f"Publié : « {draft.title} » ({OUTCOME_WORDS[outcome.status]}) → {where}")
             echo(
                 f"Relancé : {again.count('already')} déjà publié, rien en double "
-                f"(registre : {store.ledger_summary()})."
+                f"({store.ledger_summary().get('done', 0)} publications au registre)."
             )
-            runs = {run.job: run.status for run in store.last_runs()}
-            echo(
-                f"Tâches : {', '.join(f'{job} {status}' for job, status in sorted(runs.items()))}."
-            )
-            echo(f"Base locale : {path}" + ("" if store_path else " (effacée à la fin)"))
+            runs = sorted((run.job, RUN_WORDS[run.status]) for run in store.last_runs())
+            echo(f"Tâches : {', '.join(f'{job} {state}' for job, state in runs)}.")
+            if store_path:
+                echo(f"Base locale : {path} (à explorer avec bridge browse, search ou export).")
+            else:
+                echo("Base locale : temporaire, effacée à la fin (gardez-la avec --store).")
             store.db.close()
 
 

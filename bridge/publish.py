@@ -112,8 +112,10 @@ class Publisher:
         topic_id = draft.topic_id
         if draft.kind in (DraftKind.REPLY, DraftKind.STATUS, DraftKind.EDIT) and draft.parent_key:
             parent = self.store.ledger_get(draft.parent_key)
-            if parent is not None and parent.state == "failed" and (
-                parent.attempts >= self.max_attempts
+            if (
+                parent is not None
+                and parent.state == "failed"
+                and (parent.attempts >= self.max_attempts)
             ):
                 return Outcome(
                     draft, "abandoned", error=f"{draft.parent_key} n'a pas pu être publié"
@@ -232,9 +234,7 @@ class Publisher:
     ) -> tuple[int | None, int | None, int | None] | None:
         """What Discourse holds of a draft whose outcome is unknown, or None to write it."""
         if draft.creates_topic:
-            found = self.client.find_topic_by_external_id(
-                draft.external_id(self.store.community)
-            )
+            found = self.client.find_topic_by_external_id(draft.external_id(self.store.community))
             if found is None:
                 return None
             detail = self.client.fetch_topic(found)
@@ -250,6 +250,27 @@ class Publisher:
         return None
 
 
+# A status change in words: (when enabled, when disabled).
+_STATUS_WORDS = {
+    "pinned": ("épingler", "désépingler"),
+    "pinned_globally": ("épingler sur tout le site", "désépingler"),
+    "closed": ("fermer", "rouvrir"),
+    "archived": ("archiver", "désarchiver"),
+    "visible": ("afficher", "masquer"),
+}
+
+# Outcome statuses in the facilitators' words.
+OUTCOME_WORDS = {
+    "published": "publié",
+    "already": "déjà publié",
+    "recovered": "retrouvé après une interruption",
+    "failed": "refusé",
+    "uncertain": "sans réponse, vérifié à la prochaine passe",
+    "waiting": "en attente de son sujet",
+    "abandoned": "abandonné",
+}
+
+
 def describe(drafts: Sequence[Draft]) -> str:
     """The drafts as a dry run shows them: what, where, and the Markdown."""
     if not drafts:
@@ -262,8 +283,9 @@ def describe(drafts: Sequence[Draft]) -> str:
             DraftKind.REPLY: f"réponse au sujet {d.topic_id or d.parent_key}",
             DraftKind.EDIT: f"modification du message {d.post_id or d.parent_key}",
             DraftKind.STATUS: (
-                f"{d.status} = {'oui' if d.enabled else 'non'} sur le sujet "
-                f"{d.topic_id or d.parent_key}"
+                f"{_STATUS_WORDS.get(d.status or '', (d.status, d.status))[0 if d.enabled else 1]}"
+                f" le sujet {d.topic_id or d.parent_key}"
+                + (f" jusqu'au {d.until}" if d.until and d.enabled else "")
             ),
         }[d.kind]
         lines = [f"── {d.key} : {target}"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bridge.wiring import Parts
 
 _STATES = {"done": "publiées", "pending": "en attente de vérification", "failed": "refusées"}
+RUN_WORDS = {"ok": "réussie", "failed": "échec", "running": "en cours (ou interrompue)"}
 
 
 def render_status(parts: Parts) -> str:
@@ -18,7 +19,8 @@ def render_status(parts: Parts) -> str:
     for run in runs:
         when = run.started_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
         detail = run.error if run.status == "failed" and run.error else run.summary or ""
-        lines.append(f"  {run.job:<10} {when}  {run.status:<8} {detail}".rstrip())
+        state = RUN_WORDS.get(run.status, run.status)
+        lines.append(f"  {run.job:<10} {when}  {state:<9} {detail}".rstrip())
     summary = store.ledger_summary()
     lines.append("")
     lines.append("Publications :")

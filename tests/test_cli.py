@@ -61,13 +61,13 @@ def test_demo_runs_a_full_cycle_without_config_or_key(tmp_path: Path) -> None:
     assert code == 0, err
     assert "Bac à sable Discourse démarré" in out
     assert "Miroir : " in out and " sujets, " in out
-    assert "Publié : « La passerelle En Commun est branchée » (published)" in out
+    assert "Publié : « La passerelle En Commun est branchée » (publié)" in out
     assert "rien en double" in out
     assert (
         "Annonce : « Webinaire : mesurer l'impact social de nos projets » publiée et épinglée, "
         "avec 1 rappel(s)" in out
     )
-    assert "Tâches : announce ok, sync ok." in out
+    assert "Tâches : announce réussie, sync réussie." in out
     assert f"Base locale : {store}" in out
     assert store.exists()
 
@@ -108,7 +108,7 @@ def test_status_search_and_export_after_a_sync(tmp_path: Path, sandbox: Sandbox)
 
     code, out, _ = run(["--config", str(config), "status"])
     assert code == 0
-    assert "sync" in out and " ok " in out
+    assert "sync" in out and " réussie " in out
     assert "Publications :\n  aucune pour l'instant" in out
     assert "Fiches de la cartographie à compléter (1) :" in out
     assert "  « Collectif Jeunesse engagée » par " in out

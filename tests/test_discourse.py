@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import os
 import random
 from datetime import UTC, datetime
 from itertools import islice
@@ -1278,7 +1279,7 @@ def topic_posts_schema() -> Any:
     ],
 )
 def test_fixtures_match_discourse_schemas(fixture: str, schema: str | None) -> None:
-    if not API_DOCS.is_dir():
+    if not API_DOCS.is_dir() and not os.environ.get("CI"):
         pytest.skip("shared/discourse-api is not next to the repository")
     if schema is None:
         raw_schema = topic_posts_schema()

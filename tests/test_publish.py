@@ -720,7 +720,7 @@ def test_describe_several_kinds() -> None:
         f"── {REPLY.key} : réponse au sujet {TOPIC.key}\n"
         "Rappel : le webinaire a lieu demain à 12 h.\n"
         "\n"
-        "── p : pinned = non sur le sujet 9\n"
+        "── p : désépingler le sujet 9\n"
         "\n"
         "── e : modification du message 4\n"
         "Raison : Date\n"
