@@ -43,6 +43,32 @@ def _setup_logging(verbose: int) -> None:
     logging.getLogger("pydiscourse.client").setLevel(max(level, logging.INFO))
 
 
+class _TopicProgress:
+    """A progress bar on stderr when the pass reads every topic, else a running count."""
+
+    def __init__(self) -> None:
+        self.bar: Any = None
+        self.seen = 0
+
+    def start(self, total: int | None) -> None:
+        if total:
+            self.bar = click.progressbar(length=total, label="Sujets lus", file=sys.stderr)
+            self.bar.__enter__()
+
+    def tick(self, topic: object) -> None:
+        self.seen += 1
+        if self.bar is not None:
+            self.bar.update(1)
+        else:
+            click.echo(f"\rSujets lus : {self.seen}", nl=False, err=True)
+
+    def finish(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+        elif self.seen:
+            click.echo("", err=True)
+
+
 @click.group(cls=BridgeGroup)
 @click.version_option(__version__, prog_name="bridge")
 @click.option(
@@ -105,14 +131,11 @@ def sync(ctx: click.Context, full: bool) -> None:
 
     parts = Parts.build(config)
     if sys.stderr.isatty():
-        seen = [0]
-
-        def tick(topic: object) -> None:
-            seen[0] += 1
-            click.echo(f"\rSujets lus : {seen[0]}", nl=False, err=True)
-
-        summary = run_sync(parts, full=full, on_topic=tick)
-        click.echo("", err=True)
+        progress = _TopicProgress()
+        try:
+            summary = run_sync(parts, full=full, on_topic=progress.tick, on_start=progress.start)
+        finally:
+            progress.finish()
     else:
         summary = run_sync(parts, full=full)
     click.echo(summary.describe())
@@ -200,8 +223,7 @@ def browse(ctx: click.Context, port: int) -> None:
 def announce(ctx: click.Context, files: tuple[Path, ...], now_flag: bool, dry_run: bool) -> None:
     """Publie les annonces et les rappels du comité qui sont dus (jobs/*.yaml)."""
     config = _config(ctx)
-    from bridge.announce import run_announce
-    from bridge.publish import describe
+    from bridge.runs import run_announce
     from bridge.wiring import Parts
 
     parts = Parts.build(config)
@@ -212,6 +234,5 @@ def announce(ctx: click.Context, files: tuple[Path, ...], now_flag: bool, dry_ru
         dry_run=dry_run,
         echo=click.echo,
         warn=lambda line: click.echo(f"Erreur : {line}", err=True),
-        describe=describe,
     )
     ctx.exit(report.exit_code)

@@ -117,6 +117,7 @@ class Mirror:
         reconcile_every: timedelta = timedelta(hours=24),
         now: Callable[[], datetime],
         on_topic: Progress | None = None,
+        on_start: Callable[[int | None], None] | None = None,
         on_saved: OnSaved | None = None,
     ):
         self.client = client
@@ -128,6 +129,8 @@ class Mirror:
         self.reconcile_every = reconcile_every
         self.now = now
         self.on_topic = on_topic or (lambda topic: None)
+        # Told how many topics a pass will list, when it reads them all (for a progress bar).
+        self.on_start = on_start or (lambda total: None)
         self.on_saved = on_saved
         # Topics whose first posts were read in this pass (the sweep need not re-read them).
         self._read_from_start: set[int] = set()
@@ -145,6 +148,7 @@ class Mirror:
         summary.swept = sweep
         self._read_from_start = set()
         category = self._category(refresh=sweep)
+        self.on_start(self._family_topic_count(category) if sweep else None)
         self._sync_topics(category, summary, sweep=sweep)
         self._sync_members(summary, sweep=sweep)
         if sweep:
@@ -158,6 +162,15 @@ class Mirror:
         return summary
 
     # --- categories ------------------------------------------------------------------------------
+
+    def _family_topic_count(self, category: Category) -> int:
+        """Roughly how many topics the category and its subcategories list."""
+        ids = {category.id, *category.subcategory_ids}
+        return sum(
+            int(row["topic_count"] or 0)
+            for row in (self.store.category(str(i)) for i in ids)
+            if row is not None
+        )
 
     def _category(self, *, refresh: bool) -> Category:
         """The watched category: read from Discourse by a sweep (one request, which also finds
@@ -413,7 +426,11 @@ def _people(posts: Iterable[Post]) -> Sequence[tuple[int, str, str | None]]:
     )
 
 
-def build_mirror(parts: Parts, on_topic: Progress | None = None) -> Mirror:
+def build_mirror(
+    parts: Parts,
+    on_topic: Progress | None = None,
+    on_start: Callable[[int | None], None] | None = None,
+) -> Mirror:
     config = parts.config
     sub = config.community.subcategories
     return Mirror(
@@ -425,11 +442,18 @@ def build_mirror(parts: Parts, on_topic: Progress | None = None) -> Mirror:
         reconcile_every=timedelta(hours=config.sync.reconcile_every_hours),
         now=parts.now,
         on_topic=on_topic,
+        on_start=on_start,
         on_saved=lambda store, ids: refresh_entries(store, config, ids),
     )
 
 
-def run_sync(parts: Parts, *, full: bool = False, on_topic: Progress | None = None) -> SyncSummary:
+def run_sync(
+    parts: Parts,
+    *,
+    full: bool = False,
+    on_topic: Progress | None = None,
+    on_start: Callable[[int | None], None] | None = None,
+) -> SyncSummary:
     """One recorded sync pass (the `bridge sync` command and the scheduled job)."""
-    mirror = build_mirror(parts, on_topic)
+    mirror = build_mirror(parts, on_topic, on_start)
     return parts.run_job("sync", lambda: mirror.sync(full=full))

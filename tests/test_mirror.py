@@ -855,3 +855,17 @@ def test_a_member_who_left_and_came_back_has_the_new_date(parts, sandbox, clock)
     rows = list(parts.store.db["group_members"].rows_where("username = ?", ["mgagnon"]))
     assert [r["added_at"] for r in rows] == [iso(clock())]
     assert parts.store.get_cursor(CURSOR_MEMBERS) == iso(clock())
+
+
+def test_a_pass_that_reads_every_topic_announces_roughly_how_many(parts, sandbox, clock):
+    from bridge.mirror import run_sync
+
+    totals: list[int | None] = []
+    seen: list[int] = []
+    run_sync(parts, on_start=totals.append, on_topic=lambda topic: seen.append(topic.id))
+    run_sync(parts, on_start=totals.append, on_topic=lambda topic: None)
+
+    # Discourse's topic counts of the category and its subcategories (without the « À propos »
+    # topics), for a progress bar; an ordinary pass does not know in advance.
+    assert totals == [21, None]
+    assert len(seen) == 23
