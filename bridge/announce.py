@@ -1,48 +1,48 @@
-"""Announcements: the committee's job files turned into Drafts, and the `bridge announce` run.
+"""Announcements: the committee's job files turned into Drafts (planning only).
 
 Planning is pure: job files + what the store knows + `now` give Drafts, each with a stable key
 (the topic's key is `announce:<job>` for a one-off activity, `announce:<job>:<date>` for each
 date of a recurring one):
 
 - `<topic>`: the announcement, a new topic in the announcements subcategory;
-- `<topic>:epingle` and `<topic>:desepingle`: pinned when published, unpinned once it is over;
+- `<topic>:epingle:<until>`: pinned when published, until the day after the end (or `pin:`);
+  a new `until` (the activity moved) pins again;
+- `<topic>:desepingle`: unpinned once it is over, or cancelled;
 - `<topic>:rappel-7j`: a reminder reply. After an outage only the latest reminder due is sent,
   never a pile of stale ones, and none once the activity has started;
-- `<topic>:modif:<hash8>`: the first post edited after the job file changed, with a reason;
-- `<topic>:changement:<new start>`: a reply saying the time moved;
+- `<topic>:modif:<n>:<hash8>`: the n-th edit of the first post after the job file changed, with
+  a reason; `<hash8>` says what the edit carries;
+- `<topic>:changement:<n>:<new start>`: the n-th reply saying the time moved;
 - `<topic>:annulation`: the cancellation reply (and the unpin).
 
-This module never imports the Discourse client nor the publisher: the runner gets the publisher
-from the parts it is handed, and the dry-run formatter from the CLI.
+Edits and time changes are numbered from what the ledger says is done for the occurrence: a
+value that comes back (link A → B → A) is a new revision, never one already written; one not
+done yet (pending, or refused but to be tried again) keeps its number.
+
+This module never imports the Discourse client, the publisher nor the wiring: running a job
+(publishing, recording) is `bridge/runs.py`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import logging
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bridge.config import Config
 from bridge.drafts import Draft, DraftKind
-from bridge.errors import TemplateError, UsageError
+from bridge.errors import TemplateError
 from bridge.jobfiles import KINDS, Job, Occurrence, display_path, load_jobs
 from bridge.render import Renderer
 from bridge.store import Store, StoredAnnouncement
 
-if TYPE_CHECKING:
-    from bridge.wiring import Parts
-
 REMINDER_TEMPLATE = "announcement-rappel.md.j2"
 CHANGE_TEMPLATE = "announcement-changement.md.j2"
 CANCEL_TEMPLATE = "announcement-annulation.md.j2"
-log = logging.getLogger(__name__)
-# Outcomes of the publisher meaning the write is on the forum.
-_ON_FORUM = ("published", "already", "recovered")
 
 
 @dataclass(frozen=True)
@@ -100,7 +100,7 @@ def select_occurrences(job: Job, state: AnnounceState, now: datetime) -> list[Oc
         if job_id != job.id or occurrence_id in ids or not job.recurring:
             continue
         key = stored.topic_key
-        pinned = f"{key}:epingle" in state.done and f"{key}:desepingle" not in state.done
+        pinned = was_pinned(key, state.done) and f"{key}:desepingle" not in state.done
         if stored.published_hash is None or (stored.ends_at <= now and not pinned):
             continue
         try:
@@ -172,16 +172,17 @@ def _occurrence_steps(
     if job.cancelled or occ.cancelled:
         if published_at is not None and not over:
             add(now, "cancel", texts.reply(f"{key}:annulation", CANCEL_TEMPLATE, "Annulation"))
-            if f"{key}:epingle" in done:
+            if was_pinned(key, done):
                 add(now, "unpin", unpin)
         return steps
+    until = (job.pin_until or occ.end.date() + timedelta(days=1)).isoformat()
     pin = Draft(
-        f"{key}:epingle",
+        f"{key}:epingle:{until}",
         DraftKind.STATUS,
         status="pinned",
         enabled=True,
         parent_key=key,
-        until=(job.pin_until or occ.end.date() + timedelta(days=1)).isoformat(),
+        until=until,
         label=f"Épingler : {texts.title}",
     )
     if published_at is None:
@@ -196,15 +197,17 @@ def _occurrence_steps(
     else:
         since = published_at
         stored = state.stored.get((job.id, occ.id))
-        if not over and job.pin:
-            add(now, "pin", pin)  # a pin refused earlier is tried again
         if not over and stored is not None and stored.published_hash is not None:
-            current = content_hash(occ)
-            if stored.published_hash != current:
-                add(now, "edit", texts.edit(_edit_key(occ, current), stored))
-            moved = stored.published_starts_at
-            if moved is not None and moved != occ.start and now < occ.start:
-                add(now, "change", texts.change(_change_key(occ), moved))
+            if shown_hash(occ, stored, done) != content_hash(occ)[:8]:
+                add(now, "edit", texts.edit(edit_key(occ, done), stored))
+            shown = shown_start(occ, stored, done)
+            moved = shown is not None and start_tag(shown, occ) != start_tag(occ.start, occ)
+            if moved and shown is not None and now < occ.start:
+                add(now, "change", texts.change(change_key(occ, done), shown))
+        # A pin refused earlier is tried again, and a new `until` (the activity moved) pins
+        # again; never after the unpin.
+        if not over and job.pin and unpin.key not in done:
+            add(now, "pin", pin)
     if now < occ.start:
         # Reminders due before the announcement itself went out are dropped, and of those due
         # by now only the latest is sent: a bridge that was down does not pile them up.
@@ -214,9 +217,87 @@ def _occurrence_steps(
         past = [d for d in dues if d[0] <= now]
         for due, label in [*past[-1:], *(d for d in dues if d[0] > now)]:
             add(due, "reminder", texts.reminder(f"{key}:rappel-{label}", occ.start - due))
-    if f"{key}:epingle" in done or (published_at is None and job.pin):
+    if was_pinned(key, done) or (published_at is None and job.pin):
         add(occ.end if job.pin else now, "unpin", unpin)
     return steps
+
+
+# --- revisions -------------------------------------------------------------------------------
+
+
+def was_pinned(topic_key: str, done: Mapping[str, datetime]) -> bool:
+    """Whether a pin of this topic is written (`:epingle:<until>`, or `:epingle` before)."""
+    return any(k == f"{topic_key}:epingle" or k.startswith(f"{topic_key}:epingle:") for k in done)
+
+
+def latest_revision(done: Collection[str], prefix: str) -> tuple[int, str | None]:
+    """The highest revision written under `prefix` (`<prefix><n>:<tag>`) and its tag; (0, None)
+    if none. Older keys without a number (`modif:<hash8>`) do not count."""
+    number, tag = 0, None
+    for key in done:
+        if key.startswith(prefix):
+            n, sep, rest = key[len(prefix) :].partition(":")
+            if sep and n.isdigit() and int(n) > number:
+                number, tag = int(n), rest
+    return number, tag
+
+
+def _edit_prefix(occ: Occurrence) -> str:
+    return f"{occ.key}:modif:"
+
+
+def _change_prefix(occ: Occurrence) -> str:
+    return f"{occ.key}:changement:"
+
+
+def start_tag(start: datetime, occ: Occurrence) -> str:
+    """A start as the keys of time changes write it: local wall time, to the minute."""
+    return f"{start.astimezone(occ.job.tz):%Y-%m-%dT%H:%M}"
+
+
+def edit_key(occ: Occurrence, done: Collection[str]) -> str:
+    """The key of the edit carrying what the job file says now: the revision after the last
+    one written (a pending or refused one with the same text keeps its key)."""
+    number, _ = latest_revision(done, _edit_prefix(occ))
+    return f"{_edit_prefix(occ)}{number + 1}:{content_hash(occ)[:8]}"
+
+
+def change_key(occ: Occurrence, done: Collection[str]) -> str:
+    """The key of the reply announcing the start the job file says now (as for edits)."""
+    number, _ = latest_revision(done, _change_prefix(occ))
+    return f"{_change_prefix(occ)}{number + 1}:{start_tag(occ.start, occ)}"
+
+
+def shown_hash(occ: Occurrence, stored: StoredAnnouncement, done: Collection[str]) -> str:
+    """What the forum's first post says (8 characters of its content hash): what the last edit
+    written carried, or else what was published. The ledger comes first: the store may lag
+    behind it after a run that died."""
+    _, tag = latest_revision(done, _edit_prefix(occ))
+    return tag if tag is not None else (stored.published_hash or "")[:8]
+
+
+def shown_start(
+    occ: Occurrence, stored: StoredAnnouncement, done: Collection[str]
+) -> datetime | None:
+    """The start the forum announced last: that of the last time change written, or else the
+    one published (as for `shown_hash`)."""
+    _, tag = latest_revision(done, _change_prefix(occ))
+    if tag is not None:
+        try:
+            return datetime.strptime(tag, "%Y-%m-%dT%H:%M").replace(tzinfo=occ.job.tz)
+        except ValueError:
+            pass
+    return stored.published_starts_at
+
+
+def edit_written(occ: Occurrence, done: Collection[str]) -> bool:
+    """Whether the last edit written carries what the job file says now."""
+    return latest_revision(done, _edit_prefix(occ))[1] == content_hash(occ)[:8]
+
+
+def change_written(occ: Occurrence, done: Collection[str]) -> bool:
+    """Whether the last time-change reply written announced the start the file says now."""
+    return latest_revision(done, _change_prefix(occ))[1] == start_tag(occ.start, occ)
 
 
 class _Texts:
@@ -269,7 +350,13 @@ class _Texts:
         )
 
     def reminder(self, key: str, before: timedelta) -> Draft:
-        return self.reply(key, REMINDER_TEMPLATE, "Rappel", delay=delay_words(before, self.en))
+        return self.reply(
+            key,
+            REMINDER_TEMPLATE,
+            "Rappel",
+            delay=delay_words(before, self.en),
+            when=when_words(before, self.en),
+        )
 
     def change(self, key: str, previous_start: datetime) -> Draft:
         return self.reply(key, CHANGE_TEMPLATE, "Changement", previous_start=previous_start)
@@ -308,17 +395,35 @@ class _Texts:
         return "Mise à jour par le comité de pilotage : " + (", ".join(words) or "texte révisé")
 
 
-def delay_words(delta: timedelta, english: bool = False) -> str:
-    """« 7 jours », « 1 jour et 12 heures », « 2 heures », « 30 minutes »."""
+_UNITS = [
+    (1440, "day", "jour", "a", "un"),
+    (60, "hour", "heure", "an", "une"),
+    (1, "minute", "minute", "a", "une"),
+]
+
+
+def delay_words(delta: timedelta, english: bool = False, *, one_as_word: bool = False) -> str:
+    """« 7 jours », « 1 jour et 12 heures », « 2 heures », « 30 minutes »; with `one_as_word`,
+    « une heure », « un jour et 12 heures »."""
     minutes = round(delta.total_seconds() / 60)
-    units = [(1440, "day", "jour"), (60, "hour", "heure"), (1, "minute", "minute")]
     parts = []
-    for size, en, fr in units:
+    for size, en, fr, en_one, fr_one in _UNITS:
         count, minutes = divmod(minutes, size)
         if count:
             word = en if english else fr
-            parts.append(f"{count} {word}{'s' if count > 1 else ''}")
+            number = (en_one if english else fr_one) if one_as_word and count == 1 else count
+            parts.append(f"{number} {word}{'s' if count > 1 else ''}")
     return (" and " if english else " et ").join(parts) or ("now" if english else "maintenant")
+
+
+def when_words(delta: timedelta, english: bool = False) -> str:
+    """When the activity is, seen from a reminder sent `delta` before it, as it ends the
+    sentence « c'est … » (« … is … »): « demain », « dans une heure », « dans 7 jours »."""
+    if delta == timedelta(days=1):
+        return "tomorrow" if english else "demain"
+    if delta <= timedelta(0):
+        return "now" if english else "maintenant"
+    return ("in " if english else "dans ") + delay_words(delta, english, one_as_word=True)
 
 
 # --- validating ------------------------------------------------------------------------------
@@ -330,6 +435,14 @@ def published_job_ids(store: Store) -> set[str]:
     return ids | {k.split(":")[1] for k in store.ledger_done_keys("announce:")}
 
 
+def stored_categories(store: Store) -> Callable[[str], bool] | None:
+    """Whether a category (slug or id) is one `bridge sync` stored; None while it stored none
+    (then any `category:` is accepted, and the publisher says if it does not exist)."""
+    if store.count("categories") == 0:
+        return None
+    return lambda slug_or_id: store.category(slug_or_id) is not None
+
+
 def validate_jobs(
     config: Config,
     renderer: Renderer,
@@ -337,18 +450,25 @@ def validate_jobs(
     *,
     known_published: Collection[str] = frozenset(),
     files: Sequence[Path] | None = None,
+    known_category: Callable[[str], bool] | None = None,
 ) -> tuple[list[Job], list[str]]:
     """The valid jobs (of the jobs folder, or `files`), and one line per bad file.
 
-    Each job's texts are rendered once, so a template naming an unknown variable is caught
-    here rather than halfway through a run.
+    A job's `category:` must be the announcements subcategory or one `known_category` knows
+    (see `stored_categories`; None: any). Each job's texts are rendered once, so a template
+    naming an unknown variable is caught here rather than halfway through a run.
     """
+    category_ok = None
+    if known_category is not None:
+        default, known = config.community.subcategories.announcements, known_category
+        category_ok = lambda slug: slug == default or known(slug)  # noqa: E731
     jobs, errors = load_jobs(
         list(files) if files else config.jobs_dir,
         now,
         known_published=known_published,
         timezone=config.community.timezone,
         templates_dir=config.templates_dir,
+        known_category=category_ok,
     )
     problems = [str(e) for e in errors]
     good: list[Job] = []
@@ -365,37 +485,6 @@ def validate_jobs(
         else:
             good.append(job)
     return good, problems
-
-
-# --- running ---------------------------------------------------------------------------------
-
-
-@dataclass
-class AnnounceReport:
-    """What `bridge announce` did: exit code 2 if a file was invalid, else 1 if a write failed."""
-
-    dry_run: bool = False
-    errors: list[str] = field(default_factory=list)
-    planned: list[Step] = field(default_factory=list)
-    upcoming: list[Step] = field(default_factory=list)
-    statuses: dict[str, str] = field(default_factory=dict)
-    failures: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors and not self.failures
-
-    @property
-    def exit_code(self) -> int:
-        return 2 if self.errors else 1 if self.failures else 0
-
-    def describe(self) -> str:
-        counts = {s: sum(1 for v in self.statuses.values() if v == s) for s in _ON_FORUM}
-        return (
-            f"Annonces : {counts['published'] + counts['recovered']} publication(s), "
-            f"{counts['already']} déjà faite(s), {len(self.failures)} échec(s), "
-            f"{len(self.errors)} fichier(s) invalide(s), {len(self.upcoming)} à venir."
-        )
 
 
 def announcement_row(occurrence: Occurrence) -> dict[str, Any]:
@@ -415,137 +504,3 @@ def announcement_row(occurrence: Occurrence) -> dict[str, Any]:
         "topic_key": occurrence.key,
         "source": display_path(job.path),
     }
-
-
-def run_announce(
-    parts: Parts,
-    *,
-    files: Sequence[Path] | None = None,
-    now_flag: bool = False,
-    dry_run: bool = False,
-    echo: Callable[[str], None] = print,
-    warn: Callable[[str], None] | None = None,
-    describe: Callable[[Sequence[Draft]], str] | None = None,
-) -> AnnounceReport:
-    """Validate the job files, then publish what is due (or, for a dry run, show it and when).
-
-    A dry run writes nothing at all, not even the announcements table. Invalid files are
-    reported through `warn` and the valid ones still run.
-    """
-    if now_flag and not files:
-        raise UsageError(
-            "--now publie une annonce précise : nommez son fichier "
-            "(bridge announce jobs/FICHIER.yaml --now)"
-        )
-    now, store, config = parts.now(), parts.store, parts.config
-    jobs, errors = validate_jobs(
-        config, parts.renderer, now, known_published=published_job_ids(store), files=files
-    )
-    for error in errors:
-        (warn or echo)(error)
-    immediately = {j.id for j in jobs} if now_flag else set()
-
-    def plan() -> tuple[list[Step], list[Step]]:
-        steps = build_steps(
-            jobs,
-            AnnounceState.from_store(store),
-            now,
-            parts.renderer,
-            config,
-            immediately=immediately,
-        )
-        return [s for s in steps if s.due <= now], sorted(
-            (s for s in steps if s.due > now), key=lambda s: s.due
-        )
-
-    if dry_run:
-        due, upcoming = plan()
-        report = AnnounceReport(True, errors, due, upcoming)
-        drafts = [s.draft for s in due]
-        if drafts:
-            echo("À publier maintenant :\n")
-        echo(describe(drafts) if describe else "\n".join(d.key for d in drafts) or "Rien.")
-        if upcoming:
-            echo("\nÀ venir :")
-            for s in upcoming:
-                echo(f"- {parts.renderer.datetime_long(s.due)} : {s.draft.key} ({s.draft.label})")
-        return report
-
-    def work() -> AnnounceReport:
-        state = AnnounceState.from_store(store)
-        occurrences = [o for j in jobs for o in select_occurrences(j, state, now)]
-        store.save_announcements([announcement_row(o) for o in occurrences], now)
-        for occ in occurrences:
-            _repair(store, occ, state, now)
-        due, upcoming = plan()
-        report = AnnounceReport(False, errors, due, upcoming)
-        publisher = parts.publisher() if due else None
-        for step in due:
-            assert publisher is not None
-            outcome = publisher.publish_one(step.draft)
-            log.info("%s: %s", step.draft.key, outcome.status)
-            report.statuses[step.draft.key] = outcome.status
-            if not outcome.ok:
-                report.failures.append(f"{step.draft.key} : {outcome.error or outcome.status}")
-            elif outcome.status in _ON_FORUM:
-                # At once, so that a run stopped halfway has recorded what went out.
-                _record(store, step.occurrence, step.role, now)
-            echo(f"{_STATUS_WORDS.get(outcome.status, outcome.status)} : {step.draft.key}")
-        for failure in report.failures:
-            (warn or echo)(f"publication impossible : {failure}")
-        echo(report.describe())
-        return report
-
-    return parts.run_job("announce", work)
-
-
-_STATUS_WORDS = {
-    "published": "publié",
-    "already": "déjà publié",
-    "recovered": "retrouvé",
-    "waiting": "en attente",
-    "failed": "refusé",
-    "uncertain": "incertain",
-    "abandoned": "abandonné",
-}
-
-
-def _repair(store: Store, occ: Occurrence, state: AnnounceState, now: datetime) -> None:
-    """Record what a run that died between the ledger and the announcements table wrote.
-
-    The ledger says it went out; it most likely said what the file says now. Without this,
-    an edit or a time change would go unnoticed afterwards.
-    """
-    stored, done = state.stored.get((occ.job.id, occ.id)), state.done
-    current = content_hash(occ)
-    if stored is None or stored.published_hash is None:
-        if occ.key in done:
-            _record(store, occ, "topic", now)
-        return
-    if stored.published_hash != current and _edit_key(occ, current) in done:
-        _record(store, occ, "edit", now)
-    if stored.published_starts_at != occ.start and _change_key(occ) in done:
-        _record(store, occ, "change", now)
-
-
-def _edit_key(occ: Occurrence, current_hash: str) -> str:
-    return f"{occ.key}:modif:{current_hash[:8]}"
-
-
-def _change_key(occ: Occurrence) -> str:
-    return f"{occ.key}:changement:{occ.start.astimezone(occ.job.tz):%Y-%m-%dT%H:%M}"
-
-
-def _record(store: Store, occ: Occurrence, role: str, now: datetime) -> None:
-    """Keep the forum's version of an occurrence after its topic, edit or time change."""
-    if role in ("topic", "edit"):
-        store.record_announcement(
-            occ.job.id,
-            occ.id,
-            now,
-            fields=announcement_row(occ),
-            published_hash=content_hash(occ),
-            published_starts_at=occ.start if role == "topic" else None,
-        )
-    elif role == "change":
-        store.record_announcement(occ.job.id, occ.id, now, published_starts_at=occ.start)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bridge.announce import published_job_ids, validate_jobs
+from bridge.announce import published_job_ids, stored_categories, validate_jobs
 from bridge.errors import BridgeError
 from bridge.wiring import Parts
 
@@ -39,7 +39,13 @@ def run_check(parts: Parts, *, echo: Echo, warn: Echo) -> list[str]:
 
     # Jobs already published may have dates in the past.
     known = published_job_ids(parts.store)
-    jobs, job_problems = validate_jobs(config, parts.renderer, parts.now(), known_published=known)
+    jobs, job_problems = validate_jobs(
+        config,
+        parts.renderer,
+        parts.now(),
+        known_published=known,
+        known_category=stored_categories(parts.store),
+    )
     problems.extend(job_problems)
     if not job_problems:
         echo(f"Annonces : {len(jobs)} fichier(s) valide(s) dans {config.jobs_dir}.")

@@ -143,7 +143,7 @@ tags: [webinaire]
 
 def announce_demo(parts: Parts, sandbox: Sandbox, folder: Path, echo: Echo) -> None:
     """Announce a webinar in three days, then come back the day before for its reminder."""
-    from bridge.announce import run_announce
+    from bridge.runs import run_announce
 
     real_now = parts.now
     tz = parts.config.community.tz

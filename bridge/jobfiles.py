@@ -9,9 +9,10 @@ Nothing here renders text or touches the store: `announce.py` plans from these v
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -22,6 +23,8 @@ import yaml
 from dateutil.rrule import rruleset, rrulestr
 
 from bridge.errors import JobFileError
+
+log = logging.getLogger(__name__)
 
 # Canonical kind → (French label, English label); a kind picks `announcement-<kind>.md.j2`.
 KINDS: dict[str, tuple[str, str]] = {
@@ -63,6 +66,11 @@ DEFAULT_DURATION = timedelta(hours=1)
 HORIZON = timedelta(days=60)
 # Discourse refuses shorter topic titles (min_topic_title_length's default).
 MIN_TITLE = 15
+# How far ahead of the start a reminder or the publication may be: beyond, it is a typo
+# (« 99999999999 jours » would not even be a date).
+MAX_DURATION = timedelta(days=2 * 365)
+MAX_DURATION_WORDS = "2 ans"
+MIN_YEAR, MAX_YEAR = 2000, 2999
 
 _UNITS = {
     **dict.fromkeys(("semaine", "semaines", "sem", "w", "week", "weeks"), timedelta(weeks=1)),
@@ -237,16 +245,38 @@ def load_jobs(
     known_published: Collection[str] = frozenset(),
     timezone: str = "America/Toronto",
     templates_dir: Path | None = None,
+    known_category: Callable[[str], bool] | None = None,
 ) -> tuple[list[Job], list[JobFileError]]:
     """Every job of a folder (or the files given), and one error per bad file.
 
     `known_published` holds the ids of jobs already on the forum: only a new job may not start
-    in the past.
+    in the past. Two files with one id (`x.yaml` and `x.yml`) would share their keys: both are
+    refused, in one error naming them. `known_category` says whether a `category:` exists
+    (None: anything goes, the publisher will tell).
     """
     paths = job_files(jobs_dir) if isinstance(jobs_dir, Path) else list(jobs_dir)
+    unique: dict[Path, Path] = {}
+    for path in paths:
+        unique.setdefault(path.resolve(), path)
+    by_id: dict[str, list[Path]] = {}
+    for path in unique.values():
+        by_id.setdefault(path.stem, []).append(path)
     jobs: list[Job] = []
     errors: list[JobFileError] = []
-    for path in paths:
+    reported: set[str] = set()
+    for path in unique.values():
+        same = by_id[path.stem]
+        if len(same) > 1:
+            if path.stem not in reported:
+                reported.add(path.stem)
+                errors.append(
+                    JobFileError(
+                        f"{' et '.join(display_path(p) for p in same)} : deux fichiers pour la "
+                        f"même annonce « {path.stem} » (le nom du fichier l'identifie) ; "
+                        "renommez ou retirez celui qui n'est pas encore publié"
+                    )
+                )
+            continue
         try:
             jobs.append(
                 load_job(
@@ -255,10 +285,18 @@ def load_jobs(
                     known_published=known_published,
                     timezone=timezone,
                     templates_dir=templates_dir,
+                    known_category=known_category,
                 )
             )
         except JobFileError as exc:
             errors.append(exc)
+        except Exception as exc:  # noqa: BLE001 - one bad file never stops the others
+            log.debug("%s", path, exc_info=True)
+            errors.append(
+                JobFileError(
+                    f"{display_path(path)} : fichier illisible ({type(exc).__name__} : {exc})"
+                )
+            )
     return jobs, errors
 
 
@@ -269,6 +307,7 @@ def load_job(
     known_published: Collection[str] = frozenset(),
     timezone: str = "America/Toronto",
     templates_dir: Path | None = None,
+    known_category: Callable[[str], bool] | None = None,
 ) -> Job:
     """One job file, validated; raise JobFileError naming the file, line and field."""
     where = display_path(path)
@@ -293,7 +332,7 @@ def load_job(
         if isinstance(v, yaml.SequenceNode)
     }
     reader = _Reader(path, where, data, lines, items, node.start_mark.line + 1)
-    return reader.job(now, set(known_published), timezone, templates_dir)
+    return reader.job(now, set(known_published), timezone, templates_dir, known_category)
 
 
 def display_path(path: Path) -> str:
@@ -359,9 +398,21 @@ class _Reader:
         if parsed is None:
             found = "rien" if value is None else _q(value)
             raise self.fail(name, f"date et heure attendues, {_EXAMPLE_DATE}, trouvé {found}")
+        if not MIN_YEAR <= parsed.year <= MAX_YEAR:
+            # Year 9999 would overflow as soon as an hour is added to it.
+            raise self.fail(
+                name, f"année entre {MIN_YEAR} et {MAX_YEAR} attendue, trouvé {_q(value)}"
+            )
         return parsed
 
-    def job(self, now: datetime, known: set[str], default_tz: str, templates: Path | None) -> Job:
+    def job(
+        self,
+        now: datetime,
+        known: set[str],
+        default_tz: str,
+        templates: Path | None,
+        known_category: Callable[[str], bool] | None = None,
+    ) -> Job:
         for key in self.data:
             if str(key) not in FIELDS:
                 raise self.fail(str(key), f"clé inconnue (clés permises : {', '.join(FIELDS)})")
@@ -378,7 +429,8 @@ class _Reader:
         timezone = self.text("timezone") or default_tz
         try:
             tz = ZoneInfo(timezone)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            # OSError: « America » is a folder of the zone database, not a zone.
             raise self.fail(
                 "timezone", f"fuseau horaire inconnu {_q(timezone)} (exemple : America/Toronto)"
             ) from None
@@ -417,7 +469,7 @@ class _Reader:
             reminders=self.reminders(start, tz, rule, publish_before),
             pin=pin,
             pin_until=pin_until,
-            category=self.text("category"),
+            category=self.category(known_category),
             tags=self.tags(),
             rrule=rule,
             skip=skip,
@@ -445,12 +497,12 @@ class _Reader:
         text = self.text("rrule")
         if text is None:
             return None
-        text = _local_until(re.sub(r"^RRULE:", "", text, flags=re.I), start)
         if "DTSTART" in text.upper() or "\n" in text:
             raise self.fail("rrule", "une seule ligne RRULE, sans DTSTART (le début : start)")
         try:
+            text = _local_until(re.sub(r"^RRULE:", "", text, flags=re.I), start)
             rrulestr(text, dtstart=start.replace(tzinfo=None))
-        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
             raise self.fail(
                 "rrule", f"règle de récurrence invalide ({exc}), exemple : FREQ=MONTHLY;BYDAY=1TH"
             ) from None
@@ -482,6 +534,12 @@ class _Reader:
                 raise self.fail(
                     "publish",
                     f"« 14 jours avant », « maintenant » ou une date attendus, trouvé {_q(value)}",
+                )
+            if before > MAX_DURATION:
+                raise self.fail(
+                    "publish",
+                    f"publication trop tôt ({value.strip()}) : {MAX_DURATION_WORDS} avant le "
+                    "début au plus",
                 )
             return before, None
         at = self.moment("publish", tz)
@@ -521,6 +579,12 @@ class _Reader:
                         f"ou « 30 minutes », trouvé {_q(v)}",
                         i,
                     )
+                if before > MAX_DURATION:
+                    raise self.fail(
+                        "reminders",
+                        f"rappel trop tôt ({text}) : {MAX_DURATION_WORDS} avant le début au plus",
+                        i,
+                    )
                 if publish_before is not None and before > publish_before:
                     raise self.fail("reminders", f"rappel ({text}) avant la publication", i)
                 reminder = Reminder(duration_label(before), before=before)
@@ -539,6 +603,16 @@ class _Reader:
                     "pin", f"oui, non ou une date (2025-05-15) attendus, trouvé {_q(value)}"
                 ) from None
         return self.flag("pin", True), None
+
+    def category(self, known: Callable[[str], bool] | None) -> str | None:
+        value = self.text("category")
+        if value is not None and known is not None and not known(value):
+            raise self.fail(
+                "category",
+                f"catégorie inconnue {_q(value)} (ni la sous-catégorie des annonces, ni une "
+                "catégorie de la communauté lue par bridge sync)",
+            )
+        return value
 
     def tags(self) -> tuple[str, ...]:
         value = self.data.get("tags") or []
@@ -584,7 +658,11 @@ def normalise_kind(value: str) -> str | None:
 
 
 def parse_duration(text: str) -> timedelta | None:
-    """« 7 jours », « 1 jour et 12 heures », « 2h », « 30 minutes avant » → timedelta, or None."""
+    """« 7 jours », « 1 jour et 12 heures », « 2h », « 30 minutes avant » → timedelta, or None.
+
+    A duration too long for a timedelta (« 99999999999 jours ») comes back as `timedelta.max`,
+    for the caller to refuse as too long.
+    """
     folded = re.sub(r"\s+(avant|before)$", "", _fold(text))
     total, pos = timedelta(), 0
     for match in _PART.finditer(folded):
@@ -592,7 +670,10 @@ def parse_duration(text: str) -> timedelta | None:
             return None
         if match[2] not in _UNITS:
             return None
-        total += int(match[1]) * _UNITS[match[2]]
+        try:
+            total += int(match[1]) * _UNITS[match[2]]
+        except OverflowError:
+            return timedelta.max
         pos = match.end()
     if folded[pos:].strip() or total <= timedelta():
         return None
@@ -621,7 +702,10 @@ def parse_datetime(text: str, tz: ZoneInfo) -> datetime | None:
         return None
     if offset:
         stamp = naive.isoformat() + ("+00:00" if offset == "Z" else offset)
-        return datetime.fromisoformat(stamp).astimezone(tz)
+        try:
+            return datetime.fromisoformat(stamp).astimezone(tz)
+        except (ValueError, OverflowError):  # an offset of 24 hours or more, year 0 or 10000
+            return None
     return naive.replace(tzinfo=tz)
 
 
@@ -629,8 +713,11 @@ def _local_until(rule: str, start: datetime) -> str:
     """dateutil refuses a UTC UNTIL with a local DTSTART: make it local wall time."""
 
     def local(match: re.Match[str]) -> str:
-        utc = datetime.strptime(match[1], "%Y%m%dT%H%M%S").replace(tzinfo=ZoneInfo("UTC"))
-        return f"UNTIL={utc.astimezone(start.tzinfo):%Y%m%dT%H%M%S}"
+        try:
+            utc = datetime.strptime(match[1], "%Y%m%dT%H%M%S").replace(tzinfo=ZoneInfo("UTC"))
+            return f"UNTIL={utc.astimezone(start.tzinfo):%Y%m%dT%H%M%S}"
+        except (ValueError, OverflowError):
+            raise ValueError(f"invalid 'UNTIL': {match[1]}Z") from None
 
     return re.sub(r"UNTIL=(\d{8}T\d{6})Z", local, rule.strip(), flags=re.I)
 

@@ -22,6 +22,7 @@ from bridge.announce import (
     published_job_ids,
     select_occurrences,
     validate_jobs,
+    when_words,
 )
 from bridge.config import Config, load_config
 from bridge.drafts import Draft, DraftKind
@@ -43,7 +44,7 @@ registration: https://forms.office.com/r/inscription-cdp
 description: |
   Notre tout premier webinaire : la CdP 2isE, ses rôles, et le forum.
   Questions à @marie.tremblay ou au groupe @cdp-2ise avant le jour J.
-  Écrivez aussi à info@cdp-2ise.org ; le code `@ici` reste tel quel.
+  Écrivez aussi à info@cdp-2ise.org ; même le code `@ici` est neutralisé.
 publish: 14 jours avant
 reminders: [7 jours, 1 jour, 2 heures]
 tags: [webinaire]
@@ -51,20 +52,20 @@ tags: [webinaire]
 
 DETAILS = """\
 - **Quand :** jeudi 17 avril 2025 à 12 h 00, jusqu'à 13 h 00
-- **À votre heure :** [date=2025-04-17 time=12:00:00 timezone="America/Toronto"]
+- **Dans votre fuseau horaire :** [date=2025-04-17 time=12:00:00 timezone="America/Toronto"]
 - **Lien de la rencontre :** https://us02web.zoom.us/j/81234567890
 - **Inscription :** https://forms.office.com/r/inscription-cdp
 """
 
 ZWSP = "\u200b"
 ANNOUNCEMENT = f"""\
-Vous êtes invités au prochain webinaire de la CdP 2isE : \
+Nous vous invitons au prochain webinaire de la CdP 2isE : \
 **Comprendre ce qu'est une communauté de pratique**.
 
 {DETAILS}
 Notre tout premier webinaire : la CdP 2isE, ses rôles, et le forum.
 Questions à @{ZWSP}marie.tremblay ou au groupe @{ZWSP}cdp-2ise avant le jour J.
-Écrivez aussi à info@cdp-2ise.org ; le code `@ici` reste tel quel.
+Écrivez aussi à info@cdp-2ise.org ; même le code `@{ZWSP}ici` est neutralisé.
 
 Au plaisir de vous y voir en grand nombre !
 """
@@ -177,7 +178,7 @@ def test_the_announcement_at_its_time_with_exact_text_and_pin(workdir: Path, pla
             tags=("webinaire",),
         ),
         Draft(
-            f"{TOPIC}:epingle",
+            f"{TOPIC}:epingle:2025-04-18",
             DraftKind.STATUS,
             status="pinned",
             enabled=True,
@@ -194,7 +195,7 @@ def test_a_dry_schedule_lists_everything_to_come_with_its_time(
     steps = build_steps([job], AnnounceState(), local(2025, 3, 20), renderer, config)
     assert [(s.due, s.draft.key) for s in steps] == [
         (local(2025, 4, 3, 12), TOPIC),
-        (local(2025, 4, 3, 12), f"{TOPIC}:epingle"),
+        (local(2025, 4, 3, 12), f"{TOPIC}:epingle:2025-04-18"),
         (local(2025, 4, 10, 12), f"{TOPIC}:rappel-7j"),
         (local(2025, 4, 16, 12), f"{TOPIC}:rappel-1j"),
         (local(2025, 4, 17, 10), f"{TOPIC}:rappel-2h"),
@@ -205,7 +206,7 @@ def test_a_dry_schedule_lists_everything_to_come_with_its_time(
 def test_now_publishes_at_once(workdir: Path, plan: Planner) -> None:
     job = job_from(workdir)
     drafts = plan([job], local(2025, 3, 25), immediately={job.id})
-    assert keys(drafts) == [TOPIC, f"{TOPIC}:epingle"]
+    assert keys(drafts) == [TOPIC, f"{TOPIC}:epingle:2025-04-18"]
 
 
 def test_published_twice_is_planned_once(workdir: Path, plan: Planner) -> None:
@@ -284,7 +285,7 @@ def test_a_new_link_edits_the_first_post_with_a_reason(workdir: Path, plan: Plan
     [occurrence] = edited.occurrences(local(2025, 4, 5, 9))
     assert drafts == [
         Draft(
-            f"{TOPIC}:modif:{content_hash(occurrence)[:8]}",
+            f"{TOPIC}:modif:1:{content_hash(occurrence)[:8]}",
             DraftKind.EDIT,
             raw=ANNOUNCEMENT.replace("81234567890", "89999999999"),
             parent_key=TOPIC,
@@ -298,21 +299,25 @@ def test_a_moved_time_edits_and_says_what_changed(workdir: Path, plan: Planner) 
     moved = job_from(workdir, WEBINAIRE.replace("2025-04-17 12:00", "2025-04-24 12:00"))
     drafts = plan([moved], local(2025, 4, 5, 9))
     assert keys(drafts) == [
-        f"{TOPIC}:modif:{content_hash(moved.occurrences(local(2025, 4, 5))[0])[:8]}",
-        f"{TOPIC}:changement:2025-04-24T12:00",
+        f"{TOPIC}:modif:1:{content_hash(moved.occurrences(local(2025, 4, 5))[0])[:8]}",
+        f"{TOPIC}:changement:1:2025-04-24T12:00",
+        # A week later, the pin runs a week longer.
+        f"{TOPIC}:epingle:2025-04-25",
     ]
-    edit, change = drafts
+    edit, change, pin = drafts
     assert edit.edit_reason == "Mise à jour par le comité de pilotage : nouvel horaire"
     assert "jeudi 24 avril 2025 à 12 h 00" in edit.raw
+    assert pin.until == "2025-04-25"
     assert change == Draft(
-        f"{TOPIC}:changement:2025-04-24T12:00",
+        f"{TOPIC}:changement:1:2025-04-24T12:00",
         DraftKind.REPLY,
         parent_key=TOPIC,
         raw=(
             "**Changement d'horaire :** « Comprendre ce qu'est une communauté de pratique » "
             "aura lieu le jeudi 24 avril 2025 à 12 h 00 (jusqu'à 13 h 00), au lieu du "
             "jeudi 17 avril 2025 à 12 h 00.\n\n"
-            'À votre heure : [date=2025-04-24 time=12:00:00 timezone="America/Toronto"]\n\n'
+            "Dans votre fuseau horaire : "
+            '[date=2025-04-24 time=12:00:00 timezone="America/Toronto"]\n\n'
             "L'annonce ci-dessus a été mise à jour.\n"
         ),
     )
@@ -375,14 +380,17 @@ reminders: [1 jour]
 def test_each_date_of_a_series_is_its_own_announcement(workdir: Path, plan: Planner) -> None:
     job = job_from(workdir, CINQ_A_SEPT, "5-a-7")
     first = plan([job], local(2025, 4, 21, 9))
-    assert keys(first) == ["announce:5-a-7:2025-05-01", "announce:5-a-7:2025-05-01:epingle"]
+    assert keys(first) == [
+        "announce:5-a-7:2025-05-01",
+        "announce:5-a-7:2025-05-01:epingle:2025-05-02",
+    ]
     assert first[0].title == "5 à 7 de la CdP 2isE à Sherbrooke — jeudi 1er mai 2025"
     plan.publish([job], first, local(2025, 4, 21, 9))
     # The next date is announced once this one is over, with its own reminder later.
     assert keys(plan([job], local(2025, 5, 1, 19, 5))) == [
         "announce:5-a-7:2025-05-01:desepingle",
         "announce:5-a-7:2025-06-05",
-        "announce:5-a-7:2025-06-05:epingle",
+        "announce:5-a-7:2025-06-05:epingle:2025-06-06",
     ]
 
 
@@ -400,13 +408,20 @@ def test_a_published_date_later_skipped_is_cancelled(workdir: Path, plan: Planne
 
 # --- mentions --------------------------------------------------------------------------------
 
-# Discourse's usernames: letters, digits, `_`, `.` and `-`, starting with a letter, digit or
-# `_`; a mention is `@` + username not preceded by a word character (e-mail addresses).
-_DISCOURSE_MENTION = re.compile(r"(?<![\w@])@(\w[\w.\-]*)")
+# Discourse's rule: an `@` not preceded by a word character (so e-mail addresses are not
+# mentions) and followed by a username character is a mention, whatever stands before it
+# (`@@name`, `Marie/@name`). Usernames: letters, digits, `_`, `.` and `-`, starting and ending
+# with a letter, digit or `_` (`@admin.` mentions `admin`).
+_DISCOURSE_MENTION = re.compile(r"(?<![\w])@(\w(?:[\w.\-]*\w)?)")
 
 
 def mentions(markdown: str) -> list[str]:
-    """Names Discourse would notify: `@name` in text outside code, by Markdown parsing."""
+    """Names Discourse would notify: `@name` in text outside code, by Markdown parsing.
+
+    markdown-it decodes HTML entities in text as Discourse's Markdown does (`&#64;admin` and
+    `&commat;admin` are `@admin` in its text tokens), and only once (`&amp;#64;` shows as
+    `&#64;`): decoding again would see mentions Discourse does not.
+    """
     found: list[str] = []
     for token in MarkdownIt("commonmark").parse(markdown):
         for child in token.children or ():
@@ -421,21 +436,105 @@ def test_the_oracle_sees_mentions_in_plain_text() -> None:
     ]
 
 
+def test_the_oracle_sees_every_form_discourse_notifies() -> None:
+    assert mentions("@@cdp-2ise, Marie/@marie.tremblay, &#64;admin, &commat;admin") == [
+        "cdp-2ise",
+        "marie.tremblay",
+        "admin",
+        "admin",
+    ]
+    assert mentions("info@x.org, `@code`, &amp;#64;rien, @ seul") == []
+
+
+TRICKY = WEBINAIRE.replace(
+    "  Écrivez aussi",
+    "  Et : @@cdp-2ise, Marie/@marie.tremblay, &#64;admin, &commat;admin.\n  Écrivez aussi",
+)
+
+
 def test_a_mention_in_a_description_notifies_no_one(workdir: Path, plan: Planner) -> None:
-    assert mentions(WEBINAIRE) == ["marie.tremblay", "cdp-2ise"]  # the oracle is not blind
+    # The oracle is not blind.
+    assert mentions(TRICKY) == [
+        "marie.tremblay", "cdp-2ise", "cdp-2ise", "marie.tremblay", "admin", "admin"
+    ]
     published_webinaire(workdir, plan)
     [topic] = [
         d
-        for d in plan([job_from(workdir, name="autre")], local(2025, 4, 3, 12))
+        for d in plan([job_from(workdir, TRICKY, name="autre")], local(2025, 4, 3, 12))
         if d.kind is DraftKind.TOPIC
     ]
-    assert "marie.tremblay" in topic.raw and mentions(topic.raw) == []
-    edited = job_from(workdir, WEBINAIRE.replace("@cdp-2ise", "@animation-2ise"))
-    for draft in plan([edited], local(2025, 4, 10, 12, 5)):
+    assert "marie.tremblay" in topic.raw and "admin" in topic.raw
+    assert mentions(topic.raw) == []
+    edited = job_from(workdir, TRICKY.replace("@cdp-2ise avant", "@animation-2ise avant"))
+    drafts = plan([edited], local(2025, 4, 10, 12, 5))
+    assert keys(drafts)[0].startswith(f"{TOPIC}:modif:1:")
+    for draft in drafts:
         assert mentions(draft.raw) == []
 
 
 # --- texts and validation --------------------------------------------------------------------
+
+
+def test_reminders_say_when_in_plain_french_and_english() -> None:
+    delays = [
+        timedelta(days=1),
+        timedelta(hours=2),
+        timedelta(hours=1),
+        timedelta(days=7),
+        timedelta(minutes=30),
+        timedelta(hours=26),
+    ]
+    assert [when_words(d) for d in delays] == [
+        "demain",
+        "dans 2 heures",
+        "dans une heure",
+        "dans 7 jours",
+        "dans 30 minutes",
+        "dans un jour et 2 heures",
+    ]
+    assert [when_words(d, english=True) for d in delays] == [
+        "tomorrow",
+        "in 2 hours",
+        "in an hour",
+        "in 7 days",
+        "in 30 minutes",
+        "in a day and 2 hours",
+    ]
+
+
+def test_the_reminders_texts(workdir: Path, plan: Planner, config: Config) -> None:
+    job = published_webinaire(workdir, plan)
+    title = "Comprendre ce qu'est une communauté de pratique"
+    [day_before] = plan([job], local(2025, 4, 16, 12, 5))
+    assert day_before.raw == f"**Rappel :** « {title} », c'est demain.\n\n{DETAILS}"
+    [two_hours] = plan([job], local(2025, 4, 17, 10, 5))
+    assert two_hours.raw.startswith(f"**Rappel :** « {title} », c'est dans 2 heures.\n")
+    english = Renderer(config.templates_dir, locale="en_CA", timezone="America/Toronto")
+    [reminder] = plan_announcements(
+        [job], AnnounceState.from_store(plan.store), local(2025, 4, 16, 12, 5), english, config
+    )
+    assert reminder.raw.startswith(f'**Reminder:** "{title}" is tomorrow.\n')
+
+
+def test_an_edit_not_written_yet_keeps_its_number(workdir: Path, plan: Planner) -> None:
+    published_webinaire(workdir, plan)
+    edited = job_from(workdir, WEBINAIRE.replace("81234567890", "89999999999"))
+    at = local(2025, 4, 5, 9)
+    [edit] = plan([edited], at)
+    assert edit.key.startswith(f"{TOPIC}:modif:1:")
+    # Its outcome is unknown (pending), then Discourse refuses it: the same key both times,
+    # so that the publisher reconciles it and counts its attempts.
+    plan.store.ledger_intend(edit, at)
+    assert keys(plan([edited], at + timedelta(minutes=5))) == [edit.key]
+    plan.store.ledger_failed(edit.key, "refusé", at)
+    assert keys(plan([edited], at + timedelta(minutes=10))) == [edit.key]
+    plan.store.ledger_intend(edit, at)
+    plan.store.ledger_done(edit.key, at, topic_id=40, post_id=400)
+    assert plan([edited], at + timedelta(minutes=15)) == []
+    # Back to the first link: the next revision, though the forum once showed that text.
+    [back] = plan([job_from(workdir)], at + timedelta(minutes=20))
+    assert back.key.startswith(f"{TOPIC}:modif:2:")
+    assert "81234567890" in back.raw
 
 
 def test_delay_words() -> None:
@@ -453,7 +552,8 @@ def test_english_twin_when_the_community_writes_in_english(
     [topic, _pin] = plan_announcements(
         [job], AnnounceState(), local(2025, 4, 3, 12), english, config
     )
-    assert topic.raw.startswith("You are invited to the next CdP 2isE webinar:")
+    assert topic.raw.startswith("We invite you to the next CdP 2isE webinar: **")
+    assert "- **In your time zone:** [date=2025-04-17" in topic.raw
     assert "Thursday, April 17, 2025 at 12:00" in topic.raw
     assert '[date=2025-04-17 time=12:00:00 timezone="America/Toronto"]' in topic.raw
 

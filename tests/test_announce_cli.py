@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,7 +14,10 @@ import pytest
 from click.testing import CliRunner, Result
 
 from bridge.cli import cli
+from bridge.config import load_config
 from bridge.discourse import DiscourseClient
+from bridge.drafts import Draft
+from bridge.runs import AnnounceReport, run_announce
 from bridge.sandbox import STAFF_KEY, STAFF_USERNAME, Sandbox, Topic, seed_world
 from bridge.store import Store
 from bridge.wiring import Parts
@@ -247,7 +251,14 @@ def test_edits_a_moved_time_and_cancels(workdir: Path, sandbox: Sandbox, clock: 
     job(workdir, moved)
     sandbox.reset_requests()
     assert announce().exit_code == 0
-    assert writes(sandbox) == [("PUT", f"/posts/{first.id}.json"), ("POST", "/posts.json")]
+    assert writes(sandbox) == [
+        ("PUT", f"/posts/{first.id}.json"),
+        ("POST", "/posts.json"),
+        ("PUT", f"/t/{topic.id}/status.json"),  # pinned a week longer
+    ]
+    pinned = topic_titled(sandbox, TITLE)
+    assert pinned.pinned_until is not None
+    assert pinned.pinned_until.date().isoformat() == "2025-04-25"
     edited = sandbox.world.posts_in(topic.id)[0]
     assert "jeudi 24 avril 2025 à 12 h 00" in edited.raw and "89999999999" in edited.raw
     assert edited.edit_reason == (
@@ -297,3 +308,241 @@ def test_a_run_that_died_before_recording_the_topic_still_notices_later_edits(
     assert announce().exit_code == 0
     topic = topic_titled(sandbox, TITLE)
     assert writes(sandbox) == [("PUT", f"/posts/{sandbox.world.posts_in(topic.id)[0].id}.json")]
+
+
+def first_post(sandbox: Sandbox) -> str:
+    return sandbox.world.posts_in(topic_titled(sandbox, TITLE).id)[0].raw
+
+
+def test_a_link_that_comes_back_is_edited_each_time(
+    workdir: Path, sandbox: Sandbox, clock: Clock
+) -> None:
+    # j/2 → j/3 → j/2 → j/3: every change is an edit, even to a text the forum once showed.
+    two = WEBINAIRE.replace("81234567890", "2222222222")
+    three = WEBINAIRE.replace("81234567890", "3333333333")
+    job(workdir, two)
+    assert announce().exit_code == 0
+    first = sandbox.world.posts_in(topic_titled(sandbox, TITLE).id)[0]
+    sandbox.reset_requests()
+    for day, text in enumerate([three, two, three], start=4):
+        clock.now = datetime(2025, 4, day, 9, tzinfo=TZ)
+        job(workdir, text)
+        result = announce()
+        assert result.exit_code == 0, result.output
+        assert announce().exit_code == 0  # once
+    assert writes(sandbox) == [("PUT", f"/posts/{first.id}.json")] * 3
+    assert "zoom.us/j/3333333333" in first_post(sandbox)
+    assert "2222222222" not in first_post(sandbox)
+    edits = [k for k, state in ledger(workdir) if ":modif:" in k and state == "done"]
+    assert [k.split(":")[3] for k in edits] == ["1", "2", "3"]
+
+
+def test_a_time_that_comes_back_is_announced_each_time(
+    workdir: Path, sandbox: Sandbox, clock: Clock
+) -> None:
+    # 12 h → 14 h → 12 h → 14 h: three edits and three replies saying the time moved.
+    at_14 = WEBINAIRE.replace("2025-04-17 12:00", "2025-04-17 14:00").replace(
+        '"13:00"', '"15:00"')
+    job(workdir)
+    assert announce().exit_code == 0
+    topic = topic_titled(sandbox, TITLE)
+    first = sandbox.world.posts_in(topic.id)[0]
+    sandbox.reset_requests()
+    for day, text in enumerate([at_14, WEBINAIRE, at_14], start=4):
+        clock.now = datetime(2025, 4, day, 9, tzinfo=TZ)
+        job(workdir, text)
+        result = announce()
+        assert result.exit_code == 0, result.output
+        assert announce().exit_code == 0  # once
+    assert writes(sandbox) == [("PUT", f"/posts/{first.id}.json"), ("POST", "/posts.json")] * 3
+    posts = sandbox.world.posts_in(topic.id)
+    assert "jeudi 17 avril 2025 à 14 h 00, jusqu'à 15 h 00" in posts[0].raw
+    changes = [p.raw.split("\n")[0] for p in posts[1:]]
+    assert changes == [
+        "**Changement d'horaire :** « Comprendre ce qu'est une communauté de pratique » aura "
+        f"lieu le jeudi 17 avril 2025 à {new} (jusqu'à {end}), au lieu du jeudi 17 avril 2025 "
+        f"à {old}."
+        for new, end, old in [
+            ("14 h 00", "15 h 00", "12 h 00"),
+            ("12 h 00", "13 h 00", "14 h 00"),
+            ("14 h 00", "15 h 00", "12 h 00"),
+        ]
+    ]
+
+
+def test_a_run_that_died_after_an_edit_records_it_without_editing_again(
+    workdir: Path, sandbox: Sandbox, clock: Clock
+) -> None:
+    job(workdir)
+    assert announce().exit_code == 0
+    three = WEBINAIRE.replace("81234567890", "3333333333")
+    clock.now = datetime(2025, 4, 4, 9, tzinfo=TZ)
+    job(workdir, three)
+    assert announce().exit_code == 0
+    db = workdir / "data" / "bridge.db"
+    with sqlite3.connect(db) as conn:
+        [(hash_b,)] = conn.execute("select published_hash from announcements").fetchall()
+    job(workdir, WEBINAIRE)
+    assert announce().exit_code == 0
+    # As if the process died after the ledger said the edit back to j/812… was done, but
+    # before the table recorded it: the table still says j/3333333333.
+    with sqlite3.connect(db) as conn:
+        conn.execute("update announcements set published_hash = ?, link = ?",
+                     (hash_b, "https://zoom.us/j/3333333333"))
+    sandbox.reset_requests()
+    assert announce().exit_code == 0
+    assert writes(sandbox) == []
+    # And the next change is still noticed.
+    job(workdir, three)
+    assert announce().exit_code == 0
+    assert len(writes(sandbox)) == 1 and "3333333333" in first_post(sandbox)
+
+
+BAD_FILES = {
+    "fuseau": (
+        WEBINAIRE + "timezone: America\n",
+        "ligne 9, timezone : fuseau horaire inconnu « America » (exemple : America/Toronto)",
+    ),
+    "rappel": (
+        WEBINAIRE.replace("[7 jours, 1 jour]", "[99999999999 jours]"),
+        "ligne 8, reminders : rappel trop tôt (99999999999 jours) : 2 ans avant le début au plus",
+    ),
+    "regle": (
+        WEBINAIRE + "rrule: FREQ=MONTHLY;UNTIL=20301301T000000Z\n",
+        "ligne 9, rrule : règle de récurrence invalide (invalid 'UNTIL': 20301301T000000Z), "
+        "exemple : FREQ=MONTHLY;BYDAY=1TH",
+    ),
+    "decalage": (
+        WEBINAIRE.replace("2025-04-17 12:00", "2030-05-15 12:00+25:00"),
+        "ligne 3, start : date et heure attendues, comme « 2025-05-15 12:00 », "
+        "trouvé « 2030-05-15 12:00+25:00 »",
+    ),
+}
+
+
+def test_files_that_gave_tracebacks_are_one_line_each_and_the_good_one_is_published(
+    workdir: Path, sandbox: Sandbox
+) -> None:
+    job(workdir)
+    for name, (text, _) in BAD_FILES.items():
+        job(workdir, text, name)
+    result = announce()
+    assert result.exit_code == 2
+    assert result.stderr == "".join(
+        f"Erreur : jobs/{name}.yaml, {line}\n" for name, (_, line) in sorted(BAD_FILES.items())
+    )
+    assert topic_titled(sandbox, TITLE) is not None
+
+
+def test_two_files_for_one_job_are_refused_and_the_others_run(
+    workdir: Path, sandbox: Sandbox
+) -> None:
+    job(workdir)
+    other = WEBINAIRE.replace(TITLE, "Un autre webinaire de la communauté")
+    job(workdir, other, "autre")
+    (workdir / "jobs" / "autre.yml").write_text(other, encoding="utf-8")
+    result = announce()
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "Erreur : jobs/autre.yaml et jobs/autre.yml : deux fichiers pour la même annonce "
+        "« autre » (le nom du fichier l'identifie) ; renommez ou retirez celui qui n'est pas "
+        "encore publié\n"
+    )
+    assert topic_titled(sandbox, TITLE) is not None
+    assert sandbox.world.find_topic_by_title("Un autre webinaire de la communauté") is None
+
+
+def sync(workdir: Path) -> None:
+    result = CliRunner().invoke(cli, ["--config", "config.yaml", "sync"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+
+
+def test_an_unknown_category_is_a_bad_file_once_categories_are_synced(
+    workdir: Path, sandbox: Sandbox
+) -> None:
+    sync(workdir)
+    job(workdir)
+    toolbox = WEBINAIRE.replace(TITLE, "Un webinaire rangé dans la boîte à outils")
+    job(workdir, toolbox + "category: boite-a-outils\n", "outils")
+    unknown = WEBINAIRE.replace(TITLE, "Un webinaire dans une catégorie qui n'existe pas")
+    job(workdir, unknown + "category: evenements\n", "mauvais")
+    result = announce()
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "Erreur : jobs/mauvais.yaml, ligne 9, category : catégorie inconnue « evenements » (ni "
+        "la sous-catégorie des annonces, ni une catégorie de la communauté lue par bridge sync)\n"
+    )
+    assert sandbox.world.category(topic_titled(sandbox, TITLE).category_id).slug == "annonces"  # type: ignore[arg-type]
+    outils = topic_titled(sandbox, "Un webinaire rangé dans la boîte à outils")
+    assert sandbox.world.category(outils.category_id).slug == "boite-a-outils"  # type: ignore[arg-type]
+
+
+def test_an_unknown_category_before_any_sync_fails_only_its_own_job(
+    workdir: Path, sandbox: Sandbox
+) -> None:
+    # The store knows no category yet: the file is accepted, the publisher cannot place it.
+    unknown = WEBINAIRE.replace(TITLE, "Un webinaire dans une catégorie qui n'existe pas")
+    job(workdir, unknown + "category: evenements\n", "a-mauvais")
+    job(workdir)
+    result = announce()
+    assert result.exit_code == 1, result.output
+    assert "publication impossible : announce:a-mauvais :" in result.stderr
+    assert "evenements" in result.stderr
+    assert topic_titled(sandbox, TITLE).pinned_at is not None
+
+
+def test_two_overlapping_runs_post_once(
+    workdir: Path, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The service and a command typed by hand: the second starts while the first is writing.
+    job(workdir)
+    config = load_config(workdir / "config.yaml")
+    reports: dict[str, AnnounceReport] = {}
+    second = threading.Thread(target=lambda: run("second"))
+
+    def pause(step: str, draft: Draft) -> None:
+        if step == "before_write" and not second.is_alive() and "second" not in reports:
+            second.start()
+            second.join(timeout=1.0)  # time for it to write, if nothing stops it
+
+    def run(name: str, hook: Any = None) -> None:
+        parts = Parts.build(config)
+        if hook is not None:
+            publisher = Parts.publisher
+            monkeypatch.setattr(parts, "publisher", lambda on_step=None: publisher(parts, hook))
+        reports[name] = run_announce(parts, echo=lambda line: None)
+
+    first = threading.Thread(target=lambda: run("first", pause))
+    first.start()
+    first.join(timeout=30)
+    second.join(timeout=30)
+    assert reports["first"].exit_code == 0 and reports["second"].exit_code == 0
+    assert writes(sandbox) == [
+        ("POST", "/posts.json"),
+        ("PUT", f"/t/{topic_titled(sandbox, TITLE).id}/status.json"),
+    ]
+    # The second run planned from what the first wrote: nothing left to do.
+    assert reports["second"].statuses == {}
+
+
+def test_a_run_that_died_after_an_edit_then_a_file_put_back_is_edited_back(
+    workdir: Path, sandbox: Sandbox, clock: Clock
+) -> None:
+    job(workdir)
+    assert announce().exit_code == 0
+    db = workdir / "data" / "bridge.db"
+    with sqlite3.connect(db) as conn:
+        [(hash_a,)] = conn.execute("select published_hash from announcements").fetchall()
+    clock.now = datetime(2025, 4, 4, 9, tzinfo=TZ)
+    job(workdir, WEBINAIRE.replace("81234567890", "3333333333"))
+    assert announce().exit_code == 0
+    # As if the process died before the table recorded that edit: it still says j/812….
+    with sqlite3.connect(db) as conn:
+        conn.execute("update announcements set published_hash = ?, link = ?",
+                     (hash_a, "https://us02web.zoom.us/j/81234567890"))
+    # The committee puts the old link back: the forum shows the new one, so it is edited.
+    job(workdir)
+    sandbox.reset_requests()
+    assert announce().exit_code == 0
+    assert len(writes(sandbox)) == 1
+    assert "81234567890" in first_post(sandbox) and "3333333333" not in first_post(sandbox)

@@ -168,6 +168,38 @@ BAD = {
         "- juste\n- une liste\n",
         "jobs/webinaire.yaml, ligne 1 : des clés sont attendues (title:, start:, …)",
     ),
+    # Each of these once gave a traceback.
+    "a timezone that is a folder of zones": (
+        GOOD + "timezone: America\n",
+        "jobs/webinaire.yaml, ligne 10, timezone : fuseau horaire inconnu « America » "
+        "(exemple : America/Toronto)",
+    ),
+    "a reminder too long to be a date": (
+        replace_line("reminders:\n  - 7 jours\n  - 1 jour\n  - 2 heures\n",
+                     "reminders: [99999999999 jours]\n"),
+        "jobs/webinaire.yaml, ligne 6, reminders : rappel trop tôt (99999999999 jours) : "
+        "2 ans avant le début au plus",
+    ),
+    "a publication too early to be a date": (
+        GOOD + "publish: 99999999999 jours avant\n",
+        "jobs/webinaire.yaml, ligne 10, publish : publication trop tôt (99999999999 jours avant) "
+        ": 2 ans avant le début au plus",
+    ),
+    "an UNTIL that is not a date": (
+        GOOD + "rrule: FREQ=MONTHLY;UNTIL=20301301T000000Z\n",
+        "jobs/webinaire.yaml, ligne 10, rrule : règle de récurrence invalide (invalid 'UNTIL': "
+        "20301301T000000Z), exemple : FREQ=MONTHLY;BYDAY=1TH",
+    ),
+    "an offset of a day or more": (
+        replace_line("2025-05-15 12:00", "2030-05-15 12:00+25:00"),
+        "jobs/webinaire.yaml, ligne 3, start : date et heure attendues, comme « 2025-05-15 "
+        "12:00 », trouvé « 2030-05-15 12:00+25:00 »",
+    ),
+    "a year no hour can be added to": (
+        replace_line("2025-05-15 12:00", "9999-12-31 23:30").replace('end: "13:00"\n', ""),
+        "jobs/webinaire.yaml, ligne 3, start : année entre 2000 et 2999 attendue, "
+        "trouvé « 9999-12-31 23:30 »",
+    ),
 }
 
 
@@ -178,6 +210,61 @@ def test_each_mistake_is_one_line_naming_file_line_and_field(jobs_dir: Path, cas
         load(write(jobs_dir, text))
     assert str(caught.value) == expected
     assert "\n" not in str(caught.value)
+    assert caught.value.exit_code == 2
+
+
+TRACEBACKS = [
+    "a timezone that is a folder of zones",
+    "a reminder too long to be a date",
+    "an UNTIL that is not a date",
+    "an offset of a day or more",
+]
+
+
+def test_files_that_gave_tracebacks_are_one_line_each_and_the_others_load(
+    jobs_dir: Path,
+) -> None:
+    write(jobs_dir, GOOD, "a-bon.yaml")
+    for n, case in enumerate(TRACEBACKS):
+        write(jobs_dir, BAD[case][0], f"b-{n}.yaml")
+    write(jobs_dir, GOOD, "c-bon.yaml")
+    jobs, errors = load_jobs(jobs_dir, NOW, templates_dir=TEMPLATES)
+    assert [j.id for j in jobs] == ["a-bon", "c-bon"]
+    assert [str(e) for e in errors] == [
+        BAD[case][1].replace("webinaire.yaml", f"b-{n}.yaml") for n, case in enumerate(TRACEBACKS)
+    ]
+
+
+def test_two_files_for_one_job_are_both_refused_and_the_others_load(jobs_dir: Path) -> None:
+    # x.yaml and x.yml would share every key: which one is the announcement?
+    write(jobs_dir, GOOD, "a-bon.yaml")
+    write(jobs_dir, GOOD, "webinaire.yaml")
+    write(jobs_dir, GOOD.replace("2025-05-15", "2025-05-22"), "webinaire.yml")
+    jobs, errors = load_jobs(jobs_dir, NOW, templates_dir=TEMPLATES)
+    assert [j.id for j in jobs] == ["a-bon"]
+    assert [str(e) for e in errors] == [
+        "jobs/webinaire.yaml et jobs/webinaire.yml : deux fichiers pour la même annonce "
+        "« webinaire » (le nom du fichier l'identifie) ; renommez ou retirez celui qui n'est pas "
+        "encore publié"
+    ]
+    assert all(e.exit_code == 2 for e in errors)
+    # Named twice on the command line, a file is still one job.
+    jobs, errors = load_jobs(
+        [jobs_dir / "a-bon.yaml", Path("jobs/a-bon.yaml")], NOW, templates_dir=TEMPLATES
+    )
+    assert ([j.id for j in jobs], errors) == (["a-bon"], [])
+
+
+def test_a_category_must_be_known_when_categories_are(jobs_dir: Path) -> None:
+    path = write(jobs_dir, GOOD + "category: evenements\n")
+    assert load(path).category == "evenements"  # nothing known: the publisher will tell
+    assert load(path, known_category=lambda c: c == "evenements").category == "evenements"
+    with pytest.raises(JobFileError) as caught:
+        load(path, known_category=lambda c: c == "annonces")
+    assert str(caught.value) == (
+        "jobs/webinaire.yaml, ligne 10, category : catégorie inconnue « evenements » (ni la "
+        "sous-catégorie des annonces, ni une catégorie de la communauté lue par bridge sync)"
+    )
     assert caught.value.exit_code == 2
 
 

@@ -1,0 +1,216 @@
+"""Running a job: plan, then dry run or publish, recorded in job_runs.
+
+`run_announce` is what `bridge announce` (and the demo) run: validate the job files, plan from
+the store (`announce.py`, pure), then either show the plan and when the rest will come (a dry
+run writes nothing at all, not even the store) or publish it through the publisher.
+
+A real run holds the store's `publish` lock from the moment it reads the store to its last
+write: two overlapping runs (the service and a command typed by hand) take turns, and the
+second plans from what the first wrote, so nothing is posted twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bridge.announce import (
+    AnnounceState,
+    Step,
+    announcement_row,
+    build_steps,
+    change_written,
+    content_hash,
+    edit_written,
+    published_job_ids,
+    select_occurrences,
+    stored_categories,
+    validate_jobs,
+)
+from bridge.errors import UsageError
+from bridge.jobfiles import Job, Occurrence
+from bridge.publish import describe
+from bridge.store import Store
+
+if TYPE_CHECKING:
+    from bridge.wiring import Parts
+
+log = logging.getLogger(__name__)
+# Outcomes of the publisher meaning the write is on the forum.
+_ON_FORUM = ("published", "already", "recovered")
+_STATUS_WORDS = {
+    "published": "publié",
+    "already": "déjà publié",
+    "recovered": "retrouvé",
+    "waiting": "en attente",
+    "failed": "refusé",
+    "uncertain": "incertain",
+    "abandoned": "abandonné",
+}
+
+
+@dataclass
+class AnnounceReport:
+    """What `bridge announce` did: exit code 2 if a file was invalid, else 1 if a write failed."""
+
+    dry_run: bool = False
+    errors: list[str] = field(default_factory=list)
+    planned: list[Step] = field(default_factory=list)
+    upcoming: list[Step] = field(default_factory=list)
+    statuses: dict[str, str] = field(default_factory=dict)
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and not self.failures
+
+    @property
+    def exit_code(self) -> int:
+        return 2 if self.errors else 1 if self.failures else 0
+
+    def describe(self) -> str:
+        counts = {s: sum(1 for v in self.statuses.values() if v == s) for s in _ON_FORUM}
+        return (
+            f"Annonces : {counts['published'] + counts['recovered']} publication(s), "
+            f"{counts['already']} déjà faite(s), {len(self.failures)} échec(s), "
+            f"{len(self.errors)} fichier(s) invalide(s), {len(self.upcoming)} à venir."
+        )
+
+
+def run_announce(
+    parts: Parts,
+    *,
+    files: Sequence[Path] | None = None,
+    now_flag: bool = False,
+    dry_run: bool = False,
+    echo: Callable[[str], None] = print,
+    warn: Callable[[str], None] | None = None,
+) -> AnnounceReport:
+    """Validate the job files, then publish what is due (or, for a dry run, show it and when).
+
+    A dry run writes nothing at all, not even the announcements table. Invalid files are
+    reported through `warn` and the valid ones still run.
+    """
+    if now_flag and not files:
+        raise UsageError(
+            "--now publie une annonce précise : nommez son fichier "
+            "(bridge announce jobs/FICHIER.yaml --now)"
+        )
+    now, store, config = parts.now(), parts.store, parts.config
+    jobs, errors = validate_jobs(
+        config,
+        parts.renderer,
+        now,
+        known_published=published_job_ids(store),
+        files=files,
+        known_category=stored_categories(store),
+    )
+    for error in errors:
+        (warn or echo)(error)
+    immediately = {j.id for j in jobs} if now_flag else set()
+
+    def plan() -> tuple[list[Step], list[Step]]:
+        steps = build_steps(
+            jobs,
+            AnnounceState.from_store(store),
+            now,
+            parts.renderer,
+            config,
+            immediately=immediately,
+        )
+        return [s for s in steps if s.due <= now], sorted(
+            (s for s in steps if s.due > now), key=lambda s: s.due
+        )
+
+    if dry_run:
+        due, upcoming = plan()
+        drafts = [s.draft for s in due]
+        if drafts:
+            echo("À publier maintenant :\n")
+        echo(describe(drafts))
+        if upcoming:
+            echo("\nÀ venir :")
+            for s in upcoming:
+                echo(f"- {parts.renderer.datetime_long(s.due)} : {s.draft.key} ({s.draft.label})")
+        return AnnounceReport(True, errors, due, upcoming)
+
+    def work() -> AnnounceReport:
+        # One run at a time from here to the last write: another run waits, then plans from
+        # what this one wrote.
+        with store.exclusive("publish"):
+            report = _publish(parts, jobs, errors, now, plan, echo)
+        for failure in report.failures:
+            (warn or echo)(f"publication impossible : {failure}")
+        echo(report.describe())
+        return report
+
+    return parts.run_job("announce", work)
+
+
+def _publish(
+    parts: Parts,
+    jobs: Sequence[Job],
+    errors: list[str],
+    now: datetime,
+    plan: Callable[[], tuple[list[Step], list[Step]]],
+    echo: Callable[[str], None],
+) -> AnnounceReport:
+    store = parts.store
+    state = AnnounceState.from_store(store)
+    occurrences = [o for j in jobs for o in select_occurrences(j, state, now)]
+    store.save_announcements([announcement_row(o) for o in occurrences], now)
+    for occ in occurrences:
+        _repair(store, occ, state, now)
+    due, upcoming = plan()
+    report = AnnounceReport(False, errors, due, upcoming)
+    publisher = parts.publisher() if due else None
+    for step in due:
+        assert publisher is not None
+        outcome = publisher.publish_one(step.draft)
+        log.info("%s: %s", step.draft.key, outcome.status)
+        report.statuses[step.draft.key] = outcome.status
+        if not outcome.ok:
+            report.failures.append(f"{step.draft.key} : {outcome.error or outcome.status}")
+        elif outcome.status in _ON_FORUM:
+            # At once, so that a run stopped halfway has recorded what went out.
+            _record(store, step.occurrence, step.role, now)
+        echo(f"{_STATUS_WORDS.get(outcome.status, outcome.status)} : {step.draft.key}")
+    return report
+
+
+def _repair(store: Store, occ: Occurrence, state: AnnounceState, now: datetime) -> None:
+    """Record what a run that died between the ledger and the announcements table wrote.
+
+    An edit or a time change is recorded only if the last one the ledger says is written
+    carries what the file says now (its key says so); the topic itself most likely said what
+    the file says now. Without this, an edit or a time change would go unnoticed afterwards,
+    or a time change be announced twice.
+    """
+    stored, done = state.stored.get((occ.job.id, occ.id)), state.done
+    if stored is None or stored.published_hash is None:
+        if occ.key in done:
+            _record(store, occ, "topic", now)
+        return
+    if stored.published_hash != content_hash(occ) and edit_written(occ, done):
+        _record(store, occ, "edit", now)
+    if stored.published_starts_at != occ.start and change_written(occ, done):
+        _record(store, occ, "change", now)
+
+
+def _record(store: Store, occ: Occurrence, role: str, now: datetime) -> None:
+    """Keep the forum's version of an occurrence after its topic, edit or time change."""
+    if role in ("topic", "edit"):
+        store.record_announcement(
+            occ.job.id,
+            occ.id,
+            now,
+            fields=announcement_row(occ),
+            published_hash=content_hash(occ),
+            published_starts_at=occ.start if role == "topic" else None,
+        )
+    elif role == "change":
+        store.record_announcement(occ.job.id, occ.id, now, published_starts_at=occ.start)
