@@ -192,3 +192,23 @@ def test_check_warns_when_the_account_is_not_a_moderator(tmp_path: Path, sandbox
         f"Erreur : le compte « catherine.lafleur » n'est pas modérateur sur {sandbox.url} : "
         "il ne pourra pas épingler les annonces et sera soumis aux limites de publication"
     )
+
+
+def test_check_rejects_a_job_in_an_unknown_category_once_synced(
+    tmp_path: Path, sandbox: Sandbox
+) -> None:
+    config = write_config(tmp_path, sandbox.url)
+    run(["--config", str(config), "sync"], key=sandbox.api_key)
+    job = tmp_path / "jobs" / "webinaire.yaml"
+    job.write_text(
+        "kind: webinaire\n"
+        'title: "Webinaire : mesurer notre impact social"\n'
+        "start: 2099-05-15 12:00\n"
+        "link: https://visio.exemple.ca/cdp\n"
+        "category: nexiste-pas\n",
+        encoding="utf-8",
+    )
+    code, out, err = run(["--config", str(config), "check"], key=sandbox.api_key)
+    assert code == 2
+    [line] = [x for x in err.splitlines() if x.startswith("Erreur")]
+    assert "webinaire.yaml, ligne 5, category : catégorie inconnue" in line
