@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
-import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -40,16 +41,31 @@ def metadata(db_name: str) -> dict[str, Any]:
     }
 
 
-def run_datasette(store_path: Path, *, port: int) -> None:
-    if not store_path.exists():
-        raise UsageError(f"{store_path}: pas encore de base locale (lancez d'abord bridge sync)")
-    exe = shutil.which("datasette")
-    if exe is None:
+def datasette_command(store_path: Path, metadata_path: Path, port: int) -> list[str]:
+    """Datasette from this interpreter's environment, whether or not its folder is on PATH."""
+    if importlib.util.find_spec("datasette") is None:
         raise UsageError(
             "Datasette n'est pas installé : pip install -e '.[browse]' (extra facultatif)"
         )
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
-        json.dump(metadata(store_path.stem), f, ensure_ascii=False)
-    subprocess.run(
-        [exe, str(store_path), "--metadata", f.name, "--port", str(port), "--open"], check=False
-    )
+    return [
+        sys.executable,
+        "-m",
+        "datasette",
+        str(store_path),
+        "--metadata",
+        str(metadata_path),
+        "--port",
+        str(port),
+        "--open",
+    ]
+
+
+def run_datasette(store_path: Path, *, port: int) -> int:
+    """Serve the store until interrupted; return Datasette's exit code."""
+    if not store_path.exists():
+        raise UsageError(f"{store_path} : pas encore de base locale (lancez d'abord bridge sync)")
+    with tempfile.TemporaryDirectory(prefix="bridge-browse-") as folder:
+        meta = Path(folder) / "metadata.json"
+        meta.write_text(json.dumps(metadata(store_path.stem), ensure_ascii=False), "utf-8")
+        command = datasette_command(store_path, meta, port)
+        return subprocess.run(command, check=False).returncode

@@ -16,7 +16,7 @@ import click
 
 from bridge import __version__
 from bridge.config import ENV_CONFIG, Config, load_config
-from bridge.errors import BridgeError
+from bridge.errors import BridgeError, UsageError
 
 log = logging.getLogger("bridge")
 
@@ -194,12 +194,24 @@ def export(ctx: click.Context, kind: str, fmt: str, output: Path | None) -> None
     from bridge.wiring import Parts
 
     parts = Parts.build(config, readonly=True)
-    text = render_export(kind, fmt, parts.store.entries(KINDS[kind]))
+    rows = parts.store.entries(KINDS[kind])
+    text = render_export(kind, fmt, rows, config.community.tz)
+    if fmt == "geojson":
+        unplaced = text.count('"geometry": null')
+        if unplaced:
+            click.echo(
+                f"{unplaced} fiche(s) sans coordonnées ni territoire reconnu : gardées sans "
+                "position (voir bridge status)",
+                err=True,
+            )
     if output is None:
         click.echo(text, nl=False)
-    else:
+        return
+    try:
         output.write_text(text, encoding="utf-8")
-        click.echo(f"Écrit : {output}", err=True)
+    except OSError as exc:
+        raise UsageError(f"{output} : écriture impossible ({exc.strerror or exc})") from None
+    click.echo(f"Écrit : {output} ({len(rows)} entrée(s))", err=True)
 
 
 @cli.command()
@@ -210,7 +222,7 @@ def browse(ctx: click.Context, port: int) -> None:
     config = _config(ctx)
     from bridge.browse import run_datasette
 
-    run_datasette(config.store_path, port=port)
+    ctx.exit(run_datasette(config.store_path, port=port))
 
 
 @cli.command()

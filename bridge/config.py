@@ -339,7 +339,11 @@ class _Reader:
                 or not all(isinstance(a, str) and a.strip() for a in aliases)
             ):
                 raise self.fail(here, f"liste de libellés attendue, trouvé {_shown(aliases)}")
-            labels[str(name)] = tuple(a.strip() for a in aliases)
+            # Added to the defaults, not in their place: « Territoire » keeps working.
+            added = tuple(a.strip() for a in aliases)
+            labels[str(name)] = added + tuple(
+                a for a in DEFAULT_CARD_LABELS[str(name)] if a not in added
+            )
         required = section.get("required", list(DEFAULT_CARD_REQUIRED))
         if not isinstance(required, list) or not all(r in DEFAULT_CARD_LABELS for r in required):
             raise self.fail(

@@ -11,7 +11,9 @@ import csv
 import io
 import json
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bridge.errors import UsageError
 from bridge.territories import Territory, load_territories
@@ -51,13 +53,15 @@ CSV_COLUMNS = {
 }
 
 
-def render_export(kind: str, fmt: str, rows: Sequence[dict[str, Any]]) -> str:
+def render_export(
+    kind: str, fmt: str, rows: Sequence[dict[str, Any]], tz: ZoneInfo | None = None
+) -> str:
     if kind not in KINDS:
         raise UsageError(f"export inconnu « {kind} » : toolbox ou cartography")
     if fmt not in FORMATS:
         raise UsageError(f"format inconnu « {fmt} » : csv, json ou geojson")
     if fmt == "csv":
-        return to_csv(kind, rows)
+        return to_csv(kind, rows, tz)
     if fmt == "json":
         return json.dumps(list(rows), ensure_ascii=False, indent=2) + "\n"
     if kind != "cartography":
@@ -65,23 +69,46 @@ def render_export(kind: str, fmt: str, rows: Sequence[dict[str, Any]]) -> str:
     return json.dumps(to_geojson(rows, load_territories()), ensure_ascii=False, indent=2) + "\n"
 
 
-def to_csv(kind: str, rows: Sequence[dict[str, Any]]) -> str:
+def to_csv(kind: str, rows: Sequence[dict[str, Any]], tz: ZoneInfo | None = None) -> str:
+    """CSV for a spreadsheet: BOM, French headings, dates in local time, no formulas."""
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out, lineterminator="\r\n")
     columns = CSV_COLUMNS[kind]
     writer.writerow([heading for _, heading in columns])
     for row in rows:
-        writer.writerow([_cell(row.get(key)) for key, _ in columns])
+        writer.writerow([_cell(row.get(key), tz) for key, _ in columns])
     return out.getvalue()
 
 
-def _cell(value: Any) -> str:
+def _cell(value: Any, tz: ZoneInfo | None = None) -> str:
     if value is None:
         return ""
     if isinstance(value, list | tuple):
-        return " ; ".join(str(v) for v in value)
-    return str(value)
+        text = " ; ".join(str(v) for v in value)
+    elif isinstance(value, int | float):
+        return str(value)
+    else:
+        text = str(value)
+        when = _timestamp(text)
+        if when is not None:
+            return when.astimezone(tz).strftime("%Y-%m-%d %H:%M") if tz else text
+    # A spreadsheet runs a cell starting with = + - @ as a formula: members' text must stay
+    # text (« =HYPERLINK(…) », « +1 819 555-0142 »).
+    return "'" + text if text[:1] in _FORMULA_STARTS else text
+
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _timestamp(text: str) -> datetime | None:
+    if len(text) < 19 or text[4:5] != "-" or text[10:11] != "T":
+        return None
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return value if value.tzinfo else None
 
 
 def to_geojson(rows: Sequence[dict[str, Any]], territories: Sequence[Territory]) -> dict[str, Any]:
@@ -94,19 +121,16 @@ def to_geojson(rows: Sequence[dict[str, Any]], territories: Sequence[Territory])
             lat, lon = by_name[row["territory"]].approx
             position = "approximative (territoire)"
         else:
-            continue
+            lat = lon = None
+            position = "inconnue"
         properties = {
             k: row.get(k)
             for k in ("organisation", "title", "territory", "themes", "website", "contact", "url")
         }
         properties["position"] = position
         properties["approximate"] = position != "exacte"
-        features.append(
-            {
-                "type": "Feature",
-                # GeoJSON puts longitude first.
-                "geometry": {"type": "Point", "coordinates": [lon, lat]},
-                "properties": properties,
-            }
-        )
+        # A card that cannot be placed stays in the file, without a geometry (RFC 7946 §3.2),
+        # so that a map tool lists it rather than losing it.
+        geometry = None if lat is None else {"type": "Point", "coordinates": [lon, lat]}
+        features.append({"type": "Feature", "geometry": geometry, "properties": properties})
     return {"type": "FeatureCollection", "features": features}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import fcntl
 import json
 import sqlite3
+import unicodedata
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -222,6 +223,18 @@ def m003_entries(db: Database) -> None:
         ["title", "body"], fts_version="FTS5", tokenize="unicode61 remove_diacritics 2",
         create_triggers=True,
     )
+
+
+# Words French elides before a vowel: « l'Estrie », « qu'elle », « jusqu'à ».
+_ELIDED = {"qu", "jusqu", "lorsqu", "puisqu", "quoiqu"}
+_LIGATURES = str.maketrans({"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE"})
+
+
+def searchable(text: str) -> str:
+    """Text as the search index holds it: compatibility forms (pasted « ﬁ ») and the French
+    ligatures « œ », « æ » spelled out, so « oeuvre » finds « œuvre ». FTS5's tokenizer folds
+    case and accents."""
+    return unicodedata.normalize("NFKC", text or "").translate(_LIGATURES)
 
 
 def iso(value: datetime | None) -> str | None:
@@ -880,14 +893,15 @@ class Store:
     def save_search_document(
         self, doc_id: str, kind: str, topic_id: int, title: str, body: str, url: str
     ) -> None:
+        """Index a document; its text is folded as queries are (see `searchable`)."""
         self.db["search_documents"].upsert(
             {
                 **self._scope,
                 "doc_id": doc_id,
                 "kind": kind,
                 "topic_id": topic_id,
-                "title": title,
-                "body": body,
+                "title": searchable(title),
+                "body": searchable(body),
                 "url": url,
             },
             pk=("site", "doc_id"),
@@ -909,22 +923,30 @@ class Store:
         return rows
 
     def search(self, query: str, limit: int = 20) -> list[dict[str, Any]]:
-        """Full-text search; each word is matched as a prefix, accents folded by the index."""
-        words = [w for w in "".join(ch if ch.isalnum() else " " for ch in query).split() if w]
+        """Full-text search, each word matched as a prefix; accents and ligatures folded.
+
+        The query is reduced to words, so FTS5's own syntax (quotes, AND, *, parentheses)
+        never reaches the index; French elisions (« l'Estrie ») keep only the word.
+        """
+        words = [
+            w
+            for w in "".join(ch if ch.isalnum() else " " for ch in searchable(query)).split()
+            if len(w) > 1 and w.lower() not in _ELIDED
+        ]
         if not words:
             return []
         match = " ".join(f'"{w}"*' for w in words)
-        return list(
-            self.db.query(
-                "select d.kind, d.topic_id, d.title, d.url, "
-                "snippet(search_documents_fts, 1, '[', ']', '…', 12) as snippet "
-                "from search_documents_fts join search_documents d "
-                "on d.rowid = search_documents_fts.rowid "
-                "where search_documents_fts match :match and d.site = :site "
-                "and d.community = :community order by rank limit :limit",
-                {**self._scope, "match": match, "limit": limit},
-            )
+        rows = self.db.query(
+            "select d.kind, d.topic_id, coalesce(t.title, d.title) as title, d.url, "
+            "snippet(search_documents_fts, 1, '[', ']', '…', 12) as snippet "
+            "from search_documents_fts join search_documents d "
+            "on d.rowid = search_documents_fts.rowid "
+            "left join topics t on t.site = d.site and t.id = d.topic_id "
+            "where search_documents_fts match :match and d.site = :site "
+            "and d.community = :community order by rank limit :limit",
+            {**self._scope, "match": match, "limit": limit},
         )
+        return [{**row, "snippet": " ".join(row["snippet"].split())} for row in rows]
 
     # --- job runs ----------------------------------------------------------------------------
 

@@ -144,8 +144,10 @@ def test_status_search_and_export_after_a_sync(tmp_path: Path, sandbox: Sandbox)
     assert granit["properties"]["approximate"] is True
     exact = [f for f in geo["features"] if not f["properties"]["approximate"]]
     assert exact and exact[0]["properties"]["position"] == "exacte"
-    # The card without a territory nor coordinates cannot be placed.
-    assert "Collectif Jeunesse engagée" not in positions
+    # The card without a territory nor coordinates stays, without a position, and is counted.
+    assert positions["Collectif Jeunesse engagée"]["geometry"] is None
+    assert positions["Collectif Jeunesse engagée"]["properties"]["position"] == "inconnue"
+    assert "1 fiche(s) sans coordonnées ni territoire reconnu" in err
 
     code, out, _ = run(["--config", str(config), "export", "toolbox", "--format", "json"])
     entries = json.loads(out)
@@ -163,7 +165,8 @@ def test_geojson_is_refused_for_the_toolbox(tmp_path: Path, sandbox: Sandbox) ->
 def test_check_status_search_and_export_create_no_store(tmp_path: Path, sandbox: Sandbox) -> None:
     config = write_config(tmp_path, sandbox.url)
     for args in (["check"], ["status"], ["search", "outil"], ["export", "toolbox"]):
-        run(["--config", str(config), *args], key=sandbox.api_key)
+        code, _, err = run(["--config", str(config), *args], key=sandbox.api_key)
+        assert code == 0, (args, err)
     assert not (tmp_path / "bridge.db").exists()
     assert not list(tmp_path.glob("bridge.db*"))
 
@@ -212,3 +215,69 @@ def test_check_rejects_a_job_in_an_unknown_category_once_synced(
     assert code == 2
     [line] = [x for x in err.splitlines() if x.startswith("Erreur")]
     assert "webinaire.yaml, ligne 5, category : catégorie inconnue" in line
+
+
+def test_export_to_a_missing_folder_is_one_line_and_exit_2(
+    tmp_path: Path, sandbox: Sandbox
+) -> None:
+    config = write_config(tmp_path, sandbox.url)
+    target = tmp_path / "absent" / "outils.csv"
+    code, out, err = run(["--config", str(config), "export", "toolbox", "-o", str(target)])
+    assert code == 2
+    assert err.startswith(f"Erreur : {target} : écriture impossible")
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_browse_without_datasette_says_how_to_install_it(
+    tmp_path: Path, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib.util
+
+    config = write_config(tmp_path, sandbox.url)
+    run(["--config", str(config), "sync"], key=sandbox.api_key)
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "datasette" else real(name, *a),
+    )
+    code, _, err = run(["--config", str(config), "browse"])
+    assert code == 2
+    assert err.strip() == (
+        "Erreur : Datasette n'est pas installé : pip install -e '.[browse]' (extra facultatif)"
+    )
+
+
+def test_browse_runs_datasette_from_this_environment_with_french_titles(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import subprocess
+    import sys
+
+    import bridge.browse as browse
+
+    store = tmp_path / "bridge.db"
+    store.write_bytes(b"")
+    seen: dict[str, object] = {}
+
+    def fake_run(command: list[str], check: bool) -> subprocess.CompletedProcess[bytes]:
+        seen["command"] = command
+        seen["metadata"] = json.loads(Path(command[command.index("--metadata") + 1]).read_text())
+        return subprocess.CompletedProcess(command, 3)
+
+    monkeypatch.setattr(browse.importlib.util, "find_spec", lambda name: object())
+    monkeypatch.setattr(browse.subprocess, "run", fake_run)
+
+    assert browse.run_datasette(store, port=8123) == 3
+    command = seen["command"]
+    assert isinstance(command, list) and command[:4] == [
+        sys.executable,
+        "-m",
+        "datasette",
+        str(store),
+    ]
+    assert "--port" in command and "8123" in command
+    tables = seen["metadata"]["databases"]["bridge"]["tables"]  # type: ignore[index]
+    assert tables["cartography_cards"]["title"] == "Cartographie"
+    # The temporary metadata file is gone afterwards.
+    assert not Path(command[command.index("--metadata") + 1]).exists()
