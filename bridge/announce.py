@@ -36,7 +36,8 @@ from typing import Any
 from bridge.config import Config
 from bridge.drafts import Draft, DraftKind
 from bridge.errors import TemplateError
-from bridge.jobfiles import KINDS, Job, Occurrence, display_path, load_jobs
+from bridge.jobfiles import Job, Occurrence, display_path, load_jobs
+from bridge.jobvalues import KINDS
 from bridge.render import Renderer
 from bridge.store import Store, StoredAnnouncement
 

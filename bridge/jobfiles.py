@@ -4,42 +4,47 @@ The steering committee writes these files by hand, so every mistake becomes one 
 line in French naming the file, the line, the field and what is expected, and one bad file never
 stops the others (`load_jobs` returns the good jobs and the errors side by side). A job is one
 activity, or a series (an RRULE, python-dateutil) of which each date is announced on its own.
-Nothing here renders text or touches the store: `announce.py` plans from these values.
+What each value means (« 7 jours », « 2025-05-15 12:00 », an RRULE…) is read by `jobvalues.py`;
+this module finds the values in the files and says where a mistake is. Nothing here renders
+text or touches the store: `announce.py` plans from these values.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-import unicodedata
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import yaml
-from dateutil.rrule import rruleset, rrulestr
+from dateutil.rrule import rruleset
 
 from bridge.errors import JobFileError
+from bridge.jobvalues import (
+    BadValue,
+    Reminder,
+    build_rule,
+    normalise_kind,
+    quoted,
+    read_end,
+    read_flag,
+    read_moment,
+    read_pin,
+    read_publish,
+    read_reminders,
+    read_rule,
+    read_skip,
+    read_tags,
+    read_timezone,
+)
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
-# Canonical kind → (French label, English label); a kind picks `announcement-<kind>.md.j2`.
-KINDS: dict[str, tuple[str, str]] = {
-    "webinaire": ("Webinaire", "Webinar"),
-    "5-a-7": ("5 à 7", "5 à 7 (after-work meetup)"),
-    "rassemblement-annuel": ("Rassemblement annuel", "Annual gathering"),
-    "autre": ("Activité", "Activity"),
-}
-_KIND_ALIASES = {
-    "webinar": "webinaire",
-    "5a7": "5-a-7",
-    "cinq-a-sept": "5-a-7",
-    "rassemblement": "rassemblement-annuel",
-    "other": "autre",
-}
 FIELDS = (
     "kind",
     "title",
@@ -61,32 +66,10 @@ FIELDS = (
     "template",
 )
 DEFAULT_TEMPLATE = "announcement.md.j2"
-DEFAULT_DURATION = timedelta(hours=1)
 # A series is expanded this far ahead (further if it is announced earlier than that).
 HORIZON = timedelta(days=60)
 # Discourse refuses shorter topic titles (min_topic_title_length's default).
 MIN_TITLE = 15
-# How far ahead of the start a reminder or the publication may be: beyond, it is a typo
-# (« 99999999999 jours » would not even be a date).
-MAX_DURATION = timedelta(days=2 * 365)
-MAX_DURATION_WORDS = "2 ans"
-MIN_YEAR, MAX_YEAR = 2000, 2999
-
-_UNITS = {
-    **dict.fromkeys(("semaine", "semaines", "sem", "w", "week", "weeks"), timedelta(weeks=1)),
-    **dict.fromkeys(("j", "jour", "jours", "d", "day", "days"), timedelta(days=1)),
-    **dict.fromkeys(("h", "heure", "heures", "hour", "hours"), timedelta(hours=1)),
-    **dict.fromkeys(("m", "min", "mins", "minute", "minutes"), timedelta(minutes=1)),
-}
-_PART = re.compile(r"(\d+)\s*([a-z]+)")
-_DATETIME = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})(?:[ T]+(\d{1,2})\s*[:h]\s*(\d{2})(?::(\d{2}))?)?"
-    r"\s*(Z|[+-]\d{2}:?\d{2})?$"
-)
-_TIME = re.compile(r"^(\d{1,2})\s*[:h]\s*(\d{2})$")
-_NOW_WORDS = {"maintenant", "immediatement", "tout de suite", "now", "immediately"}
-_TRUE, _FALSE = {"oui", "vrai", "yes", "true"}, {"non", "faux", "no", "false"}
-_EXAMPLE_DATE = "comme « 2025-05-15 12:00 »"
 # PyYAML's most frequent complaints about hand-written files, in the committee's words.
 _YAML_WORDS = {
     "mapping values are not allowed": "deux-points inattendu : mettez ce texte entre guillemets",
@@ -110,18 +93,6 @@ _Loader.yaml_implicit_resolvers = {
 _Loader.add_implicit_resolver(
     "tag:yaml.org,2002:int", re.compile(r"^[-+]?(?:0|[1-9][0-9]*)$"), list("-+0123456789")
 )
-
-
-@dataclass(frozen=True)
-class Reminder:
-    """A reminder `before` the start, or at a fixed time `at` (one-off activities only)."""
-
-    label: str  # in keys: "7j", "2h", "30min", or "20250514-0900"
-    before: timedelta | None = None
-    at: datetime | None = None
-
-    def due(self, start: datetime) -> datetime:
-        return self.at if self.at is not None else start - (self.before or timedelta())
 
 
 @dataclass(frozen=True)
@@ -343,10 +314,6 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
-def _q(value: Any) -> str:
-    return f"« {value} »"
-
-
 class _Reader:
     """Checks one parsed job file field by field; the first mistake is raised."""
 
@@ -368,6 +335,13 @@ class _Reader:
             line = self.items[name][item]
         return JobFileError(f"{self.where}, ligne {line}, {name} : {message}")
 
+    def read(self, name: str, read: Callable[..., T], *args: Any) -> T:
+        """`read(*args)` (a `jobvalues.read_*`), its `BadValue` placed in the file."""
+        try:
+            return read(*args)
+        except BadValue as exc:
+            raise self.fail(name, str(exc), exc.item) from None
+
     def text(self, name: str, *, required: bool = False) -> str | None:
         value = self.data.get(name)
         if value is None or (isinstance(value, str) and not value.strip()):
@@ -375,35 +349,16 @@ class _Reader:
                 raise self.fail(name, "valeur manquante (un texte attendu)")
             return None
         if isinstance(value, bool) or not isinstance(value, str | int | float):
-            raise self.fail(name, f"un texte attendu, trouvé {_q(value)}")
+            raise self.fail(name, f"un texte attendu, trouvé {quoted(value)}")
         return str(value).strip()
 
     def url(self, name: str) -> str | None:
         value = self.text(name)
         if value is not None and not re.match(r"^https?://\S+$", value):
-            raise self.fail(name, f"adresse commençant par https:// attendue, trouvé {_q(value)}")
-        return value
-
-    def flag(self, name: str, default: bool) -> bool:
-        value = self.data.get(name, default)
-        if isinstance(value, str) and _fold(value) in _TRUE | _FALSE:
-            return _fold(value) in _TRUE
-        if not isinstance(value, bool):
-            raise self.fail(name, f"oui ou non attendu, trouvé {_q(value)}")
-        return value
-
-    def moment(self, name: str, tz: ZoneInfo) -> datetime:
-        value = self.data.get(name)
-        parsed = parse_datetime(value, tz) if isinstance(value, str) else None
-        if parsed is None:
-            found = "rien" if value is None else _q(value)
-            raise self.fail(name, f"date et heure attendues, {_EXAMPLE_DATE}, trouvé {found}")
-        if not MIN_YEAR <= parsed.year <= MAX_YEAR:
-            # Year 9999 would overflow as soon as an hour is added to it.
             raise self.fail(
-                name, f"année entre {MIN_YEAR} et {MAX_YEAR} attendue, trouvé {_q(value)}"
+                name, f"adresse commençant par https:// attendue, trouvé {quoted(value)}"
             )
-        return parsed
+        return value
 
     def job(
         self,
@@ -423,21 +378,17 @@ class _Reader:
         if kind is None:
             raise self.fail(
                 "kind",
-                f"type inconnu {_q(self.data['kind'])} (types permis : "
+                f"type inconnu {quoted(self.data['kind'])} (types permis : "
                 "webinaire, 5 à 7, rassemblement annuel, autre)",
             )
         timezone = self.text("timezone") or default_tz
-        try:
-            tz = ZoneInfo(timezone)
-        except (ZoneInfoNotFoundError, ValueError, OSError):
-            # OSError: « America » is a folder of the zone database, not a zone.
-            raise self.fail(
-                "timezone", f"fuseau horaire inconnu {_q(timezone)} (exemple : America/Toronto)"
-            ) from None
-        start = self.moment("start", tz)
-        end = self.end(start, tz)
-        rule, skip = self.rule(start), self.skip()
-        cancelled = self.flag("cancelled", False)
+        tz = self.read("timezone", read_timezone, timezone)
+        start = self.read("start", read_moment, self.data.get("start"), tz)
+        end = self.read("end", read_end, self.data.get("end"), start, tz)
+        text = self.text("rrule")
+        rule = self.read("rrule", read_rule, text, start) if text is not None else None
+        skip = self.read("skip", read_skip, self.data.get("skip"))
+        cancelled = self.read("cancelled", read_flag, self.data.get("cancelled", False))
         if not cancelled and self.path.stem not in known:
             if rule is None and start < now:
                 raise self.fail(
@@ -450,8 +401,10 @@ class _Reader:
         place, link = self.text("place"), self.url("link")
         if place is None and link is None:
             raise self.fail("place", "un lieu (place:) ou un lien de rencontre (link:) est attendu")
-        publish_before, publish_at = self.publish(start, tz)
-        pin, pin_until = self.pin()
+        publish_before, publish_at = self.read(
+            "publish", read_publish, self.data.get("publish"), start, tz
+        )
+        pin, pin_until = self.read("pin", read_pin, self.data.get("pin", True))
         return Job(
             id=self.path.stem,
             path=self.path,
@@ -466,162 +419,34 @@ class _Reader:
             registration_url=self.url("registration"),
             publish_before=publish_before,
             publish_at=publish_at,
-            reminders=self.reminders(start, tz, rule, publish_before),
+            reminders=self.read(
+                "reminders",
+                read_reminders,
+                self.data.get("reminders"),
+                start,
+                tz,
+                rule,
+                publish_before,
+            ),
             pin=pin,
             pin_until=pin_until,
             category=self.category(known_category),
-            tags=self.tags(),
+            tags=self.read("tags", read_tags, self.data.get("tags")),
             rrule=rule,
             skip=skip,
             cancelled=cancelled,
             template=self.template(kind, templates),
         )
 
-    def end(self, start: datetime, tz: ZoneInfo) -> datetime:
-        value = self.data.get("end")
-        if value is None:
-            return start + DEFAULT_DURATION
-        hour = _TIME.match(value.strip()) if isinstance(value, str) else None
-        if hour and int(hour[1]) < 24 and int(hour[2]) < 60:
-            end = datetime.combine(start.date(), time(int(hour[1]), int(hour[2])), tz)
-        else:
-            end = self.moment("end", tz)
-        if end <= start:
-            raise self.fail(
-                "end",
-                f"la fin ({end:%Y-%m-%d %H:%M}) doit venir après le début ({start:%Y-%m-%d %H:%M})",
-            )
-        return end
-
-    def rule(self, start: datetime) -> str | None:
-        text = self.text("rrule")
-        if text is None:
-            return None
-        if "DTSTART" in text.upper() or "\n" in text:
-            raise self.fail("rrule", "une seule ligne RRULE, sans DTSTART (le début : start)")
-        try:
-            text = _local_until(re.sub(r"^RRULE:", "", text, flags=re.I), start)
-            rrulestr(text, dtstart=start.replace(tzinfo=None))
-        except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
-            raise self.fail(
-                "rrule", f"règle de récurrence invalide ({exc}), exemple : FREQ=MONTHLY;BYDAY=1TH"
-            ) from None
-        # Hourly (or finer) announcements would flood the forum.
-        freq = re.search(r"(?:^|;)FREQ=([A-Z]+)", text.upper())
-        if freq is None or freq[1] not in ("DAILY", "WEEKLY", "MONTHLY", "YEARLY"):
-            raise self.fail("rrule", "FREQ=DAILY, WEEKLY, MONTHLY ou YEARLY attendu")
-        return text
-
-    def skip(self) -> tuple[date, ...]:
-        value = self.data.get("skip") or []
-        days = []
-        for i, v in enumerate(value if isinstance(value, list) else [value]):
-            try:
-                days.append(date.fromisoformat(str(v).strip()))
-            except ValueError:
-                raise self.fail(
-                    "skip", f"date attendue, comme « 2025-07-03 », trouvé {_q(v)}", i
-                ) from None
-        return tuple(days)
-
-    def publish(self, start: datetime, tz: ZoneInfo) -> tuple[timedelta | None, datetime | None]:
-        value = self.data.get("publish")
-        if value is None or (isinstance(value, str) and _fold(value) in _NOW_WORDS):
-            return None, None
-        if isinstance(value, str) and parse_datetime(value, tz) is None:
-            before = parse_duration(value)
-            if before is None:
-                raise self.fail(
-                    "publish",
-                    f"« 14 jours avant », « maintenant » ou une date attendus, trouvé {_q(value)}",
-                )
-            if before > MAX_DURATION:
-                raise self.fail(
-                    "publish",
-                    f"publication trop tôt ({value.strip()}) : {MAX_DURATION_WORDS} avant le "
-                    "début au plus",
-                )
-            return before, None
-        at = self.moment("publish", tz)
-        if at >= start:
-            raise self.fail("publish", f"publication ({at:%Y-%m-%d %H:%M}) après le début")
-        return None, at
-
-    def reminders(
-        self, start: datetime, tz: ZoneInfo, rule: str | None, publish_before: timedelta | None
-    ) -> tuple[Reminder, ...]:
-        value = self.data.get("reminders") or []
-        found: list[Reminder] = []
-        for i, v in enumerate(value if isinstance(value, list) else [value]):
-            text = str(v).strip() if isinstance(v, str | int) and not isinstance(v, bool) else ""
-            at = parse_datetime(text, tz)
-            if re.search(r"\b(apr[eè]s|after)\b", text, re.I) or (at and at >= start):
-                raise self.fail(
-                    "reminders",
-                    f"rappel après le début de l'activité ({text}) : "
-                    "un rappel vient avant, comme « 1 jour »",
-                    i,
-                )
-            if at is not None:
-                if rule is not None:
-                    raise self.fail(
-                        "reminders",
-                        "une série a des rappels en durées, comme « 1 jour », pas à date fixe",
-                        i,
-                    )
-                reminder = Reminder(f"{at:%Y%m%d-%H%M}", at=at)
-            else:
-                before = parse_duration(text)
-                if before is None:
-                    raise self.fail(
-                        "reminders",
-                        "durée attendue, comme « 7 jours », « 2 heures » "
-                        f"ou « 30 minutes », trouvé {_q(v)}",
-                        i,
-                    )
-                if before > MAX_DURATION:
-                    raise self.fail(
-                        "reminders",
-                        f"rappel trop tôt ({text}) : {MAX_DURATION_WORDS} avant le début au plus",
-                        i,
-                    )
-                if publish_before is not None and before > publish_before:
-                    raise self.fail("reminders", f"rappel ({text}) avant la publication", i)
-                reminder = Reminder(duration_label(before), before=before)
-            if any(r.label == reminder.label for r in found):
-                raise self.fail("reminders", f"rappel en double ({text})", i)
-            found.append(reminder)
-        return tuple(found)
-
-    def pin(self) -> tuple[bool, date | None]:
-        value = self.data.get("pin", True)
-        if isinstance(value, str) and _fold(value) not in _TRUE | _FALSE:
-            try:
-                return True, date.fromisoformat(value.strip()[:10])
-            except ValueError:
-                raise self.fail(
-                    "pin", f"oui, non ou une date (2025-05-15) attendus, trouvé {_q(value)}"
-                ) from None
-        return self.flag("pin", True), None
-
     def category(self, known: Callable[[str], bool] | None) -> str | None:
         value = self.text("category")
         if value is not None and known is not None and not known(value):
             raise self.fail(
                 "category",
-                f"catégorie inconnue {_q(value)} (ni la sous-catégorie des annonces, ni une "
+                f"catégorie inconnue {quoted(value)} (ni la sous-catégorie des annonces, ni une "
                 "catégorie de la communauté lue par bridge sync)",
             )
         return value
-
-    def tags(self) -> tuple[str, ...]:
-        value = self.data.get("tags") or []
-        values = value if isinstance(value, list) else [value]
-        if not all(isinstance(t, str) and t.strip() for t in values):
-            raise self.fail(
-                "tags", f"liste d'étiquettes attendue, comme [webinaire], trouvé {_q(value)}"
-            )
-        return tuple(t.strip() for t in values)
 
     def template(self, kind: str, templates: Path | None) -> str:
         name = self.text("template")
@@ -630,7 +455,7 @@ class _Reader:
             if "/" in name or "\\" in name or (templates and not (templates / name).is_file()):
                 raise self.fail(
                     "template",
-                    f"gabarit inconnu {_q(name)} (aucun fichier de ce nom dans {folder})",
+                    f"gabarit inconnu {quoted(name)} (aucun fichier de ce nom dans {folder})",
                 )
             return name
         own = f"announcement-{kind}.md.j2"
@@ -639,93 +464,3 @@ class _Reader:
         if not (templates / DEFAULT_TEMPLATE).is_file():
             raise self.fail("kind", f"ni {own} ni {DEFAULT_TEMPLATE} dans {folder}")
         return DEFAULT_TEMPLATE
-
-
-# --- values ----------------------------------------------------------------------------------
-
-
-def _fold(text: str) -> str:
-    """Lower case without accents: « Immédiatement » matches « immediatement »."""
-    decomposed = unicodedata.normalize("NFKD", text.strip().lower())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
-def normalise_kind(value: str) -> str | None:
-    """The canonical kind for what the committee wrote (« 5 à 7 », « Webinaire »…), or None."""
-    slug = re.sub(r"[^a-z0-9]+", "-", _fold(value)).strip("-")
-    slug = _KIND_ALIASES.get(slug, slug)
-    return slug if slug in KINDS else None
-
-
-def parse_duration(text: str) -> timedelta | None:
-    """« 7 jours », « 1 jour et 12 heures », « 2h », « 30 minutes avant » → timedelta, or None.
-
-    A duration too long for a timedelta (« 99999999999 jours ») comes back as `timedelta.max`,
-    for the caller to refuse as too long.
-    """
-    folded = re.sub(r"\s+(avant|before)$", "", _fold(text))
-    total, pos = timedelta(), 0
-    for match in _PART.finditer(folded):
-        if folded[pos : match.start()].strip(" ,") not in ("", "et", "and"):
-            return None
-        if match[2] not in _UNITS:
-            return None
-        try:
-            total += int(match[1]) * _UNITS[match[2]]
-        except OverflowError:
-            return timedelta.max
-        pos = match.end()
-    if folded[pos:].strip() or total <= timedelta():
-        return None
-    return total
-
-
-def duration_label(value: timedelta) -> str:
-    """The short form used in keys: 7j, 2h, 30min."""
-    seconds = int(value.total_seconds())
-    if seconds % 86400 == 0:
-        return f"{seconds // 86400}j"
-    if seconds % 3600 == 0:
-        return f"{seconds // 3600}h"
-    return f"{seconds // 60}min"
-
-
-def parse_datetime(text: str, tz: ZoneInfo) -> datetime | None:
-    """« 2025-05-15 12:00 », « 2025-05-15T12h00 », an optional offset; a bare date is midnight."""
-    match = _DATETIME.match(text.strip())
-    if not match:
-        return None
-    y, mo, d, h, mi, s, offset = match.groups()
-    try:
-        naive = datetime(int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(s or 0))
-    except ValueError:
-        return None
-    if offset:
-        stamp = naive.isoformat() + ("+00:00" if offset == "Z" else offset)
-        try:
-            return datetime.fromisoformat(stamp).astimezone(tz)
-        except (ValueError, OverflowError):  # an offset of 24 hours or more, year 0 or 10000
-            return None
-    return naive.replace(tzinfo=tz)
-
-
-def _local_until(rule: str, start: datetime) -> str:
-    """dateutil refuses a UTC UNTIL with a local DTSTART: make it local wall time."""
-
-    def local(match: re.Match[str]) -> str:
-        try:
-            utc = datetime.strptime(match[1], "%Y%m%dT%H%M%S").replace(tzinfo=ZoneInfo("UTC"))
-            return f"UNTIL={utc.astimezone(start.tzinfo):%Y%m%dT%H%M%S}"
-        except (ValueError, OverflowError):
-            raise ValueError(f"invalid 'UNTIL': {match[1]}Z") from None
-
-    return re.sub(r"UNTIL=(\d{8}T\d{6})Z", local, rule.strip(), flags=re.I)
-
-
-def build_rule(text: str, dtstart: datetime, skip: Sequence[date] = ()) -> rruleset:
-    """The recurrence on naive local wall times, without the skipped dates."""
-    rules = rrulestr(text, dtstart=dtstart, forceset=True)
-    assert isinstance(rules, rruleset)
-    for day in skip:
-        rules.exdate(datetime.combine(day, dtstart.time()))
-    return rules

@@ -10,14 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bridge.errors import JobFileError
-from bridge.jobfiles import (
-    Job,
-    job_files,
-    load_job,
-    load_jobs,
-    normalise_kind,
-    parse_duration,
-)
+from bridge.jobfiles import Job, job_files, load_job, load_jobs
+from bridge.jobvalues import normalise_kind, parse_duration
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES = ROOT / "templates"
