@@ -21,6 +21,7 @@ import requests
 import responses
 from jsonschema import validators
 from responses import matchers
+from stubs import answer as reply
 
 from bridge.discourse import (
     Category,
@@ -100,28 +101,6 @@ def make_client(fake_time: FakeTime) -> Any:
 @pytest.fixture
 def client(make_client: Any) -> DiscourseClient:
     return make_client()
-
-
-def reply(
-    rsps: responses.RequestsMock,
-    method: str,
-    path: str,
-    payload: Any = None,
-    *,
-    status: int = 200,
-    match: tuple[Any, ...] = (),
-    headers: dict[str, str] | None = None,
-) -> Any:
-    """Register a Discourse answer, always with Discourse's exact JSON content type."""
-    return rsps.add(
-        method,
-        SITE + path,
-        json=payload,
-        status=status,
-        content_type=JSON,
-        match=list(match),
-        headers=headers,
-    )
 
 
 def query_of(call: Any) -> dict[str, list[str]]:

@@ -17,6 +17,7 @@ from urllib.parse import parse_qs
 
 import pytest
 import responses
+from stubs import answer
 
 from bridge.discourse import DiscourseClient
 from bridge.drafts import Draft, DraftKind
@@ -104,28 +105,6 @@ def publisher(client: DiscourseClient, store: Store) -> Publisher:
 def make_publisher(client: DiscourseClient, store: Store, **options: Any) -> Publisher:
     return Publisher(
         client, store, resolve_category=CATEGORIES.__getitem__, now=lambda: NOW, **options
-    )
-
-
-def answer(
-    rsps: responses.RequestsMock,
-    method: str,
-    path: str,
-    payload: Any = None,
-    *,
-    status: int = 200,
-    match: tuple[Any, ...] = (),
-    headers: dict[str, str] | None = None,
-) -> Any:
-    """Register a Discourse answer, always with Discourse's exact JSON content type."""
-    return rsps.add(
-        method,
-        SITE + path,
-        json=payload,
-        status=status,
-        content_type=JSON,
-        match=list(match),
-        headers=headers,
     )
 
 
