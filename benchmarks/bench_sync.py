@@ -172,7 +172,21 @@ def _facts(world: Any) -> dict[str, Any]:
         "floated": sum(1 for t in listed if t.pinned and t.category_id == WATCHED_ID),
         "members": len(world.group(GROUP).members),
         "entries": sum(1 for t in listed if t.category_id in entry_ids),
+        "unseen_authors": len(_unseen_authors(world, listed, entry_ids)),
     }
+
+
+def _unseen_authors(world: Any, listed: list[Any], entry_ids: set[int]) -> set[str]:
+    """Authors who are not members and whose name a sweep does not see otherwise (not a listed
+    topic's last poster, not among the first 20 posts of an entry): one profile read each."""
+    members = {m.user.id for m in world.group(GROUP).members.values()}
+    posts = {t.id: (t, world.posts_in(t.id)) for t in listed}
+    authors = {p.user.username for _, ps in posts.values() for p in ps if p.user.id not in members}
+    last = {ps[-1].user.username for _, ps in posts.values() if ps}
+    seen = {
+        p.user.username for t, ps in posts.values() if t.category_id in entry_ids for p in ps[:20]
+    }
+    return authors - last - seen
 
 
 def _kinds(requests: list[tuple[str, str]]) -> dict[str, int]:
@@ -187,6 +201,10 @@ def _kinds(requests: list[tuple[str, str]]) -> dict[str, int]:
             kinds["posts"] += 1
         elif path.startswith("/groups/"):
             kinds["members"] += 1
+        elif path.startswith("/t/"):
+            kinds["topic"] += 1
+        elif path.startswith("/u/"):
+            kinds["user"] += 1
         else:
             kinds["other"] += 1
     return dict(kinds)
@@ -328,10 +346,15 @@ def target(phase: Phase, facts: dict[str, Any]) -> int:
         return 2
     if phase.bump:
         return phase.bump + math.ceil((phase.bump + facts["floated"]) / TOPICS_PER_PAGE) + 2
-    # The sweep's stated cost: categories, every list page, every member page, one read per
-    # toolbox entry or card.
+    # The sweep's stated cost when nothing is missing from the lists: categories, every list
+    # page, every member page, one read per toolbox entry or card, one profile per author who
+    # is not a member and whose name nothing else the sweep reads shows.
     return (
-        1 + facts["list_pages"] + math.ceil(facts["members"] / MEMBERS_PER_PAGE) + facts["entries"]
+        1
+        + facts["list_pages"]
+        + math.ceil(facts["members"] / MEMBERS_PER_PAGE)
+        + facts["entries"]
+        + facts["unseen_authors"]
     )
 
 

@@ -10,8 +10,19 @@ it can:
 - what does not move a topic up the activity order (edits, moves, likes, status changes,
   deletions, departures, deleted or anonymised accounts) is caught by the periodic sweep, which
   reads the categories, every list page, every member page, the first posts of each toolbox
-  entry and cartography card, the whole of each topic that lost posts, and one profile per
-  member who left the group.
+  entry and cartography card, the whole of each topic that lost posts, one read of each topic
+  missing from the list, one profile per member missing from the member pages, and one profile
+  per person named in the store who is not a member and whose name the pass did not see.
+
+Lists come by offset (pages of 30 topics, of 50 members): when the forum changes while they are
+read, an entry can slide onto a page already read. So missing from the lists is not proof of
+anything: a topic missing is read (deleted, private, or moved out of the category: gone; else
+kept, with its new category and status), a member missing is looked up (their profile lists
+their groups). Erasing is for what Discourse confirms.
+
+Deleted posts and topics keep their ids and numbers, not their text or their author's name; an
+erased account's name is rewritten where others mentioned it; the search index is compacted
+after anything was erased, so that no page of the file keeps the words.
 
 Every topic is saved with its posts, its entry and its search document in one transaction; the
 cursor moves in the same transaction as the last rows it covers, and only once every newer
@@ -39,7 +50,7 @@ from bridge.discourse import (
     Post,
     TopicSummary,
 )
-from bridge.errors import NotFoundError
+from bridge.errors import AuthError, NotFoundError
 from bridge.store import Store, iso, parse_iso
 from bridge.wiring import Parts
 
@@ -134,6 +145,14 @@ class Mirror:
         self.on_saved = on_saved
         # Topics whose first posts were read in this pass (the sweep need not re-read them).
         self._read_from_start: set[int] = set()
+        # People whose current name this pass saw: user id -> (username, name).
+        self._seen_people: dict[int, tuple[str, str | None]] = {}
+        # The last posters the list names: their accounts exist under these names.
+        self._listed_posters: set[str] = set()
+        # Accounts found deleted or anonymised in this pass (each counted once).
+        self._scrubbed: set[int] = set()
+        # Something was deleted or scrubbed: the search index is to be compacted.
+        self._erased = False
 
     def sweep_due(self) -> bool:
         last_sweep = parse_iso(self.store.get_cursor(CURSOR_SWEEP))
@@ -147,21 +166,44 @@ class Mirror:
         sweep = full or self.sweep_due()
         summary.swept = sweep
         self._read_from_start = set()
+        self._seen_people = {}
+        self._listed_posters = set()
+        self._scrubbed = set()
+        self._erased = False
         category = self._category(refresh=sweep)
         self.on_start(self._family_topic_count(category) if sweep else None)
         self._sync_topics(category, summary, sweep=sweep)
         self._sync_members(summary, sweep=sweep)
         if sweep:
             self._sweep_entries(summary)
+            self._sweep_authors(summary)
+        if sweep or self._erased:
             with self.store.atomic():
-                self.store.forget_absent_people(self.group)
-                self.store.set_cursor(CURSOR_SWEEP, iso(self.now()) or "", self.now())
+                if sweep:
+                    # Deleted rows an older version left with their text are emptied now.
+                    self._erased |= self.store.erase_deleted() > 0
+                    self.store.forget_absent_people(self.group)
+                if self._erased:
+                    self.store.compact_search_index()
+                if sweep:
+                    self.store.set_cursor(CURSOR_SWEEP, iso(self.now()) or "", self.now())
         summary.requests = self.client.requests_sent - before
         summary.seconds = time.monotonic() - started
         log.info(summary.describe())
         return summary
 
     # --- categories ------------------------------------------------------------------------------
+
+    def _family_ids(self, category: Category) -> set[int]:
+        """The watched category and its subcategories, at any depth (as stored by the sweep)."""
+        found: set[int] = set()
+        todo = [category.id, *category.subcategory_ids]
+        while todo:
+            category_id = todo.pop()
+            if category_id not in found:
+                found.add(category_id)
+                todo.extend(self.store.subcategory_ids(category_id))
+        return found
 
     def _family_topic_count(self, category: Category) -> int:
         """Roughly how many topics the category and its subcategories list."""
@@ -207,6 +249,8 @@ class Mirror:
                 self.on_topic(topic)
                 summary.topics_seen += 1
                 seen.add(topic.id)
+                if topic.last_poster_username:
+                    self._listed_posters.add(topic.last_poster_username)
                 if newest is None or topic.bumped_at > newest:
                     newest = topic.bumped_at
                 change = self._read_changes(topic)
@@ -225,12 +269,35 @@ class Mirror:
             if newest is not None and newest != cursor:
                 self.store.set_cursor(CURSOR_TOPICS, iso(newest) or "", self.now())
         if sweep:
-            # Deleted, moved out of the category, or made private: gone from the list.
-            gone = sorted(self.store.live_topic_ids() - seen)
-            if gone:
-                with self.store.atomic():
-                    self.store.mark_topics_deleted(gone)
-                summary.topics_deleted += len(gone)
+            # Deleted, moved out of the category, made private; or slid onto a page already
+            # read while the list was read.
+            missing = sorted(self.store.live_topic_ids() - seen)
+            if missing:
+                self._confirm_missing(category, missing, summary)
+
+    def _confirm_missing(
+        self, category: Category, topic_ids: list[int], summary: SyncSummary
+    ) -> None:
+        """One read per topic missing from the list: gone, or kept with what its page says."""
+        family = self._family_ids(category)
+        for topic_id in topic_ids:
+            try:
+                detail = self.client.fetch_topic(topic_id)
+            except NotFoundError:
+                detail = None
+            except AuthError as exc:
+                if exc.on_write:
+                    raise
+                detail = None  # the key reads the category but not this topic: made private
+            with self.store.atomic():
+                if detail is None or detail.deleted or detail.category_id not in family:
+                    self.store.mark_topics_deleted([topic_id])
+                    self.store.erase_deleted([topic_id])
+                    summary.topics_deleted += 1
+                    self._erased = True
+                else:
+                    self.store.update_topic(detail)
+                    self._saved([topic_id])
 
     def _listing(self, category: Category, stop_at: datetime | None) -> Iterator[TopicSummary]:
         """The category's list down to the first topic no newer than `stop_at`, and the rest of
@@ -292,18 +359,38 @@ class Mirror:
         with self.store.atomic():
             self.store.save_topic(topic, posts, self.now())
             if change.whole:
-                summary.posts_deleted += self.store.mark_posts_deleted(
+                deleted = self.store.mark_posts_deleted(
                     topic.id, {p.id for p in posts}, _WHOLE_TOPIC
                 )
+                summary.posts_deleted += deleted
+                self._erased |= deleted > 0
+            self.store.erase_deleted([topic.id])
             self.store.save_people(_people(posts))
             self._saved([topic.id])
+        self._seen(posts)
         summary.topics_saved += 1
         summary.posts_saved += len(posts)
         summary.saved_topic_ids.append(topic.id)
 
     def _saved(self, topic_ids: list[int]) -> None:
-        if self.on_saved is not None:
+        if self.on_saved is not None and topic_ids:
             self.on_saved(self.store, topic_ids)
+
+    def _seen(self, posts: Iterable[Post]) -> None:
+        for post in posts:
+            if post.user_id is not None and post.username:
+                self._seen_people[post.user_id] = (post.username, post.name)
+
+    def _scrub(
+        self, user_id: int, new_username: str | None, summary: SyncSummary, *, erased: bool
+    ) -> None:
+        """The account's old names out of the store (inside a transaction); `erased`: deleted
+        or anonymised, rather than renamed."""
+        self._saved(self.store.scrub_user(user_id, new_username))
+        self._erased = True
+        if erased and user_id not in self._scrubbed:
+            self._scrubbed.add(user_id)
+            summary.accounts_scrubbed += 1
 
     # --- members ---------------------------------------------------------------------------------
 
@@ -323,10 +410,12 @@ class Mirror:
         fresh = []
         with self.store.atomic():
             for member in members:
+                self._seen_people[member.id] = (member.username, member.name)
                 if member.id in known and known[member.id] != member.username:
                     # Renamed, or anonymised: the old name goes from every row that holds it.
-                    self.store.scrub_user(member.id, member.username)
-                    summary.accounts_scrubbed += int(_anonymised(member.username))
+                    self._scrub(
+                        member.id, member.username, summary, erased=_anonymised(member.username)
+                    )
                 if not _anonymised(member.username):  # else no longer someone to reach
                     fresh.append(member)
             # Saved again even when known: a member who left and came back has a new date.
@@ -342,20 +431,26 @@ class Mirror:
                     self._departed(user_id, username, summary)
 
     def _departed(self, user_id: int, username: str, summary: SyncSummary) -> None:
-        """A member who left the group; if the account is gone or anonymised, forget them."""
+        """A member missing from the member pages: still in the group (they slid onto a page
+        already read), gone from it, or their account deleted or anonymised (forgotten)."""
         try:
             user = self.client.fetch_user(username)
-            erased = user.id != user_id or _anonymised(user.username)
-            new_name = user.username if user.id == user_id else None
         except NotFoundError:
-            erased, new_name = True, None
+            user = None
+        same = user is not None and user.id == user_id
+        new_name = user.username if user is not None and same else None
+        if user is not None and same:
+            self._seen_people[user_id] = (user.username, user.name)
+            groups = {g.lower() for g in user.groups}
+            if not _anonymised(user.username) and self.group.lower() in groups:
+                return
+        erased = new_name is None or _anonymised(new_name)
         with self.store.atomic():
             if erased:
-                self.store.scrub_user(user_id, new_name)
+                self._scrub(user_id, new_name, summary, erased=True)
             else:
                 self.store.remove_group_members(self.group, [user_id])
         summary.members_removed += 1
-        summary.accounts_scrubbed += int(erased)
 
     # --- sweep of edited entries -----------------------------------------------------------------
 
@@ -369,7 +464,9 @@ class Mirror:
             except NotFoundError:
                 with self.store.atomic():
                     self.store.mark_topics_deleted([topic_id])
+                    self.store.erase_deleted([topic_id])
                 summary.topics_deleted += 1
+                self._erased = True
                 continue
             summary.entries_reread += 1
             # The first chunk is the whole topic when the topic fits in one.
@@ -377,10 +474,46 @@ class Mirror:
             up_to = _WHOLE_TOPIC if posts_count <= POSTS_PER_CHUNK else last
             with self.store.atomic():
                 self.store.save_posts(posts)
-                summary.posts_deleted += self.store.mark_posts_deleted(
-                    topic_id, {p.id for p in posts}, up_to
-                )
+                deleted = self.store.mark_posts_deleted(topic_id, {p.id for p in posts}, up_to)
+                summary.posts_deleted += deleted
+                self._erased |= deleted > 0
+                self.store.erase_deleted([topic_id])
                 self._saved([topic_id])
+            self._seen(posts)
+
+    # --- authors who are not members ------------------------------------------------------------
+
+    def _sweep_authors(self, summary: SyncSummary) -> None:
+        """People the store names who are not members (authors of live posts, and those whose
+        posts all went since the last sweep) are in no list the sweep reads: confirm each one
+        whose current name this pass did not see (on a post read, as a member, or as a listed
+        topic's last poster) with one profile read. A deleted account answers 404; an
+        anonymised one no longer answers to its old name."""
+        members = self.store.group_members(self.group)
+        for user_id, names in sorted(self.store.authors().items()):
+            if user_id in members or user_id in self._scrubbed:
+                continue  # the member pages tell about members
+            names = [n for n in names if not _anonymised(n)]
+            if not names:
+                continue
+            current = self._seen_people.get(user_id)
+            if current is None and len(names) == 1 and names[0] in self._listed_posters:
+                continue  # a last poster in the list: the account has that name
+            if current is None:
+                try:
+                    user = self.client.fetch_user(names[0])
+                except NotFoundError:
+                    user = None
+                if user is not None and user.id == user_id:
+                    current = (user.username, user.name)
+                    self._seen_people[user_id] = current
+            if current is not None and {n.lower() for n in names} == {current[0].lower()}:
+                continue
+            erased = current is None or _anonymised(current[0])
+            with self.store.atomic():
+                self._scrub(user_id, current[0] if current else None, summary, erased=erased)
+                if current is not None and not erased:  # renamed: known under the new name
+                    self.store.save_people([(user_id, *current)])
 
     def _entry_topics(self) -> list[tuple[int, int]]:
         ids = set()

@@ -191,6 +191,8 @@ class TopicDetail:
     posts_count: int
     stream: tuple[int, ...]
     external_id: str | None
+    # Staff see deleted topics (with their `deleted_at`) where others get a 404.
+    deleted: bool = False
 
     @classmethod
     def from_api(cls, payload: Payload) -> TopicDetail:
@@ -208,6 +210,7 @@ class TopicDetail:
             posts_count=int(payload.get("posts_count") or 0),
             stream=tuple(int(i) for i in (payload.get("post_stream") or {}).get("stream") or ()),
             external_id=_optional_text(payload.get("external_id")),
+            deleted=payload.get("deleted_at") is not None,
         )
 
 
@@ -241,6 +244,8 @@ class User:
     website: str | None
     # Moderators and admins: exempt from posting limits, and the only ones who can pin.
     staff: bool = False
+    # The names of the groups the account belongs to (those the viewer can see; staff see all).
+    groups: tuple[str, ...] = ()
 
     @classmethod
     def from_api(cls, payload: Payload) -> User:
@@ -253,6 +258,7 @@ class User:
             location=_optional_text(payload.get("location")),
             website=_optional_text(payload.get("website")),
             staff=bool(payload.get("moderator") or payload.get("admin")),
+            groups=tuple(str(g["name"]) for g in payload.get("groups") or () if g.get("name")),
         )
 
 

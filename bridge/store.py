@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import re
 import sqlite3
 import unicodedata
 from collections.abc import Iterator, Sequence
@@ -24,7 +25,7 @@ from sqlite_utils.migrations import Migrations
 from bridge.errors import StoreError
 
 if TYPE_CHECKING:
-    from bridge.discourse import Category, GroupMember, Post, TopicSummary, User
+    from bridge.discourse import Category, GroupMember, Post, TopicDetail, TopicSummary, User
     from bridge.drafts import Draft
 
 migrations = Migrations("bridge")
@@ -237,6 +238,25 @@ def searchable(text: str) -> str:
     return unicodedata.normalize("NFKC", text or "").translate(_LIGATURES)
 
 
+# What an erased account's name becomes where others mentioned or quoted it.
+ERASED_NAME = "anonyme"
+
+
+def _name_in_text(username: str) -> re.Pattern[str]:
+    """A username where a post names someone: a mention (`@name`, not inside an address), a
+    profile link, a quote; never as the start of a longer username."""
+    return re.compile(
+        r"(?:(?<![\w@/.-])(@)|(/u/)|(data-username=\")|(\[quote=\"?))"
+        + re.escape(username)
+        + r"(?![\w-]|\.\w)",
+        re.IGNORECASE,
+    )
+
+
+def _prefix(match: re.Match[str]) -> str:
+    return next(group for group in match.groups() if group is not None)
+
+
 def iso(value: datetime | None) -> str | None:
     """Timestamps are stored as ISO 8601 text in UTC, which sorts as time does."""
     if value is None:
@@ -355,6 +375,9 @@ class Store:
             db.enable_wal()
             # Several processes (the service and a command) may share the file.
             db.execute("PRAGMA busy_timeout = 5000")
+            # What is deleted (an erased account's name, a deleted post's text) is overwritten
+            # with zeros, not left in the file's free space.
+            db.execute("PRAGMA secure_delete = ON")
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"{path}: impossible d'ouvrir la base locale ({exc})") from None
         store = cls(db, site, community)
@@ -603,6 +626,54 @@ class Store:
             )
         self.drop_entries(topic_ids)
 
+    def erase_deleted(self, topic_ids: Sequence[int] | None = None) -> int:
+        """Empty the deleted posts and topics (of these topics, or all) of their text and their
+        author's name; their ids and numbers stay. Return how many rows were emptied."""
+        posts = topics = ""
+        if topic_ids is not None:
+            marks = ", ".join(str(int(i)) for i in topic_ids) or "null"
+            posts, topics = f" and topic_id in ({marks})", f" and id in ({marks})"
+        emptied = self.db.execute(
+            "update posts set raw = null, cooked = null, username = null "
+            f"where {self._WHERE} and deleted = 1 and (raw is not null or cooked is not null "
+            f"or username is not null){posts}",
+            self._scope,
+        ).rowcount
+        emptied += self.db.execute(
+            "update topics set last_poster_username = null "
+            f"where {self._WHERE} and deleted = 1 and last_poster_username is not null{topics}",
+            self._scope,
+        ).rowcount
+        return int(emptied)
+
+    def update_topic(self, detail: TopicDetail) -> None:
+        """Save what a topic's own page says of it: category, title and status. Its activity
+        (last bump, post count) is left for the list to tell, since it decides which posts
+        a pass reads."""
+        self.db.execute(
+            "update topics set category_id = :category_id, title = :title, slug = :slug, "
+            "pinned = :pinned, closed = :closed, archived = :archived, visible = :visible "
+            f"where {self._WHERE} and id = :id",
+            {
+                **self._scope,
+                "id": detail.id,
+                "category_id": detail.category_id,
+                "title": detail.title,
+                "slug": detail.slug,
+                "pinned": int(detail.pinned),
+                "closed": int(detail.closed),
+                "archived": int(detail.archived),
+                "visible": int(detail.visible),
+            },
+        )
+
+    def compact_search_index(self) -> None:
+        """Merge the search index into one segment. FTS5 only marks a removed document's words
+        as deleted, in new pages; merging drops them from the file (with `secure_delete`)."""
+        self.db.execute(
+            "insert into search_documents_fts(search_documents_fts) values ('optimize')"
+        )
+
     def mark_posts_deleted(self, topic_id: int, keep_ids: set[int], up_to_number: int) -> int:
         """Mark deleted the stored posts up to `up_to_number` that the forum no longer has."""
         gone = [
@@ -631,6 +702,24 @@ class Store:
             ),
             pk=("site", "id"),
         )
+
+    def authors(self) -> dict[int, list[str]]:
+        """user id -> the usernames the store holds for each person it names: profiles and
+        authors of live posts, the profile's name first (posts and profile disagree after a
+        rename until it is scrubbed)."""
+        found: dict[int, list[str]] = {}
+        for row in self.db.query(
+            f"select 0 as rank, id, username from users where {self._WHERE} "
+            "and username is not null union "
+            f"select distinct 1, user_id, username from posts where {self._WHERE} "
+            "and deleted = 0 and user_id is not null and username is not null "
+            "order by rank, id",
+            self._scope,
+        ):
+            names = found.setdefault(row["id"], [])
+            if row["username"] not in names:
+                names.append(row["username"])
+        return found
 
     def forget_absent_people(self, group: str) -> int:
         """Delete the profiles of people neither in `group` nor author of a live post (the
@@ -663,11 +752,14 @@ class Store:
                 {"site": self.site, "g": group, "u": user_id},
             )
 
-    def scrub_user(self, user_id: int, new_username: str | None = None) -> None:
+    def scrub_user(self, user_id: int, new_username: str | None = None) -> list[int]:
         """Remove a person's personal data: their profile, memberships and name on posts.
 
         Their posts stay (they belong to the community's conversation) under `new_username`
-        (Discourse's anonymous name), or none.
+        (Discourse's anonymous name), or none. Their old name is rewritten where others wrote
+        it, in @mentions and quotes (as Discourse does when it renames an account), to the new
+        name or « anonyme ». Return the topics whose text changed: their search documents and
+        entries are to be refreshed.
         """
         params = {"site": self.site, "u": user_id, "n": new_username}
         old_names = {
@@ -692,9 +784,32 @@ class Store:
                     f"update [{table}] set author = :n where site = :site and author = :old",
                     renamed,
                 )
+        touched = self._rewrite_name(old_names, new_username or ERASED_NAME)
         self.db.execute("delete from users where site = :site and id = :u", params)
         self.db.execute("delete from group_members where site = :site and user_id = :u", params)
         self.db.execute("update posts set username = :n where site = :site and user_id = :u", params)
+        return touched
+
+    def _rewrite_name(self, old_names: set[str], new: str) -> list[int]:
+        """Replace `@old`, `/u/old`, `data-username="old"` and `[quote="old` in the raw and
+        cooked text of stored posts; return the topics touched."""
+        touched: set[int] = set()
+        for old in old_names:
+            pattern = _name_in_text(old)
+            for row in self.db.query(
+                "select id, topic_id, raw, cooked from posts where site = :site and "
+                "(raw like :like or cooked like :like)",
+                {"site": self.site, "like": f"%{old}%"},
+            ):
+                values = {
+                    column: pattern.sub(lambda m: _prefix(m) + new, row[column])
+                    for column in ("raw", "cooked")
+                    if row[column]
+                }
+                if any(values[c] != row[c] for c in values):
+                    self.db.table("posts").update((self.site, row["id"]), values)
+                    touched.add(row["topic_id"])
+        return sorted(touched)
 
     def count(self, table: str) -> int:
         """Rows of this community in one of the store's tables."""

@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import textwrap
+import unicodedata
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlite_utils.db
 from click.testing import CliRunner
 
 from bridge.cli import cli
@@ -25,7 +29,7 @@ from bridge.demo import demo_config
 from bridge.discourse import DiscourseClient
 from bridge.errors import BridgeError
 from bridge.mirror import CURSOR_MEMBERS, CURSOR_SWEEP, CURSOR_TOPICS, SyncSummary, run_sync
-from bridge.sandbox import Sandbox, World
+from bridge.sandbox import STAFF_USERNAME, Sandbox, World, build_world, rules
 from bridge.store import Store, iso, parse_iso
 from bridge.wiring import Parts
 
@@ -43,15 +47,6 @@ MIRROR_TABLES = (
     "cartography_cards",
     "search_documents",
 )
-# Columns that hold a person's name or username (raw text may quote anyone: not scanned).
-PERSONAL = {
-    "users": ("username", "name"),
-    "group_members": ("username", "name"),
-    "posts": ("username",),
-    "topics": ("last_poster_username",),
-    "toolbox_entries": ("author",),
-    "cartography_cards": ("author",),
-}
 
 
 class Clock:
@@ -66,6 +61,20 @@ class Clock:
     def advance(self, **delta: float) -> datetime:
         self.value += timedelta(**delta)
         return self.value
+
+
+@pytest.fixture(autouse=True)
+def secure_delete_off_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    """SQLite builds differ: Debian's overwrites deleted content by default, python.org's and
+    macOS's do not. Connections here start without it, so that the store must ask for it."""
+    connect = sqlite3.connect
+
+    def plain(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+        conn = connect(*args, **kwargs)
+        conn.execute("pragma secure_delete = off")
+        return conn
+
+    monkeypatch.setattr(sqlite_utils.db.sqlite3, "connect", plain)
 
 
 @pytest.fixture
@@ -157,12 +166,135 @@ def assert_consistent(store: Store, world: World) -> None:
             }, topic.title
 
 
-def personal_cells(store: Store) -> set[str]:
-    found = set()
-    for table, columns in PERSONAL.items():
-        for row in store.db[table].rows:
-            found.update(str(row[c]) for c in columns if row[c] is not None)
+def traces(store: Store, *needles: str) -> list[str]:
+    """Where any of these names is still held, as a facilitator's audit would look: every cell
+    of every table (the search index's shadow tables included, their blobs as bytes), every
+    term the search index stores (the segments it has not merged yet included), and the
+    database file itself, freed pages included."""
+    words = [n for n in needles if n]
+    found = []
+    tables = [r[0] for r in store.db.execute("select name from sqlite_master where type = 'table'")]
+    for table in tables:
+        for row in store.db.execute(f"select * from [{table}]"):
+            for column, value in enumerate(row):
+                if _holds(value, words):
+                    found.append(f"{table}[{column}]: {value!r:.120}")
+    # The index holds words, not phrases: a name is there when all its words are.
+    terms = fts_terms(store)
+    found += [f"search index terms: {n}" for n in words if set(_tokens(n)) <= terms]
+    path = store.db.execute("pragma database_list").fetchone()[2]
+    if path:
+        store.db.execute("pragma wal_checkpoint(truncate)")
+        data = Path(path).read_bytes()
+        found += [f"file: {n}" for n in words if _holds(data, [n])]
     return found
+
+
+def _holds(value: object, words: list[str]) -> bool:
+    if isinstance(value, str):
+        return any(w.casefold() in value.casefold() for w in words)
+    if isinstance(value, bytes):
+        return any(w.encode() in value or w.lower().encode() in value for w in words)
+    return False
+
+
+def _tokens(text: str) -> list[str]:
+    """The search index's words for `text` (unicode61, diacritics removed)."""
+    folded = "".join(
+        c for c in unicodedata.normalize("NFD", text.lower()) if not unicodedata.combining(c)
+    )
+    return [t for t in re.split(r"[^0-9a-z]+", folded) if t]
+
+
+def fts_terms(store: Store, table: str = "search_documents_fts") -> set[str]:
+    """Every term physically stored in an FTS5 index, read from its leaf pages: live terms and
+    those of deleted documents that a merge has not dropped yet."""
+    terms = set()
+    for rowid, block in store.db.execute(f"select id, block from [{table}_data]"):
+        # Segment leaves only: not the averages (1) and structure (10) records, nor the
+        # doclist-index pages (a height or a flag above the page number).
+        if rowid >> 37 == 0 or (rowid >> 31) & 0x3F or not block:
+            continue
+        footer = int.from_bytes(block[2:4], "big")
+        offsets, i, at = [], footer, 0
+        while i < len(block):
+            delta, i = _varint(block, i)
+            at += delta
+            offsets.append(at)
+        previous = b""
+        for n, at in enumerate(offsets):
+            if n == 0:  # the first term of a page is whole
+                size, at = _varint(block, at)
+                term = block[at : at + size]
+            else:  # the others share a prefix with the one before
+                prefix, at = _varint(block, at)
+                size, at = _varint(block, at)
+                term = previous[:prefix] + block[at : at + size]
+            previous = term
+            terms.add(term[1:].decode("utf-8", "replace"))  # after the index's prefix byte
+    return terms
+
+
+def _varint(data: bytes, i: int) -> tuple[int, int]:
+    value = 0
+    for n in range(9):
+        byte = data[i]
+        i += 1
+        if n == 8:
+            return (value << 8) | byte, i
+        value = (value << 7) | (byte & 0x7F)
+        if not byte & 0x80:
+            return value, i
+    return value, i
+
+
+def unseen_authors(world: World) -> set[str]:
+    """Authors of listed posts who are not members and whose name a sweep with nothing to do
+    does not see: not the last poster of a listed topic, nor the author of one of the first
+    20 posts of a toolbox entry or card. The sweep reads their profile."""
+    with world.lock:
+        members = {m.user.id for m in world.group("cdp-2ise").members.values()}
+        entries = {world.category("boite-a-outils").id, world.category("cartographie").id}
+        topics = listed(world)
+        posts = {tid: world.posts_in(tid) for tid in topics}
+        authors = {p.user.username for ps in posts.values() for p in ps if p.user.id not in members}
+        last = {ps[-1].user.username for ps in posts.values() if ps}
+        seen = {
+            p.user.username
+            for tid, ps in posts.items()
+            if topics[tid].category_id in entries
+            for p in ps[:20]
+        }
+        return authors - last - seen
+
+
+def erased_rows(store: Store) -> list[dict[str, Any]]:
+    """Deleted posts and topics that still hold text or a name."""
+    return list(
+        store.db.query(
+            "select 'post' as kind, id from posts where deleted = 1 and "
+            "(raw is not null or cooked is not null or username is not null) union all "
+            "select 'topic', id from topics where deleted = 1 and last_poster_username is not null"
+        )
+    )
+
+
+def on_request(
+    sandbox: Sandbox, when: Callable[[str, str], bool], act: Callable[[], object]
+) -> list[str]:
+    """Run `act` once, just before the sandbox answers the first request `when` matches (the
+    forum changing while a pass reads it)."""
+    handle = sandbox.handle
+    done: list[str] = []
+
+    def patched(method: str, target: str, headers: Any, body: bytes) -> Any:
+        if not done and when(method, target):
+            done.append(target)
+            act()
+        return handle(method, target, headers, body)
+
+    sandbox.handle = patched  # type: ignore[method-assign]
+    return done
 
 
 # --- first pass ----------------------------------------------------------------------------------
@@ -397,6 +529,7 @@ def test_a_bumped_topic_that_also_lost_a_reply_is_read_again(parts, sandbox, clo
     sync(parts, sandbox)
     tid = topic_id(world, "Financement des projets collectifs en milieu rural")
     gone = world.posts_in(tid)[2]
+    assert traces(parts.store, gone.raw) != []
     clock.advance(minutes=5)
     world.delete_post(gone.id)
     world.add_reply(tid, "mgagnon", "Nous avons un fonds de dépannage pour les petits projets.")
@@ -407,6 +540,9 @@ def test_a_bumped_topic_that_also_lost_a_reply_is_read_again(parts, sandbox, clo
     assert paths(sandbox).count(f"/t/{tid}/posts.json") == 2
     assert summary.posts_deleted == 1
     assert [p["id"] for p in parts.store.posts_of(tid)] == [p.id for p in world.posts_in(tid)]
+    # Its text is gone, from the row and from the pages of the search index (not a sweep).
+    assert erased_rows(parts.store) == []
+    assert traces(parts.store, gone.raw) == []
     assert_consistent(parts.store, world)
 
 
@@ -437,8 +573,12 @@ def test_the_sweep_costs_categories_list_pages_member_pages_and_one_read_per_ent
     entries = parts.store.count("toolbox_entries") + parts.store.count("cartography_cards")
     assert paths(sandbox)[:2] == ["/categories.json", "/c/innovation-sociale-estrie/10.json"]
     assert paths(sandbox)[2] == "/groups/cdp-2ise/members.json"
-    assert len(paths(sandbox)[3:]) == entries == 14
-    assert summary.requests == 1 + 1 + 1 + entries
+    assert len([p for p in paths(sandbox) if p.endswith("/posts.json")]) == entries == 14
+    # A reply by someone who is not a member, in a discussion someone else answered since:
+    # nothing the sweep reads shows that account; one profile read does.
+    assert unseen_authors(sandbox.world) == {"lbeaulieu"}
+    assert [p for p in paths(sandbox) if p.startswith("/u/")] == ["/u/lbeaulieu.json"]
+    assert summary.requests == 1 + 1 + 1 + entries + 1
     after = dump(parts.store)
     assert {k: v for k, v in after.items() if k != "cursors"} == {
         k: v for k, v in before.items() if k != "cursors"
@@ -501,6 +641,8 @@ def test_deleted_topics_and_posts_leave_the_mirror_entries_and_search(parts, san
 
     store = parts.store
     assert (summary.topics_deleted, summary.posts_deleted) == (1, 1)
+    # Gone from the list: one read of the topic confirms it is deleted (staff still see it).
+    assert paths(sandbox).count(f"/t/{card}.json") == 1
     assert card not in {t["id"] for t in store.topics()}
     assert store.topic_state(card)["deleted"] == 1
     assert card not in {c["topic_id"] for c in store.entries("cartography_cards")}
@@ -508,7 +650,58 @@ def test_deleted_topics_and_posts_leave_the_mirror_entries_and_search(parts, san
     assert reply.id not in {p["id"] for p in store.posts_of(discussion)}
     # The reply's words ("courts témoignages") are gone from the topic's search document.
     assert store.search("témoignages") == []
+    # The rows stay, marked deleted, with their ids and numbers but without text or author.
+    (row,) = store.db.query("select * from posts where id = ?", [reply.id])
+    assert (row["deleted"], row["topic_id"], row["post_number"], row["user_id"]) == (
+        1,
+        discussion,
+        reply.post_number,
+        reply.user.id,
+    )
+    assert (row["raw"], row["cooked"], row["username"]) == (None, None, None)
+    assert erased_rows(store) == []
+    assert traces(store, "courts témoignages") == []
     assert_consistent(store, world)
+
+
+def test_the_sweep_empties_deleted_rows_an_older_version_left_with_their_text(
+    parts, sandbox, clock
+):
+    """Stores written before deleted rows were emptied still hold the text: the next sweep
+    empties them."""
+    world = sandbox.world
+    sync(parts, sandbox)
+    tid = topic_id(world, "Charte de gouvernance partagée pour un collectif")
+    words = world.posts_in(tid)[0].raw[:40]
+    world.delete_topic(tid)
+    with parts.store.atomic():
+        parts.store.mark_topics_deleted([tid])  # as the older version did: rows keep their text
+    assert erased_rows(parts.store) != [] and traces(parts.store, words) != []
+
+    clock.advance(days=1)
+    sync(parts, sandbox)
+
+    assert erased_rows(parts.store) == []
+    assert traces(parts.store, words) == []
+    assert parts.store.topic_state(tid)["deleted"] == 1
+
+
+@pytest.mark.parametrize("status", [403, 404])
+def test_a_topic_gone_from_the_list_whose_read_is_refused_is_deleted(parts, sandbox, clock, status):
+    """Made private (403) or deleted for good (404): either way, no longer the community's."""
+    world = sandbox.world
+    sync(parts, sandbox)
+    tid = topic_id(world, "Charte de gouvernance partagée pour un collectif")
+    clock.advance(hours=1)
+    world.delete_topic(tid)
+    sandbox.faults.fail_paths[f"/t/{tid}.json"] = status
+
+    clock.advance(days=1)
+    summary = sync(parts, sandbox)
+
+    assert summary.topics_deleted == 1
+    assert parts.store.topic_state(tid)["deleted"] == 1
+    assert tid not in {t["id"] for t in parts.store.topics()}
 
 
 def test_a_topic_moved_out_of_the_category_disappears_at_the_sweep(parts, sandbox, clock):
@@ -519,11 +712,107 @@ def test_a_topic_moved_out_of_the_category_disappears_at_the_sweep(parts, sandbo
     world.move_topic(tid, "general")
 
     clock.advance(days=1)
-    sync(parts, sandbox)
+    summary = sync(parts, sandbox)
 
+    assert summary.topics_deleted == 1 and paths(sandbox).count(f"/t/{tid}.json") == 1
     assert tid not in {t["id"] for t in parts.store.topics()}
     assert tid not in {e["topic_id"] for e in parts.store.entries("toolbox_entries")}
     assert tid not in {r["topic_id"] for r in parts.store.search("forum citoyen")}
+
+
+@pytest.fixture
+def big(clock: Clock, tmp_path: Path) -> Iterator[tuple[Sandbox, Parts]]:
+    """A world of 100 topics: four list pages."""
+    with Sandbox(build_world(NOW, topics=100, posts=300), now=clock) as sb:
+        yield sb, make_parts(sb, tmp_path / "big.db", clock)
+
+
+def _page(world: World, page: int) -> list[int]:
+    """The ids of one page of the watched category's list, as the bridge's account sees it."""
+    with world.lock:
+        topics, _ = rules.category_topics(
+            world, world.category(WATCHED_ID), page, world.user(STAFF_USERNAME)
+        )
+        return [t.id for t in topics]
+
+
+def test_topics_shifted_across_pages_while_the_sweep_reads_are_not_deleted(big, clock):
+    """The list is read by page (offset paging): a topic deleted from an earlier page while
+    the sweep reads page 2 moves the first topic of page 2 onto page 1, which was already read.
+    Missing from what was read is not deleted: one read of the topic tells."""
+    sandbox, parts = big
+    world = sandbox.world
+    sync(parts, sandbox)
+    clock.advance(days=1)
+    gone = _page(world, 0)[10]
+    world.delete_topic(gone)  # before the sweep: really gone
+    deleted = _page(world, 1)[15]  # deleted while the sweep reads page 2
+    shifted = _page(world, 2)[0]  # then last of page 1, already read; moved meanwhile
+    target = "cartographie" if world.topic(shifted).category_id != 12 else "boite-a-outils"
+
+    def change() -> None:
+        world.delete_topic(deleted)
+        world.move_topic(shifted, target)
+
+    fired = on_request(sandbox, lambda method, target: "page=2" in target, change)
+    summary = sync(parts, sandbox)
+
+    assert fired
+    store = parts.store
+    live = {t["id"] for t in store.topics()}
+    # Every topic still on the forum is still in the mirror (the one deleted meanwhile was
+    # read before it went: it goes at the next sweep); the one deleted before is gone.
+    assert live == set(listed(world)) | {deleted}
+    assert shifted in live and gone not in live
+    assert summary.topics_deleted == 1 and store.topic_state(gone)["deleted"] == 1
+    # One read each for the two topics missing from the pages read.
+    assert sorted(p for p in paths(sandbox) if re.fullmatch(r"/t/\d+\.json", p)) == sorted(
+        [f"/t/{gone}.json", f"/t/{shifted}.json"]
+    )
+    # The topic moved meanwhile has its new category, and the entry that goes with it.
+    category = world.category(target).id
+    assert store.topic_state(shifted)["category_id"] == category
+    table = "cartography_cards" if target == "cartographie" else "toolbox_entries"
+    assert shifted in {c["topic_id"] for c in store.entries(table)}
+    assert_consistent(store, world)
+
+    clock.advance(days=1)
+    again = sync(parts, sandbox)
+    assert {t["id"] for t in store.topics()} == set(listed(world))
+    assert again.topics_deleted == 1 and store.topic_state(deleted)["deleted"] == 1
+
+
+def test_members_shifted_across_pages_while_the_sweep_reads_stay_members(parts, sandbox, clock):
+    """Members come 50 a page, newest first: one who leaves from the first page while the sweep
+    reads the second moves the 51st onto the first page, already read. Missing from what was
+    read is not having left: the profile (read anyway) lists the account's groups."""
+    world = sandbox.world
+    for n in range(45):
+        world.add_member(f"membre{n:02d}", f"Membre {n}", NOW - timedelta(days=60 + n))
+    sync(parts, sandbox)
+    order = sorted(world.group("cdp-2ise").members.values(), key=lambda m: m.added_at, reverse=True)
+    assert len(order) > 50
+    leaving, shifted = order[0].user, order[50].user
+    clock.advance(days=1)
+
+    fired = on_request(
+        sandbox,
+        lambda method, target: "/members.json" in target and "offset=50" in target,
+        lambda: world.remove_member(leaving.username),
+    )
+    summary = sync(parts, sandbox)
+
+    assert fired
+    members = parts.store.group_members("cdp-2ise")
+    assert shifted.id in members
+    # The one who left was read before leaving: gone at the next sweep.
+    assert set(members) == {m.user.id for m in order}
+    assert summary.members_removed == 0
+
+    clock.advance(days=1)
+    again = sync(parts, sandbox)
+    assert set(parts.store.group_members("cdp-2ise")) == {m.user.id for m in order[1:]}
+    assert again.members_removed == 1
 
 
 def test_a_member_who_left_is_no_longer_a_member(parts, sandbox, clock):
@@ -552,7 +841,7 @@ def test_an_anonymised_account_leaves_no_personal_data(parts, sandbox, clock):
     world = sandbox.world
     sync(parts, sandbox)
     card = topic_id(world, "Fiche : Réseau d'entraide de la Vallée")
-    assert {"dfoley", "David Foley"} <= personal_cells(parts.store)
+    assert traces(parts.store, "dfoley", "David Foley") != []
     clock.advance(hours=1)
     anonymous = world.anonymize_user("dfoley").username
 
@@ -561,7 +850,7 @@ def test_an_anonymised_account_leaves_no_personal_data(parts, sandbox, clock):
 
     store = parts.store
     assert summary.accounts_scrubbed == 1
-    assert not {"dfoley", "David Foley"} & personal_cells(store)
+    assert traces(store, "dfoley", "David Foley") == []
     user_id = world.user(anonymous).id
     assert list(store.db["users"].rows_where("id = ?", [user_id])) == []
     assert user_id not in store.group_members("cdp-2ise")
@@ -569,8 +858,9 @@ def test_an_anonymised_account_leaves_no_personal_data(parts, sandbox, clock):
     assert {p["username"] for p in store.posts_of(card)} == {anonymous}
     # The next sweep does not bring the account back as a new member.
     clock.advance(days=1)
-    assert sync(parts, sandbox).members_added == 0
-    assert not {"dfoley", "David Foley"} & personal_cells(store)
+    again = sync(parts, sandbox)
+    assert (again.members_added, again.accounts_scrubbed) == (0, 0)
+    assert traces(store, "dfoley", "David Foley") == []
 
 
 def test_a_deleted_account_leaves_no_personal_data(parts, sandbox, clock):
@@ -579,6 +869,7 @@ def test_a_deleted_account_leaves_no_personal_data(parts, sandbox, clock):
     kevin = world.user("kevin_bouchard").id
     replies = len(world.posts_by("kevin_bouchard"))
     assert replies == 3 and parts.store.search("participatif") != []
+    assert traces(parts.store, "participatif") != []
     clock.advance(hours=1)
     world.delete_user("kevin_bouchard")
 
@@ -587,11 +878,93 @@ def test_a_deleted_account_leaves_no_personal_data(parts, sandbox, clock):
 
     store = parts.store
     assert summary.accounts_scrubbed == 1 and summary.posts_deleted == replies
-    assert not {"kevin_bouchard", "Kevin Bouchard"} & personal_cells(store)
+    assert traces(store, "kevin_bouchard", "Kevin Bouchard") == []
     assert list(store.db["users"].rows_where("id = ?", [kevin])) == []
     assert kevin not in store.group_members("cdp-2ise")
     assert store.search("participatif") == []
+    # What he wrote is gone too, from the rows and from the search index's pages.
+    assert traces(store, "participatif") == []
+    assert erased_rows(store) == []
     assert_consistent(store, world)
+
+
+ERASED = [
+    pytest.param("anonymise", "melyssa.mongeau", id="anonymised-member-mentioned-by-others"),
+    pytest.param("anonymise", "catherine.lafleur", id="anonymised-author-not-a-member"),
+    pytest.param("anonymise", "dfoley", id="anonymised-member"),
+    pytest.param("delete", "kevin_bouchard", id="deleted-member"),
+    pytest.param("delete", "melyssa.mongeau", id="deleted-member-mentioned-by-others"),
+    pytest.param("delete", "catherine.lafleur", id="deleted-author-not-a-member"),
+]
+
+
+@pytest.mark.parametrize("how, username", ERASED)
+def test_an_erased_account_leaves_no_trace_anywhere_in_the_store(
+    parts, sandbox, clock, how, username
+):
+    world = sandbox.world
+    name = world.user(username).name
+    sync(parts, sandbox)
+    assert traces(parts.store, username, name) != []  # the audit does see them
+    clock.advance(hours=1)
+    if how == "anonymise":
+        world.anonymize_user(username)
+    else:
+        world.delete_user(username)
+
+    clock.advance(days=1)
+    summary = sync(parts, sandbox)
+
+    store = parts.store
+    assert traces(store, username, name) == []
+    assert erased_rows(store) == []
+    assert summary.accounts_scrubbed == 1
+    assert_consistent(store, world)
+    clock.advance(days=1)
+    again = sync(parts, sandbox)
+    assert again.accounts_scrubbed == 0
+    assert traces(store, username, name) == []
+
+
+def test_an_anonymised_name_is_rewritten_in_the_mentions_of_others(parts, sandbox, clock):
+    world = sandbox.world
+    sync(parts, sandbox)
+    discussion = topic_id(world, "Comment mesurer l'impact social d'un petit projet ?")
+    mention = next(p for p in world.posts_in(discussion) if "@melyssa.mongeau" in p.raw)
+    assert [r["topic_id"] for r in parts.store.search("melyssa")] == [discussion]
+    clock.advance(hours=1)
+    anonymous = world.anonymize_user("melyssa.mongeau").username
+
+    clock.advance(days=1)
+    sync(parts, sandbox)
+
+    store = parts.store
+    (row,) = store.db.query("select raw, cooked from posts where id = ?", [mention.id])
+    assert row["raw"].startswith(f"Je rejoins @{anonymous} : mieux vaut")
+    assert f'href="/u/{anonymous}">@{anonymous}</a>' in row["cooked"]
+    assert store.search("melyssa") == []
+    assert [r["topic_id"] for r in store.search(anonymous)] == [discussion]
+
+
+def test_an_anonymised_author_who_is_not_a_member_costs_one_profile_read(parts, sandbox, clock):
+    """Non-members are in no list the sweep reads: one profile read for each whose name was not
+    seen in this pass (in the list as a last poster, or on a post read)."""
+    world = sandbox.world
+    sync(parts, sandbox)
+    clock.advance(days=1)
+    baseline = sync(parts, sandbox).requests
+    clock.advance(hours=1)
+    world.anonymize_user("catherine.lafleur")
+
+    clock.advance(days=1)
+    summary = sync(parts, sandbox)
+
+    assert [p for p in paths(sandbox) if p.startswith("/u/")] == [
+        "/u/catherine.lafleur.json",
+        *(f"/u/{name}.json" for name in sorted(unseen_authors(world))),
+    ]
+    assert summary.requests == baseline + 1
+    assert summary.accounts_scrubbed == 1
 
 
 # --- interruptions -------------------------------------------------------------------------------
@@ -667,8 +1040,9 @@ def _changes(world: World, clock: Clock) -> None:
 
 # The sweep after `_changes`: categories 1, list page 1, post reads 5 (3 replies, the new topic,
 # the topic that lost a reply read again), member page 1, the profile of the member who left 1,
-# first posts of the 13 entries and cards left 13.
-SWEEP_REQUESTS = 1 + 1 + 5 + 1 + 1 + 13
+# first posts of the 13 entries and cards left 13, the deleted card read once 1 (missing from
+# the list), the profile of the author who is not a member and was not seen 1.
+SWEEP_REQUESTS = 1 + 1 + 5 + 1 + 1 + 13 + 1 + 1
 
 
 @pytest.mark.parametrize("n", range(1, SWEEP_REQUESTS + 1))

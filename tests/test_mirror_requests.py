@@ -60,7 +60,7 @@ class Site:
         return summary
 
     def kinds(self) -> Counter[str]:
-        """Requests of the last pass by kind: categories, list, posts, members, user."""
+        """Requests of the last pass by kind: categories, list, posts, members, topic, user."""
         kinds: Counter[str] = Counter()
         for _, target in self.sandbox.requests:
             path = target.split("?")[0]
@@ -72,6 +72,10 @@ class Site:
                 kinds["posts"] += 1
             elif path.startswith("/groups/"):
                 kinds["members"] += 1
+            elif path.startswith("/t/"):
+                kinds["topic"] += 1
+            elif path.startswith("/u/"):
+                kinds["user"] += 1
             else:
                 kinds["other"] += 1
         return kinds
@@ -106,6 +110,45 @@ class Site:
 
     def member_pages(self) -> int:
         return math.ceil(len(self.world.group("cdp-2ise").members) / MEMBERS_PER_PAGE)
+
+    def entries(self) -> int:
+        """Listed toolbox entries and cartography cards."""
+        ids = {self.world.category("boite-a-outils").id, self.world.category("cartographie").id}
+        return sum(1 for t in self.listed() if t.category_id in ids)
+
+    def unseen_authors(self) -> set[str]:
+        """Authors of listed posts who are not members and whose name a sweep with nothing to
+        do does not see (not a listed topic's last poster, not among the first 20 posts of an
+        entry): one profile read each."""
+        world = self.world
+        with world.lock:
+            members = {m.user.id for m in world.group("cdp-2ise").members.values()}
+            ids = {world.category("boite-a-outils").id, world.category("cartographie").id}
+            posts = {t.id: (t, world.posts_in(t.id)) for t in self.listed()}
+            authors = {
+                p.user.username for _, ps in posts.values() for p in ps if p.user.id not in members
+            }
+            last = {ps[-1].user.username for _, ps in posts.values() if ps}
+            seen = {
+                p.user.username for t, ps in posts.values() if t.category_id in ids for p in ps[:20]
+            }
+            return authors - last - seen
+
+    def sweep_cost(self, *, missing_topics: int = 0, missing_members: int = 0) -> Counter[str]:
+        """The README's cost of a sweep: categories, every list page, every member page, one
+        read per entry or card; one read per topic missing from the list, one profile per
+        member missing from the member pages and per unseen author who is not a member."""
+        cost = Counter(
+            {
+                "categories": 1,
+                "list": math.ceil(len(self.listed()) / TOPICS_PER_PAGE),
+                "members": self.member_pages(),
+                "posts": self.entries(),
+                "topic": missing_topics,
+                "user": missing_members + len(self.unseen_authors()),
+            }
+        )
+        return +cost  # without the zeros
 
     def bump(self, topics: list[Any]) -> None:
         for topic in topics:
@@ -220,21 +263,70 @@ def test_changes_that_do_not_bump_an_old_topic_wait_for_the_sweep(site):
     )
 
 
+def _mirrored(site: Site) -> None:
+    """What a facilitator would check: every listed topic and its posts, every member."""
+    store, world = site.parts.store, site.world
+    assert {t["id"] for t in store.topics()} == {t.id for t in site.listed()}
+    for topic in site.listed():
+        assert [p["id"] for p in store.posts_of(topic.id)] == [
+            p.id for p in world.posts_in(topic.id)
+        ]
+    assert set(store.group_members("cdp-2ise")) == set(world.group("cdp-2ise").members)
+
+
 def test_a_sweep_with_nothing_changed_costs_what_the_readme_says(site):
     site.sync()
     store = site.parts.store
     entries = store.count("toolbox_entries") + store.count("cartography_cards")
+    assert entries == site.entries() > 0
     site.clock.advance(days=1)
 
     summary = site.sync()
 
-    # Categories, every list page, every member page, one read per toolbox entry or card.
+    # Categories, every list page, every member page, one read per toolbox entry or card, and
+    # no confirmation read: nothing is missing from the lists.
     assert summary.swept
-    assert site.kinds() == Counter(
-        {
-            "categories": 1,
-            "list": math.ceil(len(site.listed()) / TOPICS_PER_PAGE),
-            "members": site.member_pages(),
-            "posts": entries,
-        }
+    assert site.unseen_authors() == set()  # every author is a member, or a listed last poster
+    assert (
+        site.kinds()
+        == site.sweep_cost()
+        == Counter(
+            {
+                "categories": 1,
+                "list": math.ceil(len(site.listed()) / TOPICS_PER_PAGE),
+                "members": site.member_pages(),
+                "posts": entries,
+            }
+        )
     )
+    assert (summary.topics_deleted, summary.members_removed, summary.accounts_scrubbed) == (0, 0, 0)
+    _mirrored(site)
+
+
+def test_a_sweep_reads_what_is_missing_from_the_lists_once(site):
+    """A deleted topic, a member who left, an author who is not a member: one read each."""
+    site.sync()
+    world = site.world
+    discussions = [
+        t
+        for t in sorted(site.listed(), key=lambda t: t.bumped_at)
+        if t.category_id == world.category("discussions").id
+    ]
+    gone, discussion = discussions[:2]
+    leaving = next(iter(world.group("cdp-2ise").members.values())).user
+    site.clock.advance(hours=1)
+    # A reply by someone who is not a member, then one by a member: the list names the member.
+    site.clock.advance(seconds=30)
+    world.add_reply(discussion.id, "lbeaulieu", "Je passe donner un coup de main au projet.")
+    site.bump([discussion])
+    site.sync()
+    world.delete_topic(gone.id)
+    world.remove_member(leaving.username)
+    site.clock.advance(days=1)
+
+    summary = site.sync()
+
+    assert site.unseen_authors() == {"lbeaulieu"}
+    assert site.kinds() == site.sweep_cost(missing_topics=1, missing_members=1)
+    assert (summary.topics_deleted, summary.members_removed, summary.accounts_scrubbed) == (1, 1, 0)
+    _mirrored(site)
