@@ -2,7 +2,8 @@
 
 A card names its fields however the member wrote them: « **Territoire :** Sherbrooke », a bullet
 list, a two-column table or a table with the labels in its header, « ### Territoire » headings,
-or a label alone on its line with the value below. `read_fields` finds them all, matched against
+or a label alone on its line with the value below, maybe after an emoji (« 📍 Territoire : ») or in
+HTML bold (« <b>Territoire :</b> »). `read_fields` finds them all, matched against
 the configured label aliases whatever the accents, case or plural, and keeps what is not a field
 as free text. Pure: Markdown in, fields out; `bridge.entries` builds the card from them.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import re
 import textwrap
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -25,7 +27,11 @@ MD = MarkdownIt("commonmark").enable("table")
 
 NEWLINE_RE = re.compile(r"\r\n?|\n")  # the line breaks markdown-it counts, so `map` lines agree
 # Bullets Markdown does not know, typed or pasted from a word processor.
-LOOSE_BULLET_RE = re.compile(r"^[•·▪◦‣●■➢➤✓✔→]\s*")
+LOOSE_BULLET_RE = re.compile(r"^[•·▪◦‣●■➢➤✓✔→]\s*+")
+# Runs of spaces, tabs and non-breaking spaces, as text pasted from a word processor has them.
+_SPACE_RUN_RE = re.compile(r"[^\S\n]{2,}")
+# A line longer than this is prose: it is never a label alone on its line.
+_LABEL_LINE_MAX = 120
 
 
 def inline_children(text: str) -> list[Token]:
@@ -148,14 +154,27 @@ def label_key(label: str) -> tuple[str, ...]:
 
 
 # « **Territoire :** », « **Territoire** : », « __Territoire__: », « _Territoire :_ »,
-# « Territoire – »
+# « Territoire – ». Written so that no two neighbouring parts can take the same characters (the
+# label never ends with a space, emphasis marks are one optional group, spaces are possessive):
+# a long run of spaces cannot make the match backtrack without end.
 _LABEL_RE = re.compile(
-    r"^(?P<open>[*_]{0,3})\s*(?P<label>[^\W\d_][^:：*_\n]{0,59}?)\s*(?P<close>[*_]{0,3})\s*"
-    r"(?P<sep>[:：]|[–—-](?=\s))(?!//)\s*(?P<close2>[*_]{0,3})\s*(?P<value>.*)$"
+    r"^(?P<open>[*_]{0,3})\s*+(?P<label>[^\W\d_](?:[^:：*_\n]{0,58}?[^\s:：*_])??)\s*+"
+    r"(?:(?P<close>[*_]{1,3})\s*+)?(?P<sep>[:：]|[–—-](?=\s))(?!//)"
+    r"\s*+(?:(?P<close2>[*_]{1,3})\s*+)?(?P<value>.*)$"
 )
+# « **Territoire** », « Territoire : », « _Territoire :_ » alone on their line: the shortest label
+# that leaves only spaces, colons and the closing marks, the label starting and ending on neither.
 _EMPHASIS_ONLY_RE = re.compile(
-    r"^(?P<open>[*_]{0,3})\s*(?P<label>[^*_]+?)\s*[:：]?\s*(?P=open)\s*[:：]?$"
+    r"^(?P<open>[*_]{0,3})\s*+(?P<label>[^*_\s](?:[^*_]*?[^*_\s])??)"
+    r"\s*+[:：]?\s*+(?P=open)\s*+[:：]?$"
 )
+# « <b>Territoire :</b> », « <strong>Territoire</strong> : »: HTML emphasis opening the line.
+_HTML_EMPHASIS_RE = re.compile(r"<(b|strong|i|em)(?:\s[^<>]{0,200})?>", re.I)
+_HTML_EMPHASIS_CLOSE = {
+    tag: re.compile(rf"</{tag}\s*+>", re.I) for tag in ("b", "strong", "i", "em")
+}
+# A keycap emoji (« 1️⃣ »): a digit, maybe a variation selector, the enclosing keycap.
+_KEYCAP_RE = re.compile(r"[0-9#*]\ufe0f?\u20e3")
 
 
 @dataclass
@@ -235,8 +254,10 @@ def read_fields(raw: str, labels: Labels) -> Reading:
             current = None  # an unknown heading or a new block ends the field: free text follows
         else:
             current.texts.append(line.text)
+            # The lines since the last one taken (blank ones included): each line is added once,
+            # or a long section would cost the square of its length.
+            used.update(range(current.last + 1, line.index + 1))
             current.last = line.index
-            used.update(range(current.index, line.index + 1))
     for f in reading.fields:
         if f.table or f.mode == "line":
             f.value_md = "\n".join(t.strip() for t in f.texts).strip()
@@ -249,7 +270,7 @@ def read_fields(raw: str, labels: Labels) -> Reading:
 
 def _open_field(line: _Line, current: Field | None, labels: Labels) -> Field | None:
     """The field this line opens if it is a label (« Territoire : … », « ### Territoire »)."""
-    text = LOOSE_BULLET_RE.sub("", line.text.strip())
+    text = _label_text(line.text)
     m = _LABEL_RE.match(text)
     if m and (line.kind != "heading" or m.group("value").strip()):
         label, value = m.group("label").strip(), m.group("value").strip().rstrip("\\").strip()
@@ -273,6 +294,8 @@ def _open_field(line: _Line, current: Field | None, labels: Labels) -> Field | N
         return Field(
             label, name, line.index, line.block, line.group, mode, [value], last=line.index
         )
+    if len(text) > _LABEL_LINE_MAX:
+        return None
     alone = _EMPHASIS_ONLY_RE.match(text)
     if alone is None or not (line.first or alone.group("open")):
         return None
@@ -283,6 +306,51 @@ def _open_field(line: _Line, current: Field | None, labels: Labels) -> Field | N
     mode = "section" if line.kind == "heading" or name == "description" else "group"
     label = alone.group("label").strip()
     return Field(label, name, line.index, line.block, line.group, mode, [""], last=line.index)
+
+
+def _label_text(text: str) -> str:
+    """A line as labels are looked for in it: without a loose bullet, emoji or pictogram before
+    the label, HTML emphasis as Markdown's, runs of spaces as one.
+
+    « • 📍 Territoire : Sherbrooke » reads « Territoire : Sherbrooke », « <b>Organisme :</b> Alpha »
+    reads « **Organisme :** Alpha ».
+    """
+    text = _SPACE_RUN_RE.sub(" ", LOOSE_BULLET_RE.sub("", text.strip()))
+    text = _html_emphasis(_without_pictograms(text))
+    marks = len(text) - len(text.lstrip("*_"))  # « **📍 Territoire :** »
+    return text[:marks] + _without_pictograms(text[marks:])
+
+
+def _without_pictograms(text: str) -> str:
+    """The text without the emoji or pictograms opening it (« 📍 », « ✉️ », « 👉🏽 », « 1️⃣ »)."""
+    i, seen = 0, False
+    while i < len(text):
+        keycap = _KEYCAP_RE.match(text, i)
+        category = unicodedata.category(text[i])
+        if keycap:
+            i, seen = keycap.end(), True
+        elif category in ("So", "Sk", "Cf"):  # symbols, skin tones, joiners and invisible marks
+            i, seen = i + 1, True
+        elif category in ("Mn", "Me") or text[i].isspace():  # variation selectors, spaces
+            i += 1
+        else:
+            break
+    return text[i:] if seen else text
+
+
+def _html_emphasis(text: str, depth: int = 2) -> str:
+    """« <b>Territoire :</b> … » as « **Territoire :** … »: HTML emphasis opening the line."""
+    opening = _HTML_EMPHASIS_RE.match(text) if depth else None
+    if opening is None:
+        return text
+    tag = opening.group(1).lower()
+    closing = _HTML_EMPHASIS_CLOSE[tag].search(text, opening.end())
+    if closing is None:
+        return text
+    mark = "**" if tag in ("b", "strong") else "*"
+    # « <b><i>Territoire</i></b> »: one level inside, no more (« *** » is as far as marks go).
+    inner = _html_emphasis(text[opening.end() : closing.start()], depth - 1)
+    return f"{mark}{inner}{mark}{text[closing.end() :]}"
 
 
 def _plausible(label: str) -> bool:

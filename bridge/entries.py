@@ -118,19 +118,27 @@ class CartographyCard:
 
 # --- Markdown helpers ---------------------------------------------------------------------------
 
+# Each pattern below is searched through a whole card: none may try again from every character of
+# a long run (« aaaa… », « a-a-a-… ») nor let two neighbouring parts take the same characters.
 _BARE_URL_RE = re.compile(r"https?://[^\s<>\"'`\[\]{}|\\^]+", re.I)
-_HREF_RE = re.compile(r"""<a\s[^>]*?href\s*=\s*["']([^"']+)["']""", re.I)
-_EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}", re.I)
+_HREF_RE = re.compile(r"""<a\s[^<>]*?href\s*+=\s*+["']([^"']+)["']""", re.I)
+# An address starts where its local part does, never inside it.
+_EMAIL_RE = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}", re.I)
 _PHONE_RE = re.compile(r"\d{3}\)?[\s.-]\d{3}[\s.-]\d{4}")
 _ADDRESS_RE = re.compile(
     r"\b(?:rue|ch|chemin|boul|boulevard|av|avenue|route|rang|bureau|local|case postale)\b", re.I
 )
+# A domain starts where its word does (« info@mon-site.org » holds none; dashes before it are
+# left out): a long « a-a-a-… » or « a.-a.-… » is tried once, not from each of its characters. Its
+# labels start with a letter or digit and are at most 63 characters long, as in the DNS.
 _DOMAIN_RE = re.compile(
-    r"(?<![@\w.])(?:www\.)?[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.[a-z]{2,}(?:/\S*)?", re.I
+    r"(?<![@\w.-])-*+(?P<domain>(?:www\.)?[a-z0-9][a-z0-9-]{0,62}"
+    r"(?:\.[a-z0-9][a-z0-9-]{0,62})*\.[a-z]{2,63}(?:/\S*)?)",
+    re.I,
 )
 _IMAGE_PATH_RE = re.compile(r"\.(?:png|jpe?g|gif|webp|svg|bmp|tiff?|heic|avif)$", re.I)
 _MAP_URL_RE = re.compile(
-    r"google\.[a-z.]+/maps|maps\.google\.|goo\.gl/maps|openstreetmap\.org", re.I
+    r"google\.[a-z.]{1,20}/maps|maps\.google\.|goo\.gl/maps|openstreetmap\.org", re.I
 )
 # Block markup at the start of a source line: quote markers, then a bullet or a list number.
 _BLOCK_MARK_RE = re.compile(r"^(?:\s*>)*\s*(?:(?:[-*+•·▪◦‣●■➢➤✓✔]|\d{1,9}[.)])\s+)?")
@@ -269,8 +277,11 @@ def _summary(description: str) -> str:
 
 # --- cartography: the card ----------------------------------------------------------------------
 
-# Themes are listed with commas, semicolons, slashes, bullets, line breaks or « et ».
-_THEME_SPLIT_RE = re.compile(r"\s*(?:[,;/|•·\n]|\bet\b)\s*", re.I)
+# Themes are listed with commas, semicolons, slashes, bullets, line breaks or « et ». The spaces
+# around are trimmed from each part, not matched: a pattern starting with \s* would try again
+# from every space of a long run.
+_THEME_SPLIT_RE = re.compile(r"[,;/|•·\n]|\bet\b", re.I)
+_THEME_TRIM = " .#-*\t\r\n\f\v\u00a0\u202f"
 
 
 def parse_card(
@@ -310,7 +321,7 @@ def parse_card(
         issues.append(f"Territoire non reconnu : {_quote(territory_raw)}")
 
     written = (plain_text(t) for f in values.get("themes", []) for t in f.texts)
-    parts = (p.strip(" .#-*") for text in written for p in _THEME_SPLIT_RE.split(text))
+    parts = (p.strip(_THEME_TRIM) for text in written for p in _THEME_SPLIT_RE.split(text))
     themes = _dedupe([*parts, *topic.tags], folded=True)
 
     website = None
@@ -380,7 +391,7 @@ def _website(value_md: str) -> str | None:
         for url in _links(tok.children or []) if tok.type == "inline" else ():
             return url
     domain = _DOMAIN_RE.search(plain_text(value_md))
-    return f"https://{_clean_url(domain.group())}" if domain else None
+    return f"https://{_clean_url(domain.group('domain'))}" if domain else None
 
 
 def _position(

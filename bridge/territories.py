@@ -1,7 +1,7 @@
 """The territories of Estrie, and where things are: territories and positions as members write them.
 
 Cartography cards name their territory in many ways (« MRC du Granit », « Memphremagog »,
-« Haut-St-François », « la Ville de Sherbrooke », or just the seat town, « Magog »), and give
+« Haut-St-François », « la Ville de Sherbrooke », or just a town, « Magog », « Windsor »), and give
 positions as decimal pairs, French decimal commas, degrees-minutes or a map link. This module turns
 those into a canonical `Territory` and a `(latitude, longitude)` pair. Everything here is pure.
 """
@@ -126,12 +126,54 @@ def _territory(item: Any, source: str, number: int) -> Territory:
     )
 
 
+# --- additions: municipalities ------------------------------------------------------------------
+
+# ADDITIONS to the shared territories file, kept here because bridge/data/estrie-territoires.yaml
+# must stay a byte copy of it: well-known municipalities members name instead of their MRC, under
+# the name of the territory they belong to (a territory of another name, from another file, gets
+# none). Former names count: Val-des-Sources was Asbestos until 2020. A town whose name holds
+# another's is listed too (« Saint-Georges-de-Windsor », « Stanstead-Est »): the longest name wins.
+MUNICIPALITY_ADDITIONS: dict[str, tuple[str, ...]] = {
+    "Sherbrooke": ("Lennoxville", "Fleurimont", "Rock Forest", "Bromptonville"),
+    "Memphrémagog": (
+        "Stanstead",
+        "North Hatley",
+        "Ayer's Cliff",
+        "Ayers Cliff",
+        "Eastman",
+        "Potton",
+    ),
+    "Coaticook": ("Compton", "Waterville", "Stanstead-Est"),
+    "Le Val-Saint-François": ("Windsor", "Valcourt", "Val-Joli", "Saint-Denis-de-Brompton"),
+    "Le Haut-Saint-François": ("East Angus", "Weedon", "Ascot Corner", "Dudswell", "Scotstown"),
+    "Le Granit": ("Lambton", "Lac-Drolet"),
+    "Les Sources": (
+        "Asbestos",
+        "Danville",
+        "Wotton",
+        "Saint-Camille",
+        "Saint-Georges-de-Windsor",
+    ),
+    "Brome-Missisquoi": (
+        "Bromont",
+        "Sutton",
+        "Lac-Brome",
+        "Knowlton",
+        "Farnham",
+        "Dunham",
+        "Frelighsburg",
+    ),
+    "La Haute-Yamaska": ("Waterloo", "Shefford", "Roxton Pond"),
+}
+
+
 # --- matching -----------------------------------------------------------------------------------
 
 
 def _keys(territory: Territory) -> set[tuple[str, ...]]:
     keys: set[tuple[str, ...]] = set()
-    for written in (territory.name, territory.seat, *territory.aliases):
+    additions = MUNICIPALITY_ADDITIONS.get(territory.name, ())
+    for written in (territory.name, territory.seat, *territory.aliases, *additions):
         words = _words(written)
         if words:
             keys.add(words)
@@ -204,14 +246,15 @@ _URL_PATTERNS = (
 )
 _URL_RE = re.compile(r"https?://\S+")
 _MINUS_RE = re.compile(r"[\u2212\u2013\u2012\u2010](?=\s?\d)")
-# A number, maybe followed by a hemisphere letter (N/S, E, O for « ouest », W).
-_NUMBER_RE = re.compile(rf"(?<![\d.])({_NUM})(?!\d)\s*°?\s*([NSEOW](?![^\W\d_]))?")
+# A number, maybe followed by a hemisphere letter (N/S, E, O for « ouest », W). Spaces are
+# possessive and never next to other spaces: a long run of them cannot make a match backtrack.
+_NUMBER_RE = re.compile(rf"(?<![\d.])({_NUM})(?!\d)\s*+(?:°\s*+)?([NSEOW](?![^\W\d_]))?")
 _DMS_RE = re.compile(
     r"(\d{1,3})\s*°\s*(\d{1,2}(?:[.,]\d+)?)\s*['′’]\s*"
     r"(?:(\d{1,2}(?:[.,]\d+)?)\s*(?:\"|″|''|”|’’)\s*)?([NSEOW](?![^\W\d_]))?"
 )
-_LAT_RE = re.compile(rf"\blat(?:itude)?\.?\s*[:=]?\s*({_NUM})", re.I)
-_LON_RE = re.compile(rf"\b(?:lon|long|lng|longitude)\.?\s*[:=]?\s*({_NUM})", re.I)
+_LAT_RE = re.compile(rf"\blat(?:itude)?\.?\s*+(?:[:=]\s*+)?({_NUM})", re.I)
+_LON_RE = re.compile(rf"\b(?:lon|long|lng|longitude)\.?\s*+(?:[:=]\s*+)?({_NUM})", re.I)
 
 
 def parse_coordinates(text: str) -> tuple[float, float] | None:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import signal
+import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -553,6 +557,94 @@ def test_card_of_prose_only():
     assert result.warnings == ("Champ obligatoire manquant : territoire",)
 
 
+def test_card_labels_after_emoji_and_in_html_bold():
+    raw = (
+        "📍 Territoire : Sherbrooke\n"
+        "🌐 Site web : https://alpha.coop\n"
+        "✉️ Contact : info@alpha.coop\n"
+        "☎️ Téléphone : 819 555-0101\n"
+        "<b>Organisme :</b> Coop Alpha\n"
+        "<strong>Thématiques</strong> : Logement, Mobilité\n"
+        "\n"
+        "**📝 Description**\n"
+        "Une coop d'habitation.\n"
+    )
+    assert parse_card(topic(raw)) == card(
+        organisation="Coop Alpha",
+        territory="Sherbrooke",
+        territories=("Sherbrooke",),
+        territory_raw="Sherbrooke",
+        themes=("Logement", "Mobilité"),
+        website="https://alpha.coop",
+        contact="info@alpha.coop",
+        description="Une coop d'habitation.",
+        fields=(
+            ("Territoire", "Sherbrooke"),
+            ("Site web", "https://alpha.coop"),
+            ("Contact", "info@alpha.coop"),
+            ("Téléphone", "819 555-0101"),
+            ("Organisme", "Coop Alpha"),
+            ("Thématiques", "Logement, Mobilité"),
+            ("Description", "Une coop d'habitation."),
+        ),
+    )
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "📍 Territoire : Magog",
+        "📍Territoire: Magog",
+        "👉🏽 Territoire : Magog",
+        "1️⃣ Territoire : Magog",
+        "• 📍 Territoire : Magog",
+        "📍 **Territoire :** Magog",
+        "**📍 Territoire :** Magog",
+        "<b>Territoire :</b> Magog",
+        "<B>Territoire</B>: Magog",
+        '<strong class="x">Territoire</strong> : Magog',
+        "<b>Territoire : Magog</b>",
+        "<b><i>Territoire</i></b> : Magog",
+        "<em>Territoire</em> – Magog",
+        "📍 <b>Territoire :</b> Magog",
+        "Territoire\u00a0\u00a0\t :\u202f\u202f Magog",
+    ],
+)
+def test_label_after_emoji_or_in_html_emphasis(line):
+    result = parse_card(topic(line))
+    assert (result.territory_raw, result.territory) == ("Magog", "Memphrémagog")
+    assert result.fields == (("Territoire", "Magog"),)
+
+
+@pytest.mark.parametrize("raw", ["📍 Territoire\nMagog", "<b>Territoire</b>\n\nMagog"])
+def test_label_alone_after_emoji_or_in_html_bold(raw):
+    assert parse_card(topic(raw)).territory_raw == "Magog"
+
+
+def test_emoji_in_prose_stays_prose():
+    raw = "🎉 Bienvenue à toutes et à tous !\n\nTerritoire : Magog"
+    result = parse_card(topic(raw))
+    assert (result.description, result.territory_raw) == (
+        "🎉 Bienvenue à toutes et à tous !",
+        "Magog",
+    )
+
+
+@pytest.mark.parametrize(
+    "written, territory",
+    [
+        ("Windsor", "Le Val-Saint-François"),
+        ("Asbestos", "Les Sources"),
+        ("Ville de Val-des-Sources (anciennement Asbestos)", "Les Sources"),
+        ("Bromont", "Brome-Missisquoi"),
+        ("Stanstead-Est", "Coaticook"),
+    ],
+)
+def test_card_territory_named_by_its_municipality(written, territory):
+    result = parse_card(topic(f"Territoire : {written}\nDescription : Épicerie solidaire."))
+    assert (result.territory, result.warnings) == (territory, ())
+
+
 # --- configuration ------------------------------------------------------------------------------
 
 
@@ -592,6 +684,138 @@ def test_custom_territories():
 def test_cards_are_hashable_values():
     result = parse_card(topic("Territoire : Magog"))
     assert hash(result) == hash(dataclasses.replace(result))
+
+
+# --- long runs: text pasted from a word processor -----------------------------------------------
+
+_HANG = 10.0  # a regression fails the test here rather than hang the suite
+
+
+@contextlib.contextmanager
+def _guard(seconds: float = 2.0) -> Iterator[None]:
+    """Fail, rather than hang, when parsing is slow: a guard against runaway regexes, no benchmark.
+
+    The regex engine checks for signals as it backtracks, so the alarm interrupts a runaway match.
+    """
+    alarm = getattr(signal, "SIGALRM", None)
+
+    def expired(signum: int, frame: object) -> None:
+        raise TimeoutError(f"toujours en cours après {_HANG:g} s")
+
+    previous = signal.signal(alarm, expired) if alarm is not None else None
+    if alarm is not None:
+        signal.setitimer(signal.ITIMER_REAL, _HANG)
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        if alarm is not None:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(alarm, previous)
+    elapsed = time.perf_counter() - start
+    assert elapsed <= seconds, f"{elapsed:.2f} s"
+
+
+_WIDE = 20_000
+_RUN_CHARS = [" ", "\u00a0", "\u202f", "\t", "*", "_", "|", "-", ":", "1", "a"]
+
+
+@pytest.mark.parametrize("space", [" ", "\u00a0", "\u202f", "\t", " \u00a0\t"])
+def test_card_with_a_long_run_of_spaces_between_words(space):
+    raw = "Organisme" + space * (_WIDE // len(space)) + "x"
+    with _guard():
+        result = parse_card(topic(raw))
+    assert (result.organisation, result.description, result.fields) == ("Fiche", raw, ())
+    with _guard():
+        assert parse_toolbox(topic(raw)).description == raw
+
+
+def test_card_with_long_runs_inside_labelled_lines():
+    gap = " \u00a0\t" * 300
+    raw = (
+        f"**Organisme{gap}:**{gap}Coop Alpha\n"
+        f"Territoire{gap}:{gap}Sherbrooke{gap}\n"
+        f"Thématiques :{gap}Logement{gap},{gap}Mobilité\n"
+        f"Site web{gap}: alpha.coop\n"
+        f"Description{gap}–{gap}Une coop.\n"
+        f"Latitude{gap}:{gap}45,40\nLongitude :{gap}-71,89\n"
+    )
+    with _guard():
+        result = parse_card(topic(raw))
+    assert (result.organisation, result.territory, result.themes, result.website) == (
+        "Coop Alpha",
+        "Sherbrooke",
+        ("Logement", "Mobilité"),
+        "https://alpha.coop",
+    )
+    assert (result.description, result.latitude, result.longitude) == ("Une coop.", 45.4, -71.89)
+    assert result.warnings == ()
+
+
+def _adversarial() -> list[object]:
+    """Member content at its worst: long runs of one character, alone or between words; with
+    what the card must read from each, when it reads anything."""
+    nothing = {"organisation": "Fiche", "territory_raw": None}
+    cases: list[tuple[str, str, dict[str, object]]] = []
+    for c in _RUN_CHARS:
+        run = c * _WIDE
+        name = f"U+{ord(c):04X}"
+        space = c.isspace()
+        cases += [
+            (f"run of {name}", run, {"organisation": "Fiche"}),
+            (f"label, run of {name}", "Organisme" + run + "x", {"fields": ()} if space else {}),
+            (
+                f"label, run of {name}, colon",
+                "Organisme" + run + ": x",
+                {"organisation": "x"} if space else {},
+            ),
+            (f"bold, run of {name}", "**" + run + "!", nothing),
+            (f"label alone, run of {name}", "**Territoire" + run + ":**", {}),
+            (
+                f"value, run of {name}",
+                "Territoire : Sherbrooke" + run + "x",
+                {"territory_raw": "Sherbrooke x", "territory": "Sherbrooke"} if space else {},
+            ),
+            (f"a and {name}", ("a" + c) * (_WIDE // 2) + "!", {"territory_raw": None}),
+            (f"1 and {name}", ("1" + c) * (_WIDE // 2) + "!", nothing),
+        ]
+    cases += [
+        ("mixed spaces", " \u00a0\t\u202f" * (_WIDE // 4) + "x", nothing),
+        ("email-like", "a" * _WIDE + "@" + "b." * (_WIDE // 2) + "!", {"contact": None}),
+        ("domain-like", "Site web : " + "a-" * (_WIDE // 2) + "!", {"website": None}),
+        ("themes", "Thématiques : a" + " " * _WIDE + "b", {"themes": ("a b",)}),
+        (
+            "coordinates",
+            "Coordonnées : lat" + " " * _WIDE + "x long" + " " * _WIDE + "y",
+            {"latitude": None},
+        ),
+        ("latitude", "lat" + "\u00a0" * _WIDE + "x", {"latitude": None, "fields": ()}),
+        (
+            "map links",
+            "https://google." + "a." * (_WIDE // 2) + "/x " + "google." * 2000,
+            {"latitude": None},
+        ),
+        ("html", "<a " * (_WIDE // 3) + "href", nothing),
+        ("html bold", "<b>" * (_WIDE // 3) + "Territoire", nothing),
+        ("emoji", "📍" * _WIDE + " Territoire : Magog", {"territory": "Memphrémagog"}),
+        ("emphasis", "*_" * (_WIDE // 2) + "x", nothing),
+        ("lines just too long to be a label", ("Organisme" + " " * 130 + "x\n") * 150, nothing),
+        ("a long section", "### Description\n" + "a\n" * 20_000, {"organisation": "Fiche"}),
+        ("many fields", "Organisme : Alpha\n" * 5_000, {"organisation": "Alpha"}),
+        ("50 000 spaces", "Organisme" + " " * 50_000 + "x", {"fields": ()}),
+    ]
+    return [pytest.param(raw, expected, id=name) for name, raw, expected in cases]
+
+
+@pytest.mark.parametrize("raw, expected", _adversarial())
+def test_member_content_of_adversarial_shapes_is_read_in_time(raw, expected):
+    with _guard():
+        result = parse_card(topic(raw))
+    assert {name: getattr(result, name) for name in expected} == expected
+    assert all(isinstance(w, str) and w for w in result.warnings)
+    with _guard():
+        entry = parse_toolbox(topic(raw))
+    assert isinstance(entry, ToolboxEntry) and len(entry.summary) <= 280
 
 
 # --- never an error -----------------------------------------------------------------------------
@@ -650,8 +874,15 @@ _PIECES = st.sampled_from(
         "www.a.ca",
     ]
 )
+# Runs of spaces and marks as a word processor pastes them, between label words.
+_RUNS = st.text(alphabet=" \u00a0\u202f\t*_:-|", max_size=2000)
+_LABEL_WORDS = st.sampled_from(
+    ["Territoire", "Organisme", "Site web", "Description", "Thématiques", "lat", "long", "x"]
+)
 _MESSY = st.one_of(
-    st.text(), st.lists(st.one_of(_PIECES, st.text(max_size=4)), max_size=50).map("".join)
+    st.text(),
+    st.lists(st.one_of(_PIECES, st.text(max_size=4)), max_size=50).map("".join),
+    st.lists(st.one_of(_LABEL_WORDS, _RUNS, _PIECES), max_size=12).map("".join),
 )
 
 
@@ -659,12 +890,14 @@ _MESSY = st.one_of(
 @given(raw=_MESSY, tags=st.lists(st.text(max_size=12), max_size=3), title=st.text(max_size=20))
 def test_member_content_never_raises(raw, tags, title):
     t = dataclasses.replace(topic(raw, tags=tuple(tags)), title=title)
-    result = parse_card(t)
+    with _guard():
+        result = parse_card(t)
     assert isinstance(result, CartographyCard)
     assert all(isinstance(w, str) and w for w in result.warnings)
     if result.latitude is not None:
         assert -90 <= result.latitude <= 90 and -180 <= result.longitude <= 180
-    entry = parse_toolbox(t)
+    with _guard():
+        entry = parse_toolbox(t)
     assert isinstance(entry, ToolboxEntry) and len(entry.summary) <= 280
 
 

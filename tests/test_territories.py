@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
 
 from bridge.errors import ConfigError
 from bridge.territories import (
+    MUNICIPALITY_ADDITIONS,
     Territory,
     find_territories,
     fold,
@@ -147,6 +149,66 @@ def test_match_territory(text, name):
 
 
 @pytest.mark.parametrize(
+    "text, name",
+    [
+        ("Windsor", "Le Val-Saint-François"),
+        ("Valcourt", "Le Val-Saint-François"),
+        ("Asbestos", "Les Sources"),
+        ("Ville d'Asbestos", "Les Sources"),
+        ("Val-des-Sources", "Les Sources"),
+        ("Danville", "Les Sources"),
+        ("Saint-Georges-de-Windsor", "Les Sources"),
+        ("St-Georges-de-Windsor", "Les Sources"),
+        ("Bromont", "Brome-Missisquoi"),
+        ("Cowansville", "Brome-Missisquoi"),
+        ("Sutton", "Brome-Missisquoi"),
+        ("Lac-Brome", "Brome-Missisquoi"),
+        ("Knowlton", "Brome-Missisquoi"),
+        ("Granby", "La Haute-Yamaska"),
+        ("Waterloo", "La Haute-Yamaska"),
+        ("East Angus", "Le Haut-Saint-François"),
+        ("Cookshire-Eaton", "Le Haut-Saint-François"),
+        ("Weedon", "Le Haut-Saint-François"),
+        ("Lac-Mégantic", "Le Granit"),
+        ("Magog", "Memphrémagog"),
+        ("Stanstead", "Memphrémagog"),
+        ("North Hatley", "Memphrémagog"),
+        ("Ayer’s Cliff", "Memphrémagog"),
+        ("Stanstead-Est", "Coaticook"),
+        ("Coaticook", "Coaticook"),
+        ("Compton", "Coaticook"),
+        ("Richmond", "Le Val-Saint-François"),
+        ("Lennoxville", "Sherbrooke"),
+    ],
+)
+def test_match_territory_by_municipality(text, name):
+    found = match_territory(text, TERRITORIES)
+    assert found is not None and found.name == name
+
+
+def test_municipality_additions_each_name_one_packaged_territory():
+    by_name = {t.name: t for t in TERRITORIES}
+    assert set(MUNICIPALITY_ADDITIONS) <= set(by_name)
+    for name, towns in MUNICIPALITY_ADDITIONS.items():
+        for town in towns:
+            assert find_territories(town, TERRITORIES) == (by_name[name],), town
+
+
+def test_municipality_additions_leave_other_territory_files_alone():
+    ours = (Territory("Ailleurs", "Là", (46.0, -72.5), ()),)
+    assert match_territory("Windsor", ours) is None
+
+
+def test_find_territories_through_municipalities():
+    found = find_territories("Windsor, Asbestos et Bromont", TERRITORIES)
+    assert tuple(t.name for t in found) == (
+        "Le Val-Saint-François",
+        "Les Sources",
+        "Brome-Missisquoi",
+    )
+
+
+@pytest.mark.parametrize(
     "text",
     ["", "Montréal", "Saint-François", "ressources humaines", "Magogville", "Haute", "Estrie"],
 )
@@ -229,6 +291,34 @@ def test_parse_coordinates(text, expected):
 )
 def test_parse_coordinates_none(text):
     assert parse_coordinates(text) is None
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("lat" + " " * 20_000 + "x", None),
+        ("latitude\u00a0" + "\u00a0" * 20_000 + ": x", None),
+        ("long" + "\t" * 20_000 + "x", None),
+        ("Lat : 45,4 long" + " " * 20_000 + ":" + " " * 20_000 + "x", None),
+        ("1" + " " * 20_000 + "°" + " " * 20_000 + "x", None),
+        ("1.5" + " \u202f" * 10_000 + "N", None),
+        ("1.5 " * 10_000, (1.5, 1.5)),
+        ("1°" * 20_000, None),
+        ("@1" * 20_000, None),
+        ("https://x.org/?q=" + "1" * 20_000, None),
+    ],
+)
+def test_parse_coordinates_on_long_runs_is_quick(text, expected):
+    start = time.perf_counter()
+    assert parse_coordinates(text) == expected
+    assert time.perf_counter() - start <= 2.0  # a guard against runaway regexes, not a benchmark
+
+
+def test_parse_coordinates_with_long_runs_of_spaces():
+    text = "lat" + " " * 20_000 + ":" + "\u00a0" * 20_000 + "45,4 long" + "\t" * 20_000 + "-71,89"
+    start = time.perf_counter()
+    assert parse_coordinates(text) == pytest.approx((45.4, -71.89))
+    assert time.perf_counter() - start <= 2.0
 
 
 @pytest.mark.parametrize(
