@@ -1,0 +1,157 @@
+"""What every part of the store shares: opening the file, transactions, locks, the
+(site, community) scope, and how timestamps and searchable text are stored."""
+
+from __future__ import annotations
+
+import fcntl
+import sqlite3
+import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Self
+
+from sqlite_utils import Database
+
+from bridge.errors import StoreError
+from bridge.store.schema import migrations
+
+_LIGATURES = str.maketrans({"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE"})
+
+
+def searchable(text: str) -> str:
+    """Text as the search index holds it: compatibility forms (pasted « ﬁ ») and the French
+    ligatures « œ », « æ » spelled out, so « oeuvre » finds « œuvre ». FTS5's tokenizer folds
+    case and accents."""
+    return unicodedata.normalize("NFKC", text or "").translate(_LIGATURES)
+
+
+def iso(value: datetime | None) -> str | None:
+    """Timestamps are stored as ISO 8601 text in UTC, which sorts as time does."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to the store")
+    return value.astimezone(UTC).isoformat()
+
+
+def parse_iso(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+class StoreBase:
+    """The store's state and plumbing; `Store` adds one mixin per concern on top."""
+
+    def __init__(self, db: Database, site: str, community: str):
+        self.db = db
+        self.site = site
+        self.community = community
+        self._held: dict[str, int] = {}
+
+    # --- opening -----------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: str | Path, site: str, community: str) -> Self:
+        path = Path(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            db = Database(path)
+            db.enable_wal()
+            # Several processes (the service and a command) may share the file.
+            db.execute("PRAGMA busy_timeout = 5000")
+            # What is deleted (an erased account's name, a deleted post's text) is overwritten
+            # with zeros, not left in the file's free space.
+            db.execute("PRAGMA secure_delete = ON")
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"{path}: impossible d'ouvrir la base locale ({exc})") from None
+        store = cls(db, site, community)
+        store.migrate()
+        return store
+
+    @classmethod
+    def memory(cls, site: str = "http://test", community: str = "test") -> Self:
+        store = cls(Database(memory=True), site, community)
+        store.migrate()
+        return store
+
+    def migrate(self) -> None:
+        try:
+            migrations.apply(self.db)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(
+                f"la base locale est illisible ou d'une version inconnue ({exc})"
+            ) from None
+
+    @classmethod
+    def snapshot(cls, path: str | Path, site: str, community: str) -> Self:
+        """A private in-memory copy of the store file, or an empty store if there is none.
+
+        For dry runs, `status` and `check`, which promise to write nothing: not even to
+        create the file or bring an older one up to date.
+        """
+        path = Path(path)
+        memory = sqlite3.connect(":memory:")
+        if path.exists():
+            try:
+                source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+                try:
+                    source.backup(memory)
+                finally:
+                    source.close()
+            except sqlite3.Error as exc:
+                raise StoreError(f"{path}: impossible de lire la base locale ({exc})") from None
+        store = cls(Database(memory), site, community)
+        store.migrate()
+        return store
+
+    @contextmanager
+    def exclusive(self, name: str) -> Iterator[None]:
+        """Hold a lock shared by every process using this store file (none for in-memory).
+
+        Re-entrant within one Store: a job that holds it may call a publisher that takes it.
+        """
+        path = self.db.execute("pragma database_list").fetchone()[2]
+        if not path or self._held.get(name):
+            self._held[name] = self._held.get(name, 0) + 1
+            try:
+                yield
+            finally:
+                self._held[name] -= 1
+            return
+        with open(f"{path}.{name}.lock", "a+") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            self._held[name] = 1
+            try:
+                yield
+            finally:
+                self._held[name] = 0
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """One transaction; the outermost takes the write lock at once (BEGIN IMMEDIATE).
+
+        A deferred transaction that reads, then writes, fails at once with "database is
+        locked" if another process wrote in between; an immediate one waits its turn.
+        """
+        conn = self.db.conn
+        if conn.in_transaction:
+            with self.db.atomic():
+                yield
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        else:
+            conn.execute("COMMIT")
+
+    @property
+    def _scope(self) -> dict[str, str]:
+        return {"site": self.site, "community": self.community}
+
+    _WHERE = "site = :site and community = :community"

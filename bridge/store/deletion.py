@@ -1,0 +1,173 @@
+"""What the forum no longer has: deleted topics and posts, departed members, erased accounts.
+
+Deleted rows are kept as ids and numbers, emptied of text and names; an erased person's name
+is rewritten wherever others wrote it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from bridge.store.catalog import CatalogMixin
+
+# What an erased account's name becomes where others mentioned or quoted it.
+ERASED_NAME = "anonyme"
+
+
+def _name_in_text(username: str) -> re.Pattern[str]:
+    """A username where a post names someone: a mention (`@name`, not inside an address), a
+    profile link, a quote; never as the start of a longer username."""
+    return re.compile(
+        r"(?:(?<![\w@/.-])(@)|(/u/)|(data-username=\")|(\[quote=\"?))"
+        + re.escape(username)
+        + r"(?![\w-]|\.\w)",
+        re.IGNORECASE,
+    )
+
+
+def _prefix(match: re.Match[str]) -> str:
+    return next(group for group in match.groups() if group is not None)
+
+
+class DeletionMixin(CatalogMixin):  # a deleted topic's entries and search documents go too
+    # --- deletion and erasure ----------------------------------------------------------------
+
+    def mark_topics_deleted(self, topic_ids: Sequence[int]) -> None:
+        """Deleted on the forum: kept as rows marked deleted, excluded everywhere else."""
+        for topic_id in topic_ids:
+            self.db.execute(
+                "update topics set deleted = 1 where site = :site and id = :id",
+                {"site": self.site, "id": topic_id},
+            )
+            self.db.execute(
+                "update posts set deleted = 1 where site = :site and topic_id = :id",
+                {"site": self.site, "id": topic_id},
+            )
+        self.drop_entries(topic_ids)
+
+    def erase_deleted(self, topic_ids: Sequence[int] | None = None) -> int:
+        """Empty the deleted posts and topics (of these topics, or all) of their text and their
+        author's name; their ids and numbers stay. Return how many rows were emptied."""
+        posts = topics = ""
+        if topic_ids is not None:
+            marks = ", ".join(str(int(i)) for i in topic_ids) or "null"
+            posts, topics = f" and topic_id in ({marks})", f" and id in ({marks})"
+        emptied = self.db.execute(
+            "update posts set raw = null, cooked = null, username = null "
+            f"where {self._WHERE} and deleted = 1 and (raw is not null or cooked is not null "
+            f"or username is not null){posts}",
+            self._scope,
+        ).rowcount
+        emptied += self.db.execute(
+            "update topics set last_poster_username = null "
+            f"where {self._WHERE} and deleted = 1 and last_poster_username is not null{topics}",
+            self._scope,
+        ).rowcount
+        return int(emptied)
+
+    def compact_search_index(self) -> None:
+        """Merge the search index into one segment. FTS5 only marks a removed document's words
+        as deleted, in new pages; merging drops them from the file (with `secure_delete`)."""
+        self.db.execute(
+            "insert into search_documents_fts(search_documents_fts) values ('optimize')"
+        )
+
+    def mark_posts_deleted(self, topic_id: int, keep_ids: set[int], up_to_number: int) -> int:
+        """Mark deleted the stored posts up to `up_to_number` that the forum no longer has."""
+        gone = [
+            r["id"]
+            for r in self.db.query(
+                "select id from posts where site = :site and topic_id = :t and deleted = 0 "
+                "and post_number <= :n",
+                {"site": self.site, "t": topic_id, "n": up_to_number},
+            )
+            if r["id"] not in keep_ids
+        ]
+        for post_id in gone:
+            self.db.execute(
+                "update posts set deleted = 1 where site = :site and id = :id",
+                {"site": self.site, "id": post_id},
+            )
+        return len(gone)
+
+    def forget_absent_people(self, group: str) -> int:
+        """Delete the profiles of people neither in `group` nor author of a live post (the
+        mirror has no reason left to hold their name); return how many."""
+        cursor = self.db.execute(
+            f"delete from users where {self._WHERE} and id not in "
+            "(select user_id from group_members where site = :site and community = :community "
+            "and group_name = :g) and id not in (select user_id from posts where site = :site "
+            "and community = :community and deleted = 0 and user_id is not null)",
+            {**self._scope, "g": group},
+        )
+        return int(cursor.rowcount)
+
+    def remove_group_members(self, group: str, user_ids: Sequence[int]) -> None:
+        for user_id in user_ids:
+            self.db.execute(
+                "delete from group_members where site = :site and group_name = :g "
+                "and user_id = :u",
+                {"site": self.site, "g": group, "u": user_id},
+            )
+
+    def scrub_user(self, user_id: int, new_username: str | None = None) -> list[int]:
+        """Remove a person's personal data: their profile, memberships and name on posts.
+
+        Their posts stay (they belong to the community's conversation) under `new_username`
+        (Discourse's anonymous name), or none. Their old name is rewritten where others wrote
+        it, in @mentions and quotes (as Discourse does when it renames an account), to the new
+        name or « anonyme ». Return the topics whose text changed: their search documents and
+        entries are to be refreshed.
+        """
+        params = {"site": self.site, "u": user_id, "n": new_username}
+        old_names = {
+            r["username"]
+            for r in self.db.query(
+                "select username from users where site = :site and id = :u "
+                "union select username from posts where site = :site and user_id = :u "
+                "union select username from group_members where site = :site and user_id = :u",
+                params,
+            )
+            if r["username"]
+        }
+        for old in old_names:
+            renamed = {**params, "old": old}
+            self.db.execute(
+                "update topics set last_poster_username = :n "
+                "where site = :site and last_poster_username = :old",
+                renamed,
+            )
+            for table in ("toolbox_entries", "cartography_cards"):
+                self.db.execute(
+                    f"update [{table}] set author = :n where site = :site and author = :old",
+                    renamed,
+                )
+        touched = self._rewrite_name(old_names, new_username or ERASED_NAME)
+        self.db.execute("delete from users where site = :site and id = :u", params)
+        self.db.execute("delete from group_members where site = :site and user_id = :u", params)
+        self.db.execute(
+            "update posts set username = :n where site = :site and user_id = :u", params
+        )
+        return touched
+
+    def _rewrite_name(self, old_names: set[str], new: str) -> list[int]:
+        """Replace `@old`, `/u/old`, `data-username="old"` and `[quote="old` in the raw and
+        cooked text of stored posts; return the topics touched."""
+        touched: set[int] = set()
+        for old in old_names:
+            pattern = _name_in_text(old)
+            for row in self.db.query(
+                "select id, topic_id, raw, cooked from posts where site = :site and "
+                "(raw like :like or cooked like :like)",
+                {"site": self.site, "like": f"%{old}%"},
+            ):
+                values = {
+                    column: pattern.sub(lambda m: _prefix(m) + new, row[column])
+                    for column in ("raw", "cooked")
+                    if row[column]
+                }
+                if any(values[c] != row[c] for c in values):
+                    self.db.table("posts").update((self.site, row["id"]), values)
+                    touched.add(row["topic_id"])
+        return sorted(touched)

@@ -1,0 +1,215 @@
+"""The store's schema: forward-only sqlite-utils migrations.
+
+Each migration is recorded under its function's name in the databases it was applied to, so
+those names must never change.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("bridge")
+
+
+@migrations()
+def m001_initial(db: Database) -> None:
+    scope = {"site": str, "community": str}
+    db["categories"].create(
+        {**scope, "id": int, "slug": str, "name": str, "parent_id": int, "topic_count": int},
+        pk=("site", "id"),
+    )
+    db["topics"].create(
+        {
+            **scope,
+            "id": int,
+            "category_id": int,
+            "title": str,
+            "slug": str,
+            "created_at": str,
+            "bumped_at": str,
+            "last_posted_at": str,
+            "posts_count": int,
+            "reply_count": int,
+            "like_count": int,
+            "views": int,
+            "pinned": int,
+            "closed": int,
+            "archived": int,
+            "visible": int,
+            "tags": str,
+            "last_poster_username": str,
+            "deleted": int,
+            "synced_at": str,
+        },
+        pk=("site", "id"),
+        defaults={"deleted": 0},
+    )
+    db["topics"].create_index(["site", "community", "bumped_at"])
+    db["posts"].create(
+        {
+            **scope,
+            "id": int,
+            "topic_id": int,
+            "post_number": int,
+            "username": str,
+            "user_id": int,
+            "raw": str,
+            "cooked": str,
+            "created_at": str,
+            "updated_at": str,
+            "reply_to_post_number": int,
+            "like_count": int,
+            "reply_count": int,
+            "deleted": int,
+        },
+        pk=("site", "id"),
+        defaults={"deleted": 0},
+    )
+    db["posts"].create_index(["site", "topic_id", "post_number"])
+    db["users"].create(
+        {
+            **scope,
+            "id": int,
+            "username": str,
+            "name": str,
+            "created_at": str,
+            "bio": str,
+            "location": str,
+            "website": str,
+        },
+        pk=("site", "id"),
+    )
+    db["group_members"].create(
+        {**scope, "group_name": str, "user_id": int, "username": str, "name": str, "added_at": str},
+        pk=("site", "group_name", "user_id"),
+    )
+    db["cursors"].create(
+        {**scope, "name": str, "value": str, "updated_at": str},
+        pk=("site", "community", "name"),
+    )
+    db["ledger"].create(
+        {
+            **scope,
+            "key": str,
+            "kind": str,
+            "state": str,
+            "external_id": str,
+            "title": str,
+            "topic_id": int,
+            "post_id": int,
+            "post_number": int,
+            "attempts": int,
+            "error": str,
+            "created_at": str,
+            "updated_at": str,
+        },
+        pk=("site", "community", "key"),
+    )
+    db["ledger"].create_index(["site", "community", "state"])
+    db["job_runs"].create(
+        {
+            **scope,
+            "id": int,
+            "job": str,
+            "started_at": str,
+            "finished_at": str,
+            "status": str,
+            "summary": str,
+            "error": str,
+        },
+        pk="id",
+    )
+    db["job_runs"].create_index(["site", "community", "job", "started_at"])
+
+
+@migrations()
+def m002_announcements(db: Database) -> None:
+    # The committee's announcements as last read from jobs/*.yaml, one row per occurrence, with
+    # what was last published of each (to notice edits, moved times and cancellations).
+    db["announcements"].create(
+        {
+            "site": str,
+            "community": str,
+            "job": str,
+            "occurrence": str,
+            "kind": str,
+            "title": str,
+            "starts_at": str,
+            "ends_at": str,
+            "place": str,
+            "link": str,
+            "registration_url": str,
+            "cancelled": int,
+            "topic_key": str,
+            "published_hash": str,
+            "published_starts_at": str,
+            "source": str,
+            "updated_at": str,
+        },
+        pk=("site", "community", "job", "occurrence"),
+        defaults={"cancelled": 0},
+    )
+    db["announcements"].create_index(["site", "community", "starts_at"])
+
+
+@migrations()
+def m003_entries(db: Database) -> None:
+    scope = {"site": str, "community": str}
+    common = {
+        "topic_id": int,
+        "title": str,
+        "themes": str,
+        "author": str,
+        "created_at": str,
+        "last_activity_at": str,
+        "url": str,
+        "warnings": str,
+    }
+    db["toolbox_entries"].create(
+        {
+            **scope,
+            **common,
+            "links": str,
+            "description": str,
+            "summary": str,
+            "reply_count": int,
+            "like_count": int,
+        },
+        pk=("site", "topic_id"),
+    )
+    db["cartography_cards"].create(
+        {
+            **scope,
+            **common,
+            "organisation": str,
+            "territory": str,
+            "territories": str,
+            "territory_raw": str,
+            "website": str,
+            "contact": str,
+            "description": str,
+            "latitude": float,
+            "longitude": float,
+            "fields": str,
+        },
+        pk=("site", "topic_id"),
+    )
+    # One row per searchable thing (a topic, an entry, a card), indexed with FTS5; the
+    # unicode61 tokenizer folds accents so « equipe » finds « équipe ».
+    db["search_documents"].create(
+        {
+            **scope,
+            "doc_id": str,
+            "kind": str,
+            "topic_id": int,
+            "title": str,
+            "body": str,
+            "url": str,
+        },
+        pk=("site", "doc_id"),
+    )
+    db["search_documents"].enable_fts(
+        ["title", "body"], fts_version="FTS5", tokenize="unicode61 remove_diacritics 2",
+        create_triggers=True,
+    )
