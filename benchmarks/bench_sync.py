@@ -31,7 +31,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -138,7 +137,7 @@ def serve(topics: int, posts: int) -> None:
                 sandbox.reset_requests()
                 send({})
             elif op == "count":
-                send({"requests": len(sandbox.requests), "kinds": _kinds(sandbox.requests)})
+                send({"requests": len(sandbox.requests), "kinds": dict(sandbox.request_kinds())})
 
 
 def _listed(world: Any) -> list[Any]:
@@ -187,27 +186,6 @@ def _unseen_authors(world: Any, listed: list[Any], entry_ids: set[int]) -> set[s
         p.user.username for t, ps in posts.values() if t.category_id in entry_ids for p in ps[:20]
     }
     return authors - last - seen
-
-
-def _kinds(requests: list[tuple[str, str]]) -> dict[str, int]:
-    kinds: Counter[str] = Counter()
-    for _, target in requests:
-        path = target.split("?")[0]
-        if path == "/categories.json":
-            kinds["categories"] += 1
-        elif path.startswith("/c/"):
-            kinds["list"] += 1
-        elif path.endswith("/posts.json"):
-            kinds["posts"] += 1
-        elif path.startswith("/groups/"):
-            kinds["members"] += 1
-        elif path.startswith("/t/"):
-            kinds["topic"] += 1
-        elif path.startswith("/u/"):
-            kinds["user"] += 1
-        else:
-            kinds["other"] += 1
-    return dict(kinds)
 
 
 # --- the clients under test ----------------------------------------------------------------------

@@ -61,24 +61,7 @@ class Site:
 
     def kinds(self) -> Counter[str]:
         """Requests of the last pass by kind: categories, list, posts, members, topic, user."""
-        kinds: Counter[str] = Counter()
-        for _, target in self.sandbox.requests:
-            path = target.split("?")[0]
-            if path == "/categories.json":
-                kinds["categories"] += 1
-            elif path.startswith("/c/"):
-                kinds["list"] += 1
-            elif path.endswith("/posts.json"):
-                kinds["posts"] += 1
-            elif path.startswith("/groups/"):
-                kinds["members"] += 1
-            elif path.startswith("/t/"):
-                kinds["topic"] += 1
-            elif path.startswith("/u/"):
-                kinds["user"] += 1
-            else:
-                kinds["other"] += 1
-        return kinds
+        return self.sandbox.request_kinds()
 
     def listed(self) -> list[Any]:
         """The watched category's list, by the sandbox's rules (see test_mirror.listed)."""

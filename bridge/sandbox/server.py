@@ -13,6 +13,7 @@ import random
 import re
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -182,6 +183,10 @@ class Sandbox:
 
     def reset_requests(self) -> None:
         self.requests.clear()
+
+    def request_kinds(self) -> Counter[str]:
+        """Requests received, by what they read or write: what the mirror's costs count."""
+        return Counter(request_kind(target) for _, target in self.requests)
 
     # --- request handling ----------------------------------------------------------------
 
@@ -440,3 +445,21 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(data)
+
+
+def request_kind(target: str) -> str:
+    """categories, list, posts, members, topic, user or other."""
+    path = target.split("?")[0]
+    if path == "/categories.json":
+        return "categories"
+    if path.startswith("/c/"):
+        return "list"
+    if path.endswith("/posts.json"):
+        return "posts"
+    if path.startswith("/groups/"):
+        return "members"
+    if path.startswith("/t/"):
+        return "topic"
+    if path.startswith("/u/"):
+        return "user"
+    return "other"
