@@ -238,7 +238,8 @@ def announce(ctx: click.Context, files: tuple[Path, ...], now_flag: bool, dry_ru
     from bridge.runs import run_announce
     from bridge.wiring import Parts
 
-    parts = Parts.build(config)
+    # A dry run reads a private copy of the store: it creates and changes nothing.
+    parts = Parts.build(config, readonly=dry_run)
     report = run_announce(
         parts,
         files=list(files) or None,

@@ -137,8 +137,8 @@ def load_config(path: str | os.PathLike[str], env: Mapping[str, str] | None = No
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path} : lecture impossible ({exc})") from None
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=StrictLoader)
+        data = yaml.load(text, Loader=StrictLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f", ligne {mark.line + 1}" if mark is not None else ""
@@ -149,6 +149,29 @@ def load_config(path: str | os.PathLike[str], env: Mapping[str, str] | None = No
         ) from None
     reader = _Reader(path, _line_index(node))
     return reader.config(data, env)
+
+
+class StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses a key written twice in one mapping.
+
+    PyYAML keeps the last one silently; for people editing a file by hand, the first one
+    quietly stops counting (`store.path` written twice, for example).
+    """
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"clé « {key} » écrite deux fois (déjà à la ligne {seen[key]})",
+                    key_node.start_mark,
+                )
+            seen[key] = line
+        return super().construct_mapping(node, deep=deep)
 
 
 def _line_index(node: yaml.Node | None) -> dict[tuple[str, ...], int]:

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 import yaml
 from dateutil.rrule import rruleset
 
+from bridge.config import StrictLoader
 from bridge.errors import JobFileError
 from bridge.jobvalues import (
     BadValue,
@@ -78,7 +79,7 @@ _YAML_WORDS = {
 }
 
 
-class _Loader(yaml.SafeLoader):
+class _Loader(StrictLoader):
     """SafeLoader that leaves dates and times as text, so `13:30` is not 810 (YAML 1.1)."""
 
 

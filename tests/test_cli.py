@@ -281,3 +281,18 @@ def test_browse_runs_datasette_from_this_environment_with_french_titles(
     assert tables["cartography_cards"]["title"] == "Cartographie"
     # The temporary metadata file is gone afterwards.
     assert not Path(command[command.index("--metadata") + 1]).exists()
+
+
+def test_announce_dry_run_creates_no_store(tmp_path: Path, sandbox: Sandbox) -> None:
+    config = write_config(tmp_path, sandbox.url)
+    (tmp_path / "jobs" / "webinaire.yaml").write_text(
+        "kind: webinaire\n"
+        'title: "Webinaire : mesurer notre impact social"\n'
+        "start: 2099-05-15 12:00\n"
+        "link: https://visio.exemple.ca/cdp\n",
+        encoding="utf-8",
+    )
+    code, out, err = run(["--config", str(config), "announce", "--dry-run"])
+    assert code == 0, err
+    assert "announce:webinaire" in out
+    assert not list(tmp_path.glob("bridge.db*"))

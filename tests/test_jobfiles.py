@@ -133,6 +133,11 @@ BAD = {
         "jobs/webinaire.yaml, ligne 2 : YAML invalide (deux-points inattendu : mettez ce texte "
         "entre guillemets)",
     ),
+    "field written twice": (
+        GOOD + "title: Un autre titre pour la même activité\n",
+        "jobs/webinaire.yaml, ligne 10 : YAML invalide (clé « title » écrite deux fois (déjà à "
+        "la ligne 2))",
+    ),
     "end before start": (
         replace_line('end: "13:00"', 'end: "11:00"'),
         "jobs/webinaire.yaml, ligne 4, end : la fin (2025-05-15 11:00) doit venir après le "
