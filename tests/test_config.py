@@ -199,7 +199,13 @@ def test_custom_card_labels_extend_the_defaults(tmp_path: Path) -> None:
     config = load_config(
         write(tmp_path, GOOD + "cartography:\n  labels:\n    territory: [Secteur, MRC]\n"), env={}
     )
-    assert config.cartography.labels["territory"] == ("Secteur", "MRC", "Territoire", "Région", "Municipalité")
+    assert config.cartography.labels["territory"] == (
+        "Secteur",
+        "MRC",
+        "Territoire",
+        "Région",
+        "Municipalité",
+    )
     assert "Organisme" in config.cartography.labels["organisation"]
 
 

@@ -62,7 +62,7 @@ class CatalogMixin(StoreBase):
             f"delete from [{other}] where site = :site and topic_id = :t",
             {"site": self.site, "t": row["topic_id"]},
         )
-        self.db[table].upsert({**self._scope, **values}, pk=("site", "topic_id"))
+        self.db.table(table).upsert({**self._scope, **values}, pk=("site", "topic_id"))
 
     def drop_entries(self, topic_ids: Sequence[int]) -> None:
         for topic_id in topic_ids:
@@ -79,7 +79,7 @@ class CatalogMixin(StoreBase):
         self, doc_id: str, kind: str, topic_id: int, title: str, body: str, url: str
     ) -> None:
         """Index a document; its text is folded as queries are (see `searchable`)."""
-        self.db["search_documents"].upsert(
+        self.db.table("search_documents").upsert(
             {
                 **self._scope,
                 "doc_id": doc_id,

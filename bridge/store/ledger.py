@@ -61,7 +61,7 @@ class LedgerMixin(StoreBase):
         """Record the intent to write `draft` (committed before the write is sent)."""
         existing = self.ledger_get(draft.key)
         with self.atomic():
-            self.db["ledger"].upsert(
+            self.db.table("ledger").upsert(
                 {
                     **self._scope,
                     "key": draft.key,
@@ -92,7 +92,7 @@ class LedgerMixin(StoreBase):
         post_number: int | None = None,
     ) -> None:
         with self.atomic():
-            self.db["ledger"].update(
+            self.db.table("ledger").update(
                 (self.site, self.community, key),
                 {
                     "state": "done",
@@ -110,7 +110,7 @@ class LedgerMixin(StoreBase):
         if final:
             values["attempts"] = 10**6
         with self.atomic():
-            self.db["ledger"].update((self.site, self.community, key), values)
+            self.db.table("ledger").update((self.site, self.community, key), values)
 
     def ledger_forget(self, key: str) -> None:
         """Drop an entry whose write is known not to have happened, so it can be planned anew."""

@@ -18,7 +18,7 @@ class MirrorMixin(StoreBase):
     # --- mirror ------------------------------------------------------------------------------
 
     def save_categories(self, categories: Sequence[Category]) -> None:
-        self.db["categories"].upsert_all(
+        self.db.table("categories").upsert_all(
             (
                 {
                     **self._scope,
@@ -35,7 +35,7 @@ class MirrorMixin(StoreBase):
 
     def save_topic(self, topic: TopicSummary, posts: Sequence[Post], synced_at: datetime) -> None:
         """Save a topic with the posts read for it; posts not listed are left as they were."""
-        self.db["topics"].upsert(
+        self.db.table("topics").upsert(
             {
                 **self._scope,
                 "id": topic.id,
@@ -63,7 +63,7 @@ class MirrorMixin(StoreBase):
         self.save_posts(posts)
 
     def save_posts(self, posts: Sequence[Post]) -> None:
-        self.db["posts"].upsert_all(
+        self.db.table("posts").upsert_all(
             (
                 {
                     **self._scope,
@@ -87,7 +87,7 @@ class MirrorMixin(StoreBase):
         )
 
     def save_users(self, users: Sequence[User]) -> None:
-        self.db["users"].upsert_all(
+        self.db.table("users").upsert_all(
             (
                 {
                     **self._scope,
@@ -105,7 +105,7 @@ class MirrorMixin(StoreBase):
         )
 
     def save_group_members(self, group: str, members: Sequence[GroupMember]) -> None:
-        self.db["group_members"].upsert_all(
+        self.db.table("group_members").upsert_all(
             (
                 {
                     **self._scope,
@@ -184,7 +184,7 @@ class MirrorMixin(StoreBase):
     def save_people(self, people: Sequence[tuple[int, str, str | None]]) -> None:
         """Record (user id, username, name) seen in lists, leaving profiles as they are."""
         # One statement for all (the mirror saves the authors of every topic it reads).
-        self.db["users"].upsert_all(
+        self.db.table("users").upsert_all(
             (
                 {**self._scope, "id": user_id, "username": username, "name": name}
                 for user_id, username, name in people
@@ -261,7 +261,7 @@ class MirrorMixin(StoreBase):
 
     def set_cursor(self, name: str, value: str, now: datetime) -> None:
         """Move a cursor; call it inside `atomic()` with the rows it covers."""
-        self.db["cursors"].upsert(
+        self.db.table("cursors").upsert(
             {**self._scope, "name": name, "value": value, "updated_at": iso(now)},
             pk=("site", "community", "name"),
         )

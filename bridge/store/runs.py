@@ -24,17 +24,18 @@ class RunsMixin(StoreBase):
 
     def run_started(self, job: str, now: datetime) -> int:
         with self.atomic():
-            table = self.db["job_runs"]
+            table = self.db.table("job_runs")
             table.insert(
                 {**self._scope, "job": job, "started_at": iso(now), "status": "running"}
             )
-            return int(table.last_pk)  # type: ignore[attr-defined]
+            assert table.last_pk is not None
+            return int(table.last_pk)
 
     def run_finished(
         self, run_id: int, now: datetime, status: str, summary: str = "", error: str = ""
     ) -> None:
         with self.atomic():
-            self.db["job_runs"].update(
+            self.db.table("job_runs").update(
                 run_id,
                 {
                     "finished_at": iso(now),

@@ -15,11 +15,11 @@ migrations = Migrations("bridge")
 @migrations()
 def m001_initial(db: Database) -> None:
     scope = {"site": str, "community": str}
-    db["categories"].create(
+    db.table("categories").create(
         {**scope, "id": int, "slug": str, "name": str, "parent_id": int, "topic_count": int},
         pk=("site", "id"),
     )
-    db["topics"].create(
+    db.table("topics").create(
         {
             **scope,
             "id": int,
@@ -45,8 +45,8 @@ def m001_initial(db: Database) -> None:
         pk=("site", "id"),
         defaults={"deleted": 0},
     )
-    db["topics"].create_index(["site", "community", "bumped_at"])
-    db["posts"].create(
+    db.table("topics").create_index(["site", "community", "bumped_at"])
+    db.table("posts").create(
         {
             **scope,
             "id": int,
@@ -66,8 +66,8 @@ def m001_initial(db: Database) -> None:
         pk=("site", "id"),
         defaults={"deleted": 0},
     )
-    db["posts"].create_index(["site", "topic_id", "post_number"])
-    db["users"].create(
+    db.table("posts").create_index(["site", "topic_id", "post_number"])
+    db.table("users").create(
         {
             **scope,
             "id": int,
@@ -80,15 +80,15 @@ def m001_initial(db: Database) -> None:
         },
         pk=("site", "id"),
     )
-    db["group_members"].create(
+    db.table("group_members").create(
         {**scope, "group_name": str, "user_id": int, "username": str, "name": str, "added_at": str},
         pk=("site", "group_name", "user_id"),
     )
-    db["cursors"].create(
+    db.table("cursors").create(
         {**scope, "name": str, "value": str, "updated_at": str},
         pk=("site", "community", "name"),
     )
-    db["ledger"].create(
+    db.table("ledger").create(
         {
             **scope,
             "key": str,
@@ -106,8 +106,8 @@ def m001_initial(db: Database) -> None:
         },
         pk=("site", "community", "key"),
     )
-    db["ledger"].create_index(["site", "community", "state"])
-    db["job_runs"].create(
+    db.table("ledger").create_index(["site", "community", "state"])
+    db.table("job_runs").create(
         {
             **scope,
             "id": int,
@@ -120,14 +120,14 @@ def m001_initial(db: Database) -> None:
         },
         pk="id",
     )
-    db["job_runs"].create_index(["site", "community", "job", "started_at"])
+    db.table("job_runs").create_index(["site", "community", "job", "started_at"])
 
 
 @migrations()
 def m002_announcements(db: Database) -> None:
     # The committee's announcements as last read from jobs/*.yaml, one row per occurrence, with
     # what was last published of each (to notice edits, moved times and cancellations).
-    db["announcements"].create(
+    db.table("announcements").create(
         {
             "site": str,
             "community": str,
@@ -150,7 +150,7 @@ def m002_announcements(db: Database) -> None:
         pk=("site", "community", "job", "occurrence"),
         defaults={"cancelled": 0},
     )
-    db["announcements"].create_index(["site", "community", "starts_at"])
+    db.table("announcements").create_index(["site", "community", "starts_at"])
 
 
 @migrations()
@@ -166,7 +166,7 @@ def m003_entries(db: Database) -> None:
         "url": str,
         "warnings": str,
     }
-    db["toolbox_entries"].create(
+    db.table("toolbox_entries").create(
         {
             **scope,
             **common,
@@ -178,7 +178,7 @@ def m003_entries(db: Database) -> None:
         },
         pk=("site", "topic_id"),
     )
-    db["cartography_cards"].create(
+    db.table("cartography_cards").create(
         {
             **scope,
             **common,
@@ -197,7 +197,7 @@ def m003_entries(db: Database) -> None:
     )
     # One row per searchable thing (a topic, an entry, a card), indexed with FTS5; the
     # unicode61 tokenizer folds accents so « equipe » finds « équipe ».
-    db["search_documents"].create(
+    db.table("search_documents").create(
         {
             **scope,
             "doc_id": str,
@@ -209,7 +209,7 @@ def m003_entries(db: Database) -> None:
         },
         pk=("site", "doc_id"),
     )
-    db["search_documents"].enable_fts(
+    db.table("search_documents").enable_fts(
         ["title", "body"], fts_version="FTS5", tokenize="unicode61 remove_diacritics 2",
         create_triggers=True,
     )
