@@ -87,11 +87,16 @@ class Parts:
                 f"{self.config.site} (ou la clé ne peut pas la voir)"
             ) from None
 
+    def category_id(self, slug_or_id: str) -> int:
+        """A category's id: from the mirror when `bridge sync` stored it, saving a read."""
+        row = self.store.category(slug_or_id)
+        return int(row["id"]) if row is not None else self.category(slug_or_id).id
+
     def publisher(self, on_step: StepHook | None = None) -> Publisher:
         return Publisher(
             self.client,
             self.store,
-            resolve_category=lambda slug: self.category(slug).id,
+            resolve_category=self.category_id,
             now=self.now,
             on_step=on_step,
         )

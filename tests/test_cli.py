@@ -296,3 +296,22 @@ def test_announce_dry_run_creates_no_store(tmp_path: Path, sandbox: Sandbox) -> 
     assert code == 0, err
     assert "announce:webinaire" in out
     assert not list(tmp_path.glob("bridge.db*"))
+
+
+def test_publishing_after_a_sync_resolves_categories_from_the_mirror(
+    tmp_path: Path, sandbox: Sandbox
+) -> None:
+    from bridge.config import load_config
+    from bridge.wiring import Parts
+
+    config_path = write_config(tmp_path, sandbox.url)
+    run(["--config", str(config_path)] + ["sync"], key=sandbox.api_key)
+    config = load_config(config_path, env={"DISCOURSE_API_KEY": sandbox.api_key})
+    parts = Parts.build(config, now=lambda: NOW)
+    sandbox.reset_requests()
+
+    assert parts.category_id("annonces") == 14
+    assert sandbox.requests == []  # no /categories.json read: the mirror knows it
+    # Unknown to the mirror: one read of the site's categories settles it.
+    assert parts.category_id("general") == 2
+    assert [path for _, path in sandbox.requests] == ["/categories.json?include_subcategories=true"]
