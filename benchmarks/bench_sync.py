@@ -194,7 +194,7 @@ def _unseen_authors(world: Any, listed: list[Any], entry_ids: set[int]) -> set[s
 def bridge_client(url: str, user: str, key: str, store_path: str) -> None:
     from bridge.demo import demo_config
     from bridge.discourse import DiscourseClient
-    from bridge.mirror import run_sync
+    from bridge.runs import run_sync
     from bridge.wiring import Parts
 
     moment = [NOW]

@@ -11,20 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bridge.errors import UsageError
-
-TABLES = {
-    "toolbox_entries": ("Boîte à outils", "Les outils partagés par les membres, tirés du forum."),
-    "cartography_cards": (
-        "Cartographie",
-        "Les fiches des initiatives et organisations de l'Estrie; `warnings` dit ce qui manque.",
-    ),
-    "topics": ("Sujets", "Les sujets de la catégorie suivie."),
-    "posts": ("Messages", "Les messages, en Markdown."),
-    "group_members": ("Membres", "Les membres du groupe et la date où ils l'ont rejoint."),
-    "ledger": ("Publications", "Tout ce que la passerelle a publié, une fois chacun."),
-    "job_runs": ("Exécutions", "Chaque passe des tâches de la passerelle."),
-    "announcements": ("Annonces", "Les annonces du comité de pilotage."),
-}
+from bridge.store import TABLE_TITLES
 
 
 def metadata(db_name: str) -> dict[str, Any]:
@@ -34,7 +21,7 @@ def metadata(db_name: str) -> dict[str, Any]:
             db_name: {
                 "tables": {
                     name: {"title": title, "description": description}
-                    for name, (title, description) in TABLES.items()
+                    for name, (title, description) in TABLE_TITLES.items()
                 }
             }
         },

@@ -7,7 +7,6 @@ input (config, templates, job files, a refused key), 1 for a job that failed. No
 from __future__ import annotations
 
 import logging
-import sqlite3
 import sys
 from pathlib import Path
 from typing import Any
@@ -30,10 +29,6 @@ class BridgeGroup(click.Group):
         except BridgeError as exc:
             click.echo(f"Erreur : {exc}", err=True)
             ctx.exit(exc.exit_code)
-        except sqlite3.OperationalError as exc:
-            # Another bridge process holds the store past the busy timeout.
-            click.echo(f"Erreur : la base locale est occupée ou illisible ({exc})", err=True)
-            ctx.exit(1)
 
 
 def _setup_logging(verbose: int) -> None:
@@ -126,7 +121,7 @@ def check(ctx: click.Context) -> None:
 def sync(ctx: click.Context, full: bool) -> None:
     """Une passe de mise à jour du miroir local de la catégorie."""
     config = _config(ctx)
-    from bridge.mirror import run_sync
+    from bridge.runs import run_sync
     from bridge.wiring import Parts
 
     parts = Parts.build(config)
@@ -167,8 +162,8 @@ def search(ctx: click.Context, query: tuple[str, ...], limit: int) -> None:
     if not results:
         click.echo("Aucun résultat.")
         return
-    for r in results:
-        click.echo(f"[{r['kind']}] {r['title']}\n    {r['url']}\n    {r['snippet']}")
+    for hit in results:
+        click.echo(f"[{hit.kind}] {hit.title}\n    {hit.url}\n    {hit.snippet}")
 
 
 @cli.command()
@@ -190,11 +185,11 @@ def search(ctx: click.Context, query: tuple[str, ...], limit: int) -> None:
 def export(ctx: click.Context, kind: str, fmt: str, output: Path | None) -> None:
     """Exporte la boîte à outils ou la cartographie (csv, json, geojson)."""
     config = _config(ctx)
-    from bridge.export import KINDS, render_export
+    from bridge.export import entries_of, render_export
     from bridge.wiring import Parts
 
     parts = Parts.build(config, readonly=True)
-    rows = parts.store.entries(KINDS[kind])
+    rows = entries_of(parts.store, kind)
     text = render_export(kind, fmt, rows, config.community.tz)
     if fmt == "geojson":
         unplaced = text.count('"geometry": null')

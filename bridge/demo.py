@@ -18,12 +18,12 @@ from bridge.config import (
     Subcategories,
 )
 from bridge.drafts import Draft, DraftKind
-from bridge.mirror import run_sync
-from bridge.publish import OUTCOME_WORDS
+from bridge.outcomes import OutcomeStatus
+from bridge.runs import run_announce, run_sync
 from bridge.sandbox import Sandbox
-from bridge.status import RUN_WORDS
-from bridge.store import Store
+from bridge.store import LedgerState, Store
 from bridge.wiring import Parts
+from bridge.words import OUTCOME_WORDS, RUN_WORDS
 
 Echo = Callable[[str], None]
 
@@ -71,10 +71,10 @@ def run_demo(
 
             summary = run_sync(parts)
             store = parts.store
+            counts = store.counts()
             echo(
-                f"Miroir : {store.count('topics')} sujets, {store.count('posts')} messages, "
-                f"{store.count('group_members')} membres du groupe lus en "
-                f"{summary.requests} requêtes."
+                f"Miroir : {counts.topics} sujets, {counts.posts} messages, "
+                f"{counts.members} membres du groupe lus en {summary.requests} requêtes."
             )
             show_entries(store, echo)
 
@@ -96,8 +96,8 @@ def run_demo(
                 where = f"{sandbox.url}/t/{topic.slug}/{topic.id}" if topic else "?"
                 echo(f"Publié : « {draft.title} » ({OUTCOME_WORDS[outcome.status]}) → {where}")
             echo(
-                f"Relancé : {again.count('already')} déjà publié, rien en double "
-                f"({store.ledger_summary().get('done', 0)} publications au registre)."
+                f"Relancé : {again.count(OutcomeStatus.ALREADY)} déjà publié, rien en double "
+                f"({store.ledger_summary().get(LedgerState.DONE, 0)} publications au registre)."
             )
             runs = sorted((run.job, RUN_WORDS[run.status]) for run in store.last_runs())
             echo(f"Tâches : {', '.join(f'{job} {state}' for job, state in runs)}.")
@@ -110,20 +110,20 @@ def run_demo(
 
 def show_entries(store: Store, echo: Echo, count: int = 3) -> None:
     """A few toolbox entries and cards, as the mirror parsed them."""
-    tools = store.entries("toolbox_entries")
-    cards = store.entries("cartography_cards")
+    tools = store.toolbox_entries()
+    cards = store.cards()
     echo(f"Boîte à outils : {len(tools)} outils, par exemple :")
     for tool in tools[:count]:
-        themes = ", ".join(tool["themes"]) or "sans thème"
-        echo(f"  - {tool['title']} ({themes}) : {tool['links'][0] if tool['links'] else '—'}")
+        themes = ", ".join(tool.themes) or "sans thème"
+        echo(f"  - {tool.title} ({themes}) : {tool.links[0] if tool.links else '—'}")
     echo(f"Cartographie : {len(cards)} fiches, par exemple :")
     for card in cards[:count]:
-        echo(f"  - {card['organisation']} — {card['territory'] or 'territoire inconnu'}")
-    incomplete = [c for c in cards if c["warnings"]]
+        echo(f"  - {card.organisation} — {card.territory or 'territoire inconnu'}")
+    incomplete = [c for c in cards if c.warnings]
     if incomplete:
         echo(
             f"  {len(incomplete)} fiche(s) à compléter, listées par `bridge status` "
-            f"(ex. « {incomplete[0]['title']} » : {incomplete[0]['warnings'][0]})."
+            f"(ex. « {incomplete[0].title} » : {incomplete[0].warnings[0]})."
         )
 
 
@@ -143,8 +143,6 @@ tags: [webinaire]
 
 def announce_demo(parts: Parts, sandbox: Sandbox, folder: Path, echo: Echo) -> None:
     """Announce a webinar in three days, then come back the day before for its reminder."""
-    from bridge.runs import run_announce
-
     real_now = parts.now
     tz = parts.config.community.tz
     start = (real_now().astimezone(tz) + timedelta(days=3)).replace(

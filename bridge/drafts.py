@@ -53,6 +53,8 @@ class Draft:
             raise ValueError("a Draft needs a key")
         if self.kind in (DraftKind.TOPIC, DraftKind.PRIVATE_MESSAGE) and not self.title:
             raise ValueError(f"{self.key}: a new topic needs a title")
+        if self.kind is DraftKind.TOPIC and not self.category:
+            raise ValueError(f"{self.key}: a new topic needs a category")
         if self.kind is DraftKind.PRIVATE_MESSAGE and not self.recipients:
             raise ValueError(f"{self.key}: a private message needs recipients")
         if self.kind in (DraftKind.REPLY, DraftKind.STATUS) and not (

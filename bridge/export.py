@@ -11,15 +11,19 @@ import csv
 import io
 import json
 from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bridge.entries import CartographyCard, ToolboxEntry
 from bridge.errors import UsageError
+from bridge.store import Store
 from bridge.territories import Territory, load_territories
 
-KINDS = {"toolbox": "toolbox_entries", "cartography": "cartography_cards"}
+EXPORTS = ("toolbox", "cartography")
 FORMATS = ("csv", "json", "geojson")
+Entry = ToolboxEntry | CartographyCard
 
 # Column order and French headings for the CSV files facilitators open.
 CSV_COLUMNS = {
@@ -53,10 +57,16 @@ CSV_COLUMNS = {
 }
 
 
-def render_export(
-    kind: str, fmt: str, rows: Sequence[dict[str, Any]], tz: ZoneInfo | None = None
-) -> str:
-    if kind not in KINDS:
+def entries_of(store: Store, kind: str) -> list[Entry]:
+    """The toolbox or the cartography, newest activity first."""
+    if kind not in EXPORTS:
+        raise UsageError(f"export inconnu « {kind} » : toolbox ou cartography")
+    return list(store.toolbox_entries() if kind == "toolbox" else store.cards())
+
+
+def render_export(kind: str, fmt: str, entries: Sequence[Entry], tz: ZoneInfo | None = None) -> str:
+    rows = [_plain(entry) for entry in entries]
+    if kind not in EXPORTS:
         raise UsageError(f"export inconnu « {kind} » : toolbox ou cartography")
     if fmt not in FORMATS:
         raise UsageError(f"format inconnu « {fmt} » : csv, json ou geojson")
@@ -67,6 +77,18 @@ def render_export(
     if kind != "cartography":
         raise UsageError("le format geojson ne vaut que pour la cartographie")
     return json.dumps(to_geojson(rows, load_territories()), ensure_ascii=False, indent=2) + "\n"
+
+
+def _plain(entry: Entry) -> dict[str, Any]:
+    """An entry as JSON holds it: lists, and times as UTC ISO 8601 text."""
+    plain: dict[str, Any] = json.loads(json.dumps(asdict(entry), default=_iso))
+    return plain
+
+
+def _iso(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} ne s'écrit pas en JSON")
 
 
 def to_csv(kind: str, rows: Sequence[dict[str, Any]], tz: ZoneInfo | None = None) -> str:

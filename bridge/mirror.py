@@ -32,7 +32,6 @@ finishes the work (topics already saved compare equal and cost no post read).
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import time
@@ -40,7 +39,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bridge.catalog import refresh_entries
 from bridge.discourse import (
     POSTS_PER_CHUNK,
     TOPICS_PER_PAGE,
@@ -50,9 +48,8 @@ from bridge.discourse import (
     Post,
     TopicSummary,
 )
-from bridge.errors import AuthError, NotFoundError
-from bridge.store import Store, iso, parse_iso
-from bridge.wiring import Parts
+from bridge.errors import AuthError, BridgeError, NotFoundError
+from bridge.store import Store, StoredTopic, iso, parse_iso
 
 log = logging.getLogger(__name__)
 
@@ -208,24 +205,21 @@ class Mirror:
     def _family_topic_count(self, category: Category) -> int:
         """Roughly how many topics the category and its subcategories list."""
         ids = {category.id, *category.subcategory_ids}
-        return sum(
-            int(row["topic_count"] or 0)
-            for row in (self.store.category(str(i)) for i in ids)
-            if row is not None
-        )
+        stored = (self.store.category(i) for i in ids)
+        return sum(c.topic_count for c in stored if c is not None)
 
     def _category(self, *, refresh: bool) -> Category:
         """The watched category: read from Discourse by a sweep (one request, which also finds
         new subcategories), else from the store (an idle pass reads nothing for it)."""
-        row = None if refresh else self.store.category(self.category_ref)
-        if row is not None:
+        stored = None if refresh else self.store.category(self.category_ref)
+        if stored is not None:
             return Category(
-                id=row["id"],
-                slug=row["slug"],
-                name=row["name"],
-                parent_id=row["parent_id"],
-                topic_count=row["topic_count"] or 0,
-                subcategory_ids=tuple(self.store.subcategory_ids(row["id"])),
+                id=stored.id,
+                slug=stored.slug,
+                name=stored.name,
+                parent_id=stored.parent_id,
+                topic_count=stored.topic_count,
+                subcategory_ids=tuple(self.store.subcategory_ids(stored.id)),
             )
         categories = self.client.fetch_categories()
         category = self.client.resolve_category(self.category_ref, categories=categories)
@@ -258,8 +252,8 @@ class Mirror:
                     if held is not None:
                         self._save(held, summary)
                     held = change
-        except BaseException:
-            # Keep what was read; the cursor stays where it was.
+        except BridgeError:
+            # Discourse failed mid-list: keep what was read; the cursor stays where it was.
             if held is not None:
                 self._save(held, summary)
             raise
@@ -331,18 +325,15 @@ class Mirror:
     def _read_changes(self, topic: TopicSummary) -> _Change | None:
         """The topic and its posts not yet stored, or None when nothing changed."""
         stored = self.store.topic_state(topic.id)
-        live = stored is not None and not stored["deleted"]
-        if stored is not None and live and _same(stored, topic):
+        if stored is not None and not stored.deleted and _same(stored, topic):
             return None
-        if stored is None or not live or not stored["max_post_number"]:
+        if stored is None or stored.deleted or not stored.max_post_number:
             return _Change(topic, self._read_posts(topic), whole=True)
-        stored_count = int(stored["posts_count"] or 0)
+        stored_count = stored.posts_count
         posts: list[Post] = []
-        if stored["bumped_at"] != iso(topic.bumped_at) or topic.posts_count > stored_count:
+        if stored.bumped_at != topic.bumped_at or topic.posts_count > stored_count:
             posts = list(
-                self.client.iter_topic_posts(
-                    topic.id, after_post_number=int(stored["max_post_number"])
-                )
+                self.client.iter_topic_posts(topic.id, after_post_number=stored.max_post_number)
             )
         # Fewer posts than the stored ones plus the new: some were deleted (small actions,
         # which the mirror skips, can only make the count larger). Read the topic again.
@@ -516,31 +507,24 @@ class Mirror:
                     self.store.save_people([(user_id, *current)])
 
     def _entry_topics(self) -> list[tuple[int, int]]:
-        ids = set()
-        for slug in self.deep_subcategories:
-            row = self.store.category(slug)
-            if row is not None:
-                ids.add(row["id"])
-        return [
-            (topic["id"], int(topic["posts_count"] or 0))
-            for topic in self.store.topics()
-            if topic["category_id"] in ids
-        ]
+        stored = (self.store.category(slug) for slug in self.deep_subcategories)
+        ids = [c.id for c in stored if c is not None]
+        return [(topic.id, topic.posts_count) for topic in self.store.topics(ids)]
 
 
-def _same(stored: dict[str, object], topic: TopicSummary) -> bool:
+def _same(stored: StoredTopic, topic: TopicSummary) -> bool:
     return (
-        stored["bumped_at"] == iso(topic.bumped_at)
-        and stored["posts_count"] == topic.posts_count
-        and stored["category_id"] == topic.category_id
-        and stored["title"] == topic.title
-        and stored["like_count"] == topic.like_count
-        and stored["reply_count"] == topic.reply_count
-        and bool(stored["pinned"]) == topic.pinned
-        and bool(stored["closed"]) == topic.closed
-        and bool(stored["archived"]) == topic.archived
-        and bool(stored["visible"]) == topic.visible
-        and json.loads(str(stored["tags"] or "[]")) == list(topic.tags)
+        stored.bumped_at == topic.bumped_at
+        and stored.posts_count == topic.posts_count
+        and stored.category_id == topic.category_id
+        and stored.title == topic.title
+        and stored.like_count == topic.like_count
+        and stored.reply_count == topic.reply_count
+        and stored.pinned == topic.pinned
+        and stored.closed == topic.closed
+        and stored.archived == topic.archived
+        and stored.visible == topic.visible
+        and stored.tags == topic.tags
     )
 
 
@@ -557,36 +541,3 @@ def _people(posts: Iterable[Post]) -> Sequence[tuple[int, str, str | None]]:
             if p.user_id is not None and p.username and not _anonymised(p.username)
         }
     )
-
-
-def build_mirror(
-    parts: Parts,
-    on_topic: Progress | None = None,
-    on_start: Callable[[int | None], None] | None = None,
-) -> Mirror:
-    config = parts.config
-    sub = config.community.subcategories
-    return Mirror(
-        parts.client,
-        parts.store,
-        category=config.community.category,
-        group=config.community.group,
-        deep_subcategories=(sub.toolbox, sub.cartography),
-        reconcile_every=timedelta(hours=config.sync.reconcile_every_hours),
-        now=parts.now,
-        on_topic=on_topic,
-        on_start=on_start,
-        on_saved=lambda store, ids: refresh_entries(store, config, ids),
-    )
-
-
-def run_sync(
-    parts: Parts,
-    *,
-    full: bool = False,
-    on_topic: Progress | None = None,
-    on_start: Callable[[int | None], None] | None = None,
-) -> SyncSummary:
-    """One recorded sync pass (the `bridge sync` command and the scheduled job)."""
-    mirror = build_mirror(parts, on_topic, on_start)
-    return parts.run_job("sync", lambda: mirror.sync(full=full))

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -27,50 +27,31 @@ from bridge.errors import (
     RejectedError,
     WriteOutcomeUnknown,
 )
-from bridge.store import Store
+from bridge.outcomes import Outcome, OutcomeStatus, Report
+from bridge.store import LedgerState, Store
+from bridge.words import TOPIC_STATUS_WORDS
 
 if TYPE_CHECKING:
     from bridge.discourse import DiscourseClient
 
 log = logging.getLogger(__name__)
 
+# How many times in all a draft Discourse refuses is tried (one run each) before it is abandoned.
 MAX_ATTEMPTS = 3
-
-
-@dataclass(frozen=True)
-class Outcome:
-    draft: Draft
-    # published, already (done in an earlier run), recovered (found after a crash),
-    # failed (Discourse refused), uncertain (no answer: the next run will reconcile),
-    # waiting (its topic is not published yet), abandoned (refused too many times)
-    status: str
-    topic_id: int | None = None
-    post_id: int | None = None
-    error: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.status in ("published", "already", "recovered", "waiting")
-
-
-@dataclass
-class Report:
-    outcomes: list[Outcome] = field(default_factory=list)
-
-    def count(self, status: str) -> int:
-        return sum(1 for o in self.outcomes if o.status == status)
-
-    @property
-    def ok(self) -> bool:
-        return all(o.ok for o in self.outcomes)
-
-    @property
-    def failures(self) -> list[Outcome]:
-        return [o for o in self.outcomes if not o.ok]
-
 
 # A test hook: called with a step name ("before_write", "after_response") and the draft.
 StepHook = Callable[[str, Draft], None]
+# Where a write lands, as the ledger records it: topic id, post id, post number.
+_Written = tuple[int | None, int | None, int | None]
+
+
+@dataclass(frozen=True)
+class _Target:
+    """The topic (and, for an edit, the post) a draft writes to, resolved before any intent is
+    recorded: a draft whose target is unknown is not written."""
+
+    topic_id: int | None = None
+    post_id: int | None = None
 
 
 class Publisher:
@@ -98,58 +79,53 @@ class Publisher:
         with self.store.exclusive("publish"):
             for draft in drafts:
                 outcome = self.publish_one(draft)
-                log.info("%s: %s", draft.key, outcome.status)
+                log.info("%s : %s", draft.key, outcome.status.value)
                 report.outcomes.append(outcome)
         return report
 
     def publish_one(self, draft: Draft) -> Outcome:
         entry = self.store.ledger_get(draft.key)
-        if entry is not None and entry.state == "done":
-            return Outcome(draft, "already", entry.topic_id, entry.post_id)
-        if entry is not None and entry.state == "failed" and entry.attempts >= self.max_attempts:
-            return Outcome(draft, "abandoned", error=entry.error)
+        if entry is not None and entry.state is LedgerState.DONE:
+            return Outcome(draft, OutcomeStatus.ALREADY, entry.topic_id, entry.post_id)
+        if entry is not None and entry.state is LedgerState.HELD:
+            return Outcome(draft, OutcomeStatus.HELD, error=entry.error)
+        if (
+            entry is not None
+            and entry.state is LedgerState.FAILED
+            and entry.attempts >= self.max_attempts
+        ):
+            return Outcome(draft, OutcomeStatus.ABANDONED, error=entry.error)
 
-        topic_id = draft.topic_id
-        if draft.kind in (DraftKind.REPLY, DraftKind.STATUS, DraftKind.EDIT) and draft.parent_key:
-            parent = self.store.ledger_get(draft.parent_key)
-            if (
-                parent is not None
-                and parent.state == "failed"
-                and (parent.attempts >= self.max_attempts)
-            ):
-                return Outcome(
-                    draft, "abandoned", error=f"{draft.parent_key} n'a pas pu être publié"
-                )
-            if parent is None or parent.state != "done" or parent.topic_id is None:
-                return Outcome(draft, "waiting")
-            topic_id = parent.topic_id
+        target = self._target(draft)
+        if isinstance(target, Outcome):
+            return target
 
-        if entry is not None and entry.state == "pending":
+        if entry is not None and entry.state is LedgerState.PENDING:
             try:
-                found = self._reconcile(draft, topic_id)
+                found = self._reconcile(draft, target)
             except NotFoundError:
                 # Its topic is gone: nothing to find there, and the write will be refused.
                 found = None
             if found is not None:
+                topic_id, post_id, post_number = found
                 self.store.ledger_done(
                     draft.key,
                     self.now(),
-                    topic_id=found[0],
-                    post_id=found[1],
-                    post_number=found[2],
+                    topic_id=topic_id,
+                    post_id=post_id,
+                    post_number=post_number,
                 )
-                return Outcome(draft, "recovered", found[0], found[1])
+                return Outcome(draft, OutcomeStatus.RECOVERED, topic_id, post_id)
 
         self.store.ledger_intend(draft, self.now())
         self.on_step("before_write", draft)
         try:
-            result = self._write(draft, topic_id)
+            topic_id, post_id, post_number = self._write(draft, target)
         except (RejectedError, NotFoundError) as exc:
             # Refused before anything was written: a 422, or a 404 (its topic or post was
             # deleted). Recorded, so that it counts towards `max_attempts` and does not stop
             # the drafts after it.
-            self.store.ledger_failed(draft.key, str(exc), self.now())
-            return Outcome(draft, "failed", error=str(exc))
+            return self._failed(draft, exc)
         except AuthError as exc:
             if not exc.on_write:
                 raise  # a wrong key: the whole run stops, exit code 2
@@ -158,80 +134,99 @@ class Publisher:
             self.client.fetch_own_account()
             # The key reads fine but may not do this (a pin needs a moderator): this draft
             # fails, the others still go.
-            self.store.ledger_failed(draft.key, str(exc), self.now())
-            return Outcome(draft, "failed", error=str(exc))
+            return self._failed(draft, exc)
         except ConfigError as exc:
             # Its category does not exist on the site: nothing was sent.
-            self.store.ledger_failed(draft.key, str(exc), self.now())
-            return Outcome(draft, "failed", error=str(exc))
+            return self._failed(draft, exc)
         except HeldForApproval as exc:
             # Written, but into the review queue, where no lookup finds it: never write again.
-            self.store.ledger_failed(draft.key, str(exc), self.now(), final=True)
-            return Outcome(draft, "failed", error=str(exc))
+            self.store.ledger_held(draft.key, str(exc), self.now())
+            return Outcome(draft, OutcomeStatus.HELD, error=str(exc))
         except WriteOutcomeUnknown as exc:
             # The intent stays pending: the next run asks Discourse before writing again.
-            return Outcome(draft, "uncertain", error=str(exc))
+            return Outcome(draft, OutcomeStatus.UNCERTAIN, error=str(exc))
         self.on_step("after_response", draft)
         self.store.ledger_done(
-            draft.key, self.now(), topic_id=result[0], post_id=result[1], post_number=result[2]
+            draft.key, self.now(), topic_id=topic_id, post_id=post_id, post_number=post_number
         )
-        return Outcome(draft, "published", result[0], result[1])
+        return Outcome(draft, OutcomeStatus.PUBLISHED, topic_id, post_id)
+
+    def _failed(self, draft: Draft, exc: Exception) -> Outcome:
+        self.store.ledger_failed(draft.key, str(exc), self.now())
+        return Outcome(draft, OutcomeStatus.FAILED, error=str(exc))
+
+    def _target(self, draft: Draft) -> _Target | Outcome:
+        """Where a reply, edit or status change goes: its own ids, or those its parent's ledger
+        entry recorded; an Outcome when the parent is not (or will never be) on the forum."""
+        if draft.creates_topic:
+            return _Target()
+        if not draft.parent_key:
+            return _Target(draft.topic_id, draft.post_id)
+        parent = self.store.ledger_get(draft.parent_key)
+        if (
+            parent is not None
+            and parent.state is LedgerState.HELD
+            or (
+                parent is not None
+                and parent.state is LedgerState.FAILED
+                and parent.attempts >= self.max_attempts
+            )
+        ):
+            return Outcome(
+                draft,
+                OutcomeStatus.ABANDONED,
+                error=f"{draft.parent_key} n'a pas pu être publié",
+            )
+        if parent is None or parent.state is not LedgerState.DONE or parent.topic_id is None:
+            return Outcome(draft, OutcomeStatus.WAITING)
+        if draft.kind is DraftKind.EDIT and draft.post_id is None and parent.post_id is None:
+            return Outcome(
+                draft,
+                OutcomeStatus.ABANDONED,
+                error=f"le registre ne connaît pas le premier message de {draft.parent_key}",
+            )
+        return _Target(parent.topic_id, draft.post_id or parent.post_id)
 
     # --- writing -------------------------------------------------------------------------------
 
-    def _write(
-        self, draft: Draft, topic_id: int | None
-    ) -> tuple[int | None, int | None, int | None]:
+    def _write(self, draft: Draft, target: _Target) -> _Written:
+        community = self.store.community
         if draft.kind is DraftKind.TOPIC:
-            assert draft.title is not None and draft.category is not None
             created = self.client.create_topic(
-                title=draft.title,
+                title=draft.title or "",
                 raw=draft.raw,
-                category_id=self.resolve_category(draft.category),
+                category_id=self.resolve_category(draft.category or ""),
                 tags=draft.tags,
-                external_id=draft.external_id(self.store.community),
+                external_id=draft.external_id(community),
             )
-            return created.topic_id, created.post_id, created.post_number
-        if draft.kind is DraftKind.PRIVATE_MESSAGE:
-            assert draft.title is not None
+        elif draft.kind is DraftKind.PRIVATE_MESSAGE:
             created = self.client.create_private_message(
-                title=draft.title,
+                title=draft.title or "",
                 raw=draft.raw,
                 recipients=draft.recipients,
-                external_id=draft.external_id(self.store.community),
+                external_id=draft.external_id(community),
             )
-            return created.topic_id, created.post_id, created.post_number
-        assert topic_id is not None or draft.post_id is not None
-        if draft.kind is DraftKind.REPLY:
-            assert topic_id is not None
-            raw = draft.raw_with_marker(self.store.community)
-            created = self.client.create_reply(topic_id=topic_id, raw=raw)
-            return created.topic_id, created.post_id, created.post_number
-        if draft.kind is DraftKind.EDIT:
-            post_id = draft.post_id or self._first_post_id(draft)
+        elif draft.kind is DraftKind.REPLY:
+            created = self.client.create_reply(
+                topic_id=_known(target.topic_id, draft), raw=draft.raw_with_marker(community)
+            )
+        elif draft.kind is DraftKind.EDIT:
+            post_id = _known(target.post_id, draft)
             self.client.edit_post(
-                post_id,
-                raw=draft.raw_with_marker(self.store.community),
-                edit_reason=draft.edit_reason,
+                post_id, raw=draft.raw_with_marker(community), edit_reason=draft.edit_reason
             )
-            return topic_id, post_id, None
-        assert draft.kind is DraftKind.STATUS and draft.status is not None and topic_id is not None
-        self.client.set_topic_status(
-            topic_id, status=draft.status, enabled=draft.enabled, until=draft.until
-        )
-        return topic_id, None, None
-
-    def _first_post_id(self, draft: Draft) -> int:
-        assert draft.parent_key is not None
-        parent = self.store.ledger_get(draft.parent_key)
-        assert parent is not None and parent.post_id is not None
-        return parent.post_id
+            return target.topic_id, post_id, None
+        else:
+            topic_id = _known(target.topic_id, draft)
+            self.client.set_topic_status(
+                topic_id, status=draft.status or "", enabled=draft.enabled, until=draft.until
+            )
+            return topic_id, None, None
+        return created.topic_id, created.post_id, created.post_number
 
     # --- reconciling after a crash ------------------------------------------------------------
 
-    def _reconcile(
-        self, draft: Draft, topic_id: int | None
-    ) -> tuple[int | None, int | None, int | None] | None:
+    def _reconcile(self, draft: Draft, target: _Target) -> _Written | None:
         """What Discourse holds of a draft whose outcome is unknown, or None to write it."""
         if draft.creates_topic:
             found = self.client.find_topic_by_external_id(draft.external_id(self.store.community))
@@ -241,8 +236,7 @@ class Publisher:
             first = detail.stream[0] if detail.stream else None
             return found, first, 1
         if draft.kind is DraftKind.REPLY:
-            assert topic_id is not None
-            for post in self.client.iter_topic_posts(topic_id):
+            for post in self.client.iter_topic_posts(_known(target.topic_id, draft)):
                 if draft.marker(self.store.community) in post.raw:
                     return post.topic_id, post.id, post.post_number
             return None
@@ -250,25 +244,17 @@ class Publisher:
         return None
 
 
-# A status change in words: (when enabled, when disabled).
-_STATUS_WORDS = {
-    "pinned": ("épingler", "désépingler"),
-    "pinned_globally": ("épingler sur tout le site", "désépingler"),
-    "closed": ("fermer", "rouvrir"),
-    "archived": ("archiver", "désarchiver"),
-    "visible": ("afficher", "masquer"),
-}
+def _known(value: int | None, draft: Draft) -> int:
+    """An id `_target` resolved; a draft reaching a write without it is the bridge's bug."""
+    if value is None:
+        raise ValueError(f"{draft.key} : sujet ou message inconnu au moment d'écrire")
+    return value
 
-# Outcome statuses in the facilitators' words.
-OUTCOME_WORDS = {
-    "published": "publié",
-    "already": "déjà publié",
-    "recovered": "retrouvé après une interruption",
-    "failed": "refusé",
-    "uncertain": "sans réponse, vérifié à la prochaine passe",
-    "waiting": "en attente de son sujet",
-    "abandoned": "abandonné",
-}
+
+def _status_words(draft: Draft) -> str:
+    status = draft.status or ""
+    enabled, disabled = TOPIC_STATUS_WORDS.get(status, (status, status))
+    return enabled if draft.enabled else disabled
 
 
 def describe(drafts: Sequence[Draft]) -> str:
@@ -283,8 +269,7 @@ def describe(drafts: Sequence[Draft]) -> str:
             DraftKind.REPLY: f"réponse au sujet {d.topic_id or d.parent_key}",
             DraftKind.EDIT: f"modification du message {d.post_id or d.parent_key}",
             DraftKind.STATUS: (
-                f"{_STATUS_WORDS.get(d.status or '', (d.status, d.status))[0 if d.enabled else 1]}"
-                f" le sujet {d.topic_id or d.parent_key}"
+                f"{_status_words(d)} le sujet {d.topic_id or d.parent_key}"
                 + (f" jusqu'au {d.until}" if d.until and d.enabled else "")
             ),
         }[d.kind]

@@ -1,8 +1,9 @@
-"""Running a job: plan, then dry run or publish, recorded in job_runs.
+"""Running a job: the runners that `bridge` commands, the service and the demo call.
 
-`run_announce` is what `bridge announce` (and the demo) run: validate the job files, plan from
-the store (`announce.py`, pure), then either show the plan and when the rest will come (a dry
-run writes nothing at all, not even the store) or publish it through the publisher.
+`run_sync` is one recorded mirror pass. `run_announce` is what `bridge announce` (and the demo)
+run: validate the job files, plan from the store (`bridge/announce/`, pure), then either show
+the plan and when the rest will come (a dry run writes nothing at all, not even the store) or
+publish it through the publisher.
 
 A real run holds the store's `publish` lock from the moment it reads the store to its last
 write: two overlapping runs (the service and a command typed by hand) take turns, and the
@@ -14,14 +15,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bridge.announce import (
     AnnounceState,
     Step,
-    announcement_row,
+    StepRole,
+    announcement_fields,
     build_steps,
     change_written,
     content_hash,
@@ -33,24 +35,50 @@ from bridge.announce import (
 )
 from bridge.errors import UsageError
 from bridge.jobfiles import Job, Occurrence
+from bridge.mirror import Mirror, Progress, SyncSummary
+from bridge.outcomes import OutcomeStatus
 from bridge.publish import describe
+from bridge.reindex import refresh_entries
 from bridge.store import Store
+from bridge.words import OUTCOME_WORDS
 
 if TYPE_CHECKING:
     from bridge.wiring import Parts
 
 log = logging.getLogger(__name__)
-# Outcomes of the publisher meaning the write is on the forum.
-_ON_FORUM = ("published", "already", "recovered")
-_STATUS_WORDS = {
-    "published": "publié",
-    "already": "déjà publié",
-    "recovered": "retrouvé",
-    "waiting": "en attente",
-    "failed": "refusé",
-    "uncertain": "incertain",
-    "abandoned": "abandonné",
-}
+
+
+def build_mirror(
+    parts: Parts,
+    on_topic: Progress | None = None,
+    on_start: Callable[[int | None], None] | None = None,
+) -> Mirror:
+    config = parts.config
+    sub = config.community.subcategories
+    return Mirror(
+        parts.client,
+        parts.store,
+        category=config.community.category,
+        group=config.community.group,
+        deep_subcategories=(sub.toolbox, sub.cartography),
+        reconcile_every=timedelta(hours=config.sync.reconcile_every_hours),
+        now=parts.now,
+        on_topic=on_topic,
+        on_start=on_start,
+        on_saved=lambda store, ids: refresh_entries(store, config, ids),
+    )
+
+
+def run_sync(
+    parts: Parts,
+    *,
+    full: bool = False,
+    on_topic: Progress | None = None,
+    on_start: Callable[[int | None], None] | None = None,
+) -> SyncSummary:
+    """One recorded sync pass (the `bridge sync` command and the scheduled job)."""
+    mirror = build_mirror(parts, on_topic, on_start)
+    return parts.run_job("sync", lambda: mirror.sync(full=full))
 
 
 @dataclass
@@ -61,7 +89,7 @@ class AnnounceReport:
     errors: list[str] = field(default_factory=list)
     planned: list[Step] = field(default_factory=list)
     upcoming: list[Step] = field(default_factory=list)
-    statuses: dict[str, str] = field(default_factory=dict)
+    statuses: dict[str, OutcomeStatus] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
 
     @property
@@ -73,10 +101,13 @@ class AnnounceReport:
         return 2 if self.errors else 1 if self.failures else 0
 
     def describe(self) -> str:
-        counts = {s: sum(1 for v in self.statuses.values() if v == s) for s in _ON_FORUM}
+        def count(*statuses: OutcomeStatus) -> int:
+            return sum(1 for v in self.statuses.values() if v in statuses)
+
+        published = count(OutcomeStatus.PUBLISHED, OutcomeStatus.RECOVERED)
         return (
-            f"Annonces : {counts['published'] + counts['recovered']} publication(s), "
-            f"{counts['already']} déjà faite(s), {len(self.failures)} échec(s), "
+            f"Annonces : {published} publication(s), "
+            f"{count(OutcomeStatus.ALREADY)} déjà faite(s), {len(self.failures)} échec(s), "
             f"{len(self.errors)} fichier(s) invalide(s), {len(self.upcoming)} à venir."
         )
 
@@ -162,23 +193,25 @@ def _publish(
     store = parts.store
     state = AnnounceState.from_store(store)
     occurrences = [o for j in jobs for o in select_occurrences(j, state, now)]
-    store.save_announcements([announcement_row(o) for o in occurrences], now)
+    store.save_announcements([announcement_fields(o) for o in occurrences], now)
     for occ in occurrences:
         _repair(store, occ, state, now)
     due, upcoming = plan()
     report = AnnounceReport(False, errors, due, upcoming)
-    publisher = parts.publisher() if due else None
+    if not due:
+        return report
+    publisher = parts.publisher()
     for step in due:
-        assert publisher is not None
         outcome = publisher.publish_one(step.draft)
-        log.info("%s: %s", step.draft.key, outcome.status)
+        log.info("%s : %s", step.draft.key, outcome.status.value)
         report.statuses[step.draft.key] = outcome.status
+        words = OUTCOME_WORDS[outcome.status]
         if not outcome.ok:
-            report.failures.append(f"{step.draft.key} : {outcome.error or outcome.status}")
-        elif outcome.status in _ON_FORUM:
+            report.failures.append(f"{step.draft.key} : {outcome.error or words}")
+        elif outcome.status.on_forum:
             # At once, so that a run stopped halfway has recorded what went out.
             _record(store, step.occurrence, step.role, now)
-        echo(f"{_STATUS_WORDS.get(outcome.status, outcome.status)} : {step.draft.key}")
+        echo(f"{words} : {step.draft.key}")
     return report
 
 
@@ -193,24 +226,24 @@ def _repair(store: Store, occ: Occurrence, state: AnnounceState, now: datetime) 
     stored, done = state.stored.get((occ.job.id, occ.id)), state.done
     if stored is None or stored.published_hash is None:
         if occ.key in done:
-            _record(store, occ, "topic", now)
+            _record(store, occ, StepRole.TOPIC, now)
         return
     if stored.published_hash != content_hash(occ) and edit_written(occ, done):
-        _record(store, occ, "edit", now)
+        _record(store, occ, StepRole.EDIT, now)
     if stored.published_starts_at != occ.start and change_written(occ, done):
-        _record(store, occ, "change", now)
+        _record(store, occ, StepRole.CHANGE, now)
 
 
-def _record(store: Store, occ: Occurrence, role: str, now: datetime) -> None:
+def _record(store: Store, occ: Occurrence, role: StepRole, now: datetime) -> None:
     """Keep the forum's version of an occurrence after its topic, edit or time change."""
-    if role in ("topic", "edit"):
+    if role in (StepRole.TOPIC, StepRole.EDIT):
         store.record_announcement(
             occ.job.id,
             occ.id,
             now,
-            fields=announcement_row(occ),
+            fields=announcement_fields(occ),
             published_hash=content_hash(occ),
-            published_starts_at=occ.start if role == "topic" else None,
+            published_starts_at=occ.start if role is StepRole.TOPIC else None,
         )
-    elif role == "change":
+    elif role is StepRole.CHANGE:
         store.record_announcement(occ.job.id, occ.id, now, published_starts_at=occ.start)

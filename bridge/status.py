@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from bridge.publish import MAX_ATTEMPTS
+from bridge.store import LedgerState, RunStatus
 from bridge.wiring import Parts
-
-_STATES = {"done": "publiées", "pending": "en attente de vérification", "failed": "refusées"}
-RUN_WORDS = {"ok": "réussie", "failed": "échec", "running": "en cours (ou interrompue)"}
+from bridge.words import LEDGER_WORDS, RUN_WORDS, attempts_words
 
 
 def render_status(parts: Parts) -> str:
@@ -18,25 +18,36 @@ def render_status(parts: Parts) -> str:
         lines.append("  aucune pour l'instant")
     for run in runs:
         when = run.started_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
-        detail = run.error if run.status == "failed" and run.error else run.summary or ""
-        state = RUN_WORDS.get(run.status, run.status)
+        failed = run.status is RunStatus.FAILED and run.error
+        detail = run.error if failed else run.summary or ""
+        state = RUN_WORDS[run.status]
         lines.append(f"  {run.job:<10} {when}  {state:<9} {detail}".rstrip())
     summary = store.ledger_summary()
     lines.append("")
     lines.append("Publications :")
     if not summary:
         lines.append("  aucune pour l'instant")
-    for state, label in _STATES.items():
+    for state, label in LEDGER_WORDS.items():
         if summary.get(state):
             lines.append(f"  {summary[state]} {label}")
-    failed = store.ledger_entries("failed")
-    if failed:
+    failed_entries = store.ledger_entries(LedgerState.FAILED)
+    if failed_entries:
         lines.append("")
-        lines.append("Refusées par Discourse (la passerelle réessaie, 3 fois au plus) :")
-        for entry in failed:
-            lines.append(f"  {entry.key} : {entry.error} ({entry.attempts} essai(s))")
+        lines.append(
+            f"Refusées par Discourse (la passerelle réessaie, {MAX_ATTEMPTS} fois au plus) :"
+        )
+        for entry in failed_entries:
+            lines.append(f"  {entry.key} : {entry.error} ({attempts_words(entry.attempts)})")
+    held = store.ledger_entries(LedgerState.HELD)
+    if held:
+        lines.append("")
+        lines.append(
+            "En attente d'approbation par un modérateur (jamais republiées ; "
+            "le compte de la passerelle doit être modérateur) :"
+        )
+        lines.extend(f"  {entry.key}" for entry in held)
     lines.extend(entry_warnings(parts))
-    pending = store.ledger_entries("pending")
+    pending = store.ledger_entries(LedgerState.PENDING)
     if pending:
         lines.append("")
         lines.append("Sans réponse de Discourse (vérifiées à la prochaine passe) :")
@@ -48,16 +59,17 @@ def render_status(parts: Parts) -> str:
 def entry_warnings(parts: Parts) -> list[str]:
     """Cards and toolbox entries that need their author's attention, with what is wrong."""
     lines: list[str] = []
-    for table, title in (
-        ("cartography_cards", "Fiches de la cartographie à compléter"),
-        ("toolbox_entries", "Outils à compléter"),
+    store = parts.store
+    for entries, title in (
+        (store.cards(), "Fiches de la cartographie à compléter"),
+        (store.toolbox_entries(), "Outils à compléter"),
     ):
-        flagged = [e for e in parts.store.entries(table) if e["warnings"]]
+        flagged = [e for e in entries if e.warnings]
         if not flagged:
             continue
         lines.append("")
         lines.append(f"{title} ({len(flagged)}) :")
         for entry in flagged:
-            lines.append(f"  « {entry['title']} » par {entry['author'] or '?'} — {entry['url']}")
-            lines.extend(f"    - {w}" for w in entry["warnings"])
+            lines.append(f"  « {entry.title} » par {entry.author or '?'} — {entry.url}")
+            lines.extend(f"    - {w}" for w in entry.warnings)
     return lines

@@ -16,7 +16,7 @@ from bridge.discourse import Category, DiscourseClient
 from bridge.errors import ConfigError
 from bridge.publish import Publisher, StepHook
 from bridge.render import Renderer
-from bridge.store import Store
+from bridge.store import RunStatus, Store
 
 
 class Summary(Protocol):
@@ -89,8 +89,8 @@ class Parts:
 
     def category_id(self, slug_or_id: str) -> int:
         """A category's id: from the mirror when `bridge sync` stored it, saving a read."""
-        row = self.store.category(slug_or_id)
-        return int(row["id"]) if row is not None else self.category(slug_or_id).id
+        stored = self.store.category(slug_or_id)
+        return stored.id if stored is not None else self.category(slug_or_id).id
 
     def publisher(self, on_step: StepHook | None = None) -> Publisher:
         return Publisher(
@@ -108,11 +108,14 @@ class Parts:
             summary = work()
         except BaseException as exc:
             self.store.run_finished(
-                run_id, self.now(), "failed", error=str(exc) or type(exc).__name__
+                run_id, self.now(), RunStatus.FAILED, error=str(exc) or type(exc).__name__
             )
             raise
         ok = getattr(summary, "ok", True)
         self.store.run_finished(
-            run_id, self.now(), "ok" if ok else "failed", summary=summary.describe()
+            run_id,
+            self.now(),
+            RunStatus.OK if ok else RunStatus.FAILED,
+            summary=summary.describe(),
         )
         return summary

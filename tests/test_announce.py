@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -14,21 +15,19 @@ from markdown_it import MarkdownIt
 
 from bridge.announce import (
     AnnounceState,
-    announcement_row,
+    announcement_fields,
     build_steps,
     content_hash,
-    delay_words,
-    plan_announcements,
     published_job_ids,
     select_occurrences,
     validate_jobs,
-    when_words,
 )
 from bridge.config import Config, load_config
 from bridge.drafts import Draft, DraftKind
 from bridge.jobfiles import Job, load_job
 from bridge.render import Renderer
 from bridge.store import Store
+from bridge.words import delay_words, when_words
 
 ROOT = Path(__file__).resolve().parents[1]
 TZ = ZoneInfo("America/Toronto")
@@ -111,6 +110,13 @@ def job_from(workdir: Path, text: str = WEBINAIRE, name: str = "webinaire-2025-0
     )
 
 
+def plan_announcements(
+    jobs: Sequence[Job], state: AnnounceState, now: datetime, *args: Any, **kw: Any
+) -> list[Draft]:
+    """The drafts due at `now`, as the runner publishes them."""
+    return [s.draft for s in build_steps(jobs, state, now, *args, **kw) if s.due <= now]
+
+
 class Planner:
     """Plans against a real in-memory store, recording publications as the runner does."""
 
@@ -132,7 +138,7 @@ class Planner:
         """Mark drafts written at `at` (ledger), and record topics like `run_announce`."""
         state = AnnounceState.from_store(self.store)
         occurrences = [o for j in jobs for o in select_occurrences(j, state, at)]
-        self.store.save_announcements([announcement_row(o) for o in occurrences], at)
+        self.store.save_announcements([announcement_fields(o) for o in occurrences], at)
         for n, draft in enumerate(drafts):
             self.store.ledger_intend(draft, at)
             self.store.ledger_done(draft.key, at, topic_id=40, post_id=400 + n)
@@ -142,7 +148,7 @@ class Planner:
                         o.job.id,
                         o.id,
                         at,
-                        fields=announcement_row(o),
+                        fields=announcement_fields(o),
                         published_hash=content_hash(o),
                         published_starts_at=o.start,
                     )
@@ -591,7 +597,7 @@ def test_the_store_keeps_the_forum_version_until_the_edit_goes_out(
     published_webinaire(workdir, plan)
     edited = job_from(workdir, WEBINAIRE.replace("81234567890", "89999999999"))
     at = local(2025, 4, 5, 9)
-    plan.store.save_announcements([announcement_row(o) for o in edited.occurrences(at)], at)
+    plan.store.save_announcements([announcement_fields(o) for o in edited.occurrences(at)], at)
     [row] = plan.store.announcements()
     assert (row.job, row.occurrence, row.title, row.link, row.topic_key) == (
         "webinaire-2025-04-17",

@@ -23,14 +23,17 @@ from typing import Any
 import pytest
 import sqlite_utils.db
 from click.testing import CliRunner
+from storerows import count_rows
 
 from bridge.cli import cli
 from bridge.demo import demo_config
 from bridge.discourse import DiscourseClient
+from bridge.entries import CartographyCard
 from bridge.errors import BridgeError
-from bridge.mirror import CURSOR_MEMBERS, CURSOR_SWEEP, CURSOR_TOPICS, SyncSummary, run_sync
+from bridge.mirror import CURSOR_MEMBERS, CURSOR_SWEEP, CURSOR_TOPICS, SyncSummary
+from bridge.runs import run_sync
 from bridge.sandbox import STAFF_USERNAME, Sandbox, World, build_world, rules
-from bridge.store import Store, iso, parse_iso
+from bridge.store import Store, StoredTopic, iso, parse_iso
 from bridge.wiring import Parts
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -151,9 +154,9 @@ def dump(store: Store) -> dict[str, list[str]]:
 
 def assert_consistent(store: Store, world: World) -> None:
     """No topic without its posts; no cursor ahead of the rows it covers."""
-    stored = {t["id"]: t for t in store.topics()}
+    stored = {t.id: t for t in store.topics()}
     for tid, row in stored.items():
-        assert len(store.posts_of(tid)) == row["posts_count"], row["title"]
+        assert len(store.posts_of(tid)) == row.posts_count, row.title
     cursor = parse_iso(store.get_cursor(CURSOR_TOPICS))
     if cursor is None:
         return
@@ -162,7 +165,7 @@ def assert_consistent(store: Store, world: World) -> None:
             assert topic.id in stored, topic.title
             # Every post it covers is there (deletions may wait for the sweep).
             assert {p.id for p in world.posts_in(topic.id)} <= {
-                p["id"] for p in store.posts_of(topic.id)
+                p.id for p in store.posts_of(topic.id)
             }, topic.title
 
 
@@ -306,18 +309,18 @@ def test_first_sync_mirrors_the_watched_category_and_nothing_else(parts, sandbox
     store = parts.store
 
     expected = listed(world)
-    assert {t["id"] for t in store.topics()} == set(expected)
-    assert store.count("topics") == len(expected) == 23
-    titles = {t["title"] for t in store.topics()}
+    assert {t.id for t in store.topics()} == set(expected)
+    assert count_rows(store, "topics") == len(expected) == 23
+    titles = {t.title for t in store.topics()}
     # Another category's topics and a private message stay out.
     assert "Maintenance prévue de la plateforme" not in titles
     assert "Préparation du prochain 5 à 7" not in titles
     # Every post, with its raw Markdown; the reply deleted on the forum is not there.
     for tid in expected:
-        assert [(p["post_number"], p["raw"]) for p in store.posts_of(tid)] == [
+        assert [(p.post_number, p.raw) for p in store.posts_of(tid)] == [
             (p.post_number, p.raw) for p in world.posts_in(tid)
         ]
-    assert store.count("posts") == sum(len(world.posts_in(t)) for t in expected) == 47
+    assert count_rows(store, "posts") == sum(len(world.posts_in(t)) for t in expected) == 47
     # Every member of the group, with the date they joined.
     members = {m.user.username: m.added_at for m in world.group("cdp-2ise").members.values()}
     assert {
@@ -326,20 +329,20 @@ def test_first_sync_mirrors_the_watched_category_and_nothing_else(parts, sandbox
     # One categories read, one list page, one read per topic, one member page.
     assert paths(sandbox) == (
         ["/categories.json", "/c/innovation-sociale-estrie/10.json"]
-        + [f"/t/{tid}/posts.json" for tid in (t["id"] for t in _in_list_order(store, world))]
+        + [f"/t/{tid}/posts.json" for tid in (t.id for t in _in_list_order(store, world))]
         + ["/groups/cdp-2ise/members.json"]
     )
     assert summary.requests == 26
     assert summary.swept and summary.topics_saved == 23 and summary.posts_saved == 47
-    assert store.count("toolbox_entries") == 6
-    assert store.count("cartography_cards") == 8
-    assert store.count("search_documents") == 23
+    assert count_rows(store, "toolbox_entries") == 6
+    assert count_rows(store, "cartography_cards") == 8
+    assert count_rows(store, "search_documents") == 23
     assert_consistent(store, world)
 
 
-def _in_list_order(store: Store, world: World) -> list[dict[str, Any]]:
-    pinned = [t for t in store.topics() if t["pinned"]]
-    return pinned + [t for t in store.topics() if not t["pinned"]]
+def _in_list_order(store: Store, world: World) -> list[StoredTopic]:
+    pinned = [t for t in store.topics() if t.pinned]
+    return pinned + [t for t in store.topics() if not t.pinned]
 
 
 def test_first_sync_stores_exact_rows(parts, sandbox):
@@ -351,7 +354,7 @@ def test_first_sync_stores_exact_rows(parts, sandbox):
     tid = topic_id(world, "Financement des projets collectifs en milieu rural")
     topic = world.topic(tid)
 
-    assert store.topic_state(tid) == {
+    assert store.db["topics"].get((site, community, tid)) == {
         **scope,
         "id": tid,
         "category_id": 15,
@@ -372,10 +375,9 @@ def test_first_sync_stores_exact_rows(parts, sandbox):
         "last_poster_username": "kevin_bouchard",
         "deleted": 0,
         "synced_at": iso(NOW),
-        "max_post_number": 5,
     }
     last = world.posts_in(tid)[-1]
-    assert store.posts_of(tid)[-1] == {
+    assert store.db["posts"].get((site, community, last.id)) == {
         **scope,
         "id": last.id,
         "topic_id": tid,
@@ -404,21 +406,23 @@ def test_first_sync_stores_exact_rows(parts, sandbox):
         }
     ]
     card_id = topic_id(world, "Fiche : Réseau d'entraide de la Vallée")
-    card = next(c for c in store.entries("cartography_cards") if c["topic_id"] == card_id)
-    assert {k: card[k] for k in ("title", "author", "organisation", "territory", "website")} == {
+    card = next(c for c in store.cards() if c.topic_id == card_id)
+    assert {
+        k: getattr(card, k) for k in ("title", "author", "organisation", "territory", "website")
+    } == {
         "title": "Fiche : Réseau d'entraide de la Vallée",
         "author": "dfoley",
         "organisation": "Réseau d'entraide de la Vallée",
         "territory": "Coaticook",
         "website": "https://reseau-entraide.exemple.ca",
     }
-    assert card["url"] == f"{site}/t/fiche-reseau-d-entraide-de-la-vallee/{card_id}"
+    assert card.url == f"{site}/t/fiche-reseau-d-entraide-de-la-vallee/{card_id}"
     tool_id = topic_id(world, "Modèle de budget pour une demande de financement")
-    tool = next(e for e in store.entries("toolbox_entries") if e["topic_id"] == tool_id)
-    assert (tool["author"], tool["themes"], tool["links"], tool["reply_count"]) == (
+    tool = next(e for e in store.toolbox_entries() if e.topic_id == tool_id)
+    assert (tool.author, tool.themes, tool.links, tool.reply_count) == (
         "pphen",
-        ["financement"],
-        ["https://outils.exemple.ca/modele-budget-projet.xlsx"],
+        ("financement",),
+        ("https://outils.exemple.ca/modele-budget-projet.xlsx",),
         1,
     )
     assert {r["name"]: r["value"] for r in store.db["cursors"].rows} == {
@@ -462,9 +466,9 @@ def test_a_new_reply_is_picked_up_with_one_post_read(parts, sandbox, clock):
     ]
     assert summary.topics_saved == 1 and summary.posts_saved == 1
     row = parts.store.topic_state(tid)
-    assert (row["posts_count"], row["reply_count"], row["bumped_at"]) == (5, 4, iso(clock()))
-    assert parts.store.posts_of(tid)[-1]["id"] == post_id
-    assert [r["topic_id"] for r in parts.store.search("ruelle")] == [tid]
+    assert (row.posts_count, row.reply_count, row.bumped_at) == (5, 4, clock())
+    assert parts.store.posts_of(tid)[-1].id == post_id
+    assert [r.topic_id for r in parts.store.search("ruelle")] == [tid]
     assert parts.store.get_cursor(CURSOR_TOPICS) == iso(clock())
     assert_consistent(parts.store, world)
 
@@ -485,11 +489,9 @@ def test_a_new_topic_and_a_new_member_are_picked_up(parts, sandbox, clock):
     summary = sync(parts, sandbox)
 
     assert summary.requests == 3 and summary.members_added == 1
-    assert [(p["post_number"], p["username"]) for p in parts.store.posts_of(tid)] == [
-        (1, "paul.roy")
-    ]
-    card = next(c for c in parts.store.entries("cartography_cards") if c["topic_id"] == tid)
-    assert (card["organisation"], card["author"]) == ("Jardins collectifs de Magog", "paul.roy")
+    assert [(p.post_number, p.username) for p in parts.store.posts_of(tid)] == [(1, "paul.roy")]
+    card = next(c for c in parts.store.cards() if c.topic_id == tid)
+    assert (card.organisation, card.author) == ("Jardins collectifs de Magog", "paul.roy")
     assert parts.store.group_members("cdp-2ise")[world.user("paul.roy").id] == "paul.roy"
     assert parts.store.get_cursor(CURSOR_MEMBERS) == iso(clock())
 
@@ -516,11 +518,11 @@ def test_recent_topics_moved_closed_pinned_or_liked_are_picked_up_without_a_swee
     assert summary.requests == 2 and not summary.swept
     assert summary.topics_saved == 4 and summary.posts_saved == 0
     store = parts.store
-    assert store.topic_state(moved)["category_id"] == 11
-    assert moved in {e["topic_id"] for e in store.entries("toolbox_entries")}
-    assert store.topic_state(closed)["closed"] == 1
-    assert store.topic_state(pinned)["pinned"] == 1
-    assert store.topic_state(liked)["like_count"] == 1 + 2
+    assert store.topic_state(moved).category_id == 11
+    assert moved in {e.topic_id for e in store.toolbox_entries()}
+    assert store.topic_state(closed).closed == 1
+    assert store.topic_state(pinned).pinned == 1
+    assert store.topic_state(liked).like_count == 1 + 2
     assert_consistent(store, world)
 
 
@@ -539,7 +541,7 @@ def test_a_bumped_topic_that_also_lost_a_reply_is_read_again(parts, sandbox, clo
     # The count did not move (one more, one less): the read after the last post shows it.
     assert paths(sandbox).count(f"/t/{tid}/posts.json") == 2
     assert summary.posts_deleted == 1
-    assert [p["id"] for p in parts.store.posts_of(tid)] == [p.id for p in world.posts_in(tid)]
+    assert [p.id for p in parts.store.posts_of(tid)] == [p.id for p in world.posts_in(tid)]
     # Its text is gone, from the row and from the pages of the search index (not a sweep).
     assert erased_rows(parts.store) == []
     assert traces(parts.store, gone.raw) == []
@@ -570,7 +572,9 @@ def test_the_sweep_costs_categories_list_pages_member_pages_and_one_read_per_ent
 
     summary = sync(parts, sandbox)
 
-    entries = parts.store.count("toolbox_entries") + parts.store.count("cartography_cards")
+    entries = count_rows(parts.store, "toolbox_entries") + count_rows(
+        parts.store, "cartography_cards"
+    )
     assert paths(sandbox)[:2] == ["/categories.json", "/c/innovation-sociale-estrie/10.json"]
     assert paths(sandbox)[2] == "/groups/cdp-2ise/members.json"
     assert len([p for p in paths(sandbox) if p.endswith("/posts.json")]) == entries == 14
@@ -605,23 +609,23 @@ def test_an_edited_card_and_toolbox_entry_show_their_new_text_after_the_sweep(
     )
 
     sync(parts, sandbox)  # an edit does not bump: not seen yet
-    assert _card(parts.store, card)["website"] == "https://mdj-lacces.exemple.org"
+    assert _card(parts.store, card).website == "https://mdj-lacces.exemple.org"
 
     clock.advance(days=1)
     summary = sync(parts, sandbox)
 
     assert summary.swept
-    assert _card(parts.store, card)["website"] == "https://nouveau-site.exemple.org"
-    assert _card(parts.store, card)["description"] == (
+    assert _card(parts.store, card).website == "https://nouveau-site.exemple.org"
+    assert _card(parts.store, card).description == (
         "un lieu de rencontre pour les 12-17 ans, ouvert le samedi."
     )
-    entry = next(e for e in parts.store.entries("toolbox_entries") if e["topic_id"] == tool)
-    assert entry["links"] == ["https://outils.exemple.ca/budget-2026.xlsx"]
-    assert [r["topic_id"] for r in parts.store.search("samedi")] == [card]
+    entry = next(e for e in parts.store.toolbox_entries() if e.topic_id == tool)
+    assert entry.links == ("https://outils.exemple.ca/budget-2026.xlsx",)
+    assert [r.topic_id for r in parts.store.search("samedi")] == [card]
 
 
-def _card(store: Store, tid: int) -> dict[str, Any]:
-    return next(c for c in store.entries("cartography_cards") if c["topic_id"] == tid)
+def _card(store: Store, tid: int) -> CartographyCard:
+    return next(c for c in store.cards() if c.topic_id == tid)
 
 
 def test_deleted_topics_and_posts_leave_the_mirror_entries_and_search(parts, sandbox, clock):
@@ -630,7 +634,7 @@ def test_deleted_topics_and_posts_leave_the_mirror_entries_and_search(parts, san
     card = topic_id(world, "Table de développement social du Granit")
     discussion = topic_id(world, "Comment mesurer l'impact social d'un petit projet ?")
     reply = world.posts_in(discussion)[1]
-    assert [r["topic_id"] for r in parts.store.search("Granit")] != []
+    assert [r.topic_id for r in parts.store.search("Granit")] != []
     assert parts.store.search("témoignages") != []
     clock.advance(hours=1)
     world.delete_topic(card)
@@ -643,11 +647,11 @@ def test_deleted_topics_and_posts_leave_the_mirror_entries_and_search(parts, san
     assert (summary.topics_deleted, summary.posts_deleted) == (1, 1)
     # Gone from the list: one read of the topic confirms it is deleted (staff still see it).
     assert paths(sandbox).count(f"/t/{card}.json") == 1
-    assert card not in {t["id"] for t in store.topics()}
-    assert store.topic_state(card)["deleted"] == 1
-    assert card not in {c["topic_id"] for c in store.entries("cartography_cards")}
-    assert card not in {r["topic_id"] for r in store.search("Granit")}
-    assert reply.id not in {p["id"] for p in store.posts_of(discussion)}
+    assert card not in {t.id for t in store.topics()}
+    assert store.topic_state(card).deleted == 1
+    assert card not in {c.topic_id for c in store.cards()}
+    assert card not in {r.topic_id for r in store.search("Granit")}
+    assert reply.id not in {p.id for p in store.posts_of(discussion)}
     # The reply's words ("courts témoignages") are gone from the topic's search document.
     assert store.search("témoignages") == []
     # The rows stay, marked deleted, with their ids and numbers but without text or author.
@@ -683,7 +687,7 @@ def test_the_sweep_empties_deleted_rows_an_older_version_left_with_their_text(
 
     assert erased_rows(parts.store) == []
     assert traces(parts.store, words) == []
-    assert parts.store.topic_state(tid)["deleted"] == 1
+    assert parts.store.topic_state(tid).deleted == 1
 
 
 @pytest.mark.parametrize("status", [403, 404])
@@ -700,8 +704,8 @@ def test_a_topic_gone_from_the_list_whose_read_is_refused_is_deleted(parts, sand
     summary = sync(parts, sandbox)
 
     assert summary.topics_deleted == 1
-    assert parts.store.topic_state(tid)["deleted"] == 1
-    assert tid not in {t["id"] for t in parts.store.topics()}
+    assert parts.store.topic_state(tid).deleted == 1
+    assert tid not in {t.id for t in parts.store.topics()}
 
 
 def test_a_topic_moved_out_of_the_category_disappears_at_the_sweep(parts, sandbox, clock):
@@ -715,9 +719,9 @@ def test_a_topic_moved_out_of_the_category_disappears_at_the_sweep(parts, sandbo
     summary = sync(parts, sandbox)
 
     assert summary.topics_deleted == 1 and paths(sandbox).count(f"/t/{tid}.json") == 1
-    assert tid not in {t["id"] for t in parts.store.topics()}
-    assert tid not in {e["topic_id"] for e in parts.store.entries("toolbox_entries")}
-    assert tid not in {r["topic_id"] for r in parts.store.search("forum citoyen")}
+    assert tid not in {t.id for t in parts.store.topics()}
+    assert tid not in {e.topic_id for e in parts.store.toolbox_entries()}
+    assert tid not in {r.topic_id for r in parts.store.search("forum citoyen")}
 
 
 @pytest.fixture
@@ -759,27 +763,27 @@ def test_topics_shifted_across_pages_while_the_sweep_reads_are_not_deleted(big, 
 
     assert fired
     store = parts.store
-    live = {t["id"] for t in store.topics()}
+    live = {t.id for t in store.topics()}
     # Every topic still on the forum is still in the mirror (the one deleted meanwhile was
     # read before it went: it goes at the next sweep); the one deleted before is gone.
     assert live == set(listed(world)) | {deleted}
     assert shifted in live and gone not in live
-    assert summary.topics_deleted == 1 and store.topic_state(gone)["deleted"] == 1
+    assert summary.topics_deleted == 1 and store.topic_state(gone).deleted == 1
     # One read each for the two topics missing from the pages read.
     assert sorted(p for p in paths(sandbox) if re.fullmatch(r"/t/\d+\.json", p)) == sorted(
         [f"/t/{gone}.json", f"/t/{shifted}.json"]
     )
     # The topic moved meanwhile has its new category, and the entry that goes with it.
     category = world.category(target).id
-    assert store.topic_state(shifted)["category_id"] == category
-    table = "cartography_cards" if target == "cartographie" else "toolbox_entries"
-    assert shifted in {c["topic_id"] for c in store.entries(table)}
+    assert store.topic_state(shifted).category_id == category
+    entries = store.cards() if target == "cartographie" else store.toolbox_entries()
+    assert shifted in {c.topic_id for c in entries}
     assert_consistent(store, world)
 
     clock.advance(days=1)
     again = sync(parts, sandbox)
-    assert {t["id"] for t in store.topics()} == set(listed(world))
-    assert again.topics_deleted == 1 and store.topic_state(deleted)["deleted"] == 1
+    assert {t.id for t in store.topics()} == set(listed(world))
+    assert again.topics_deleted == 1 and store.topic_state(deleted).deleted == 1
 
 
 def test_members_shifted_across_pages_while_the_sweep_reads_stay_members(parts, sandbox, clock):
@@ -833,7 +837,7 @@ def test_a_member_who_left_is_no_longer_a_member(parts, sandbox, clock):
     assert marie not in parts.store.group_members("cdp-2ise")
     # Still an author of live posts: her name stays on them.
     assert {
-        p["username"] for p in parts.store.posts_of(topic_id(world, "Maison des jeunes L'Accès"))
+        p.username for p in parts.store.posts_of(topic_id(world, "Maison des jeunes L'Accès"))
     } == {"mgagnon"}
 
 
@@ -854,8 +858,8 @@ def test_an_anonymised_account_leaves_no_personal_data(parts, sandbox, clock):
     user_id = world.user(anonymous).id
     assert list(store.db["users"].rows_where("id = ?", [user_id])) == []
     assert user_id not in store.group_members("cdp-2ise")
-    assert _card(store, card)["author"] == anonymous
-    assert {p["username"] for p in store.posts_of(card)} == {anonymous}
+    assert _card(store, card).author == anonymous
+    assert {p.username for p in store.posts_of(card)} == {anonymous}
     # The next sweep does not bring the account back as a new member.
     clock.advance(days=1)
     again = sync(parts, sandbox)
@@ -931,7 +935,7 @@ def test_an_anonymised_name_is_rewritten_in_the_mentions_of_others(parts, sandbo
     sync(parts, sandbox)
     discussion = topic_id(world, "Comment mesurer l'impact social d'un petit projet ?")
     mention = next(p for p in world.posts_in(discussion) if "@melyssa.mongeau" in p.raw)
-    assert [r["topic_id"] for r in parts.store.search("melyssa")] == [discussion]
+    assert [r.topic_id for r in parts.store.search("melyssa")] == [discussion]
     clock.advance(hours=1)
     anonymous = world.anonymize_user("melyssa.mongeau").username
 
@@ -943,7 +947,7 @@ def test_an_anonymised_name_is_rewritten_in_the_mentions_of_others(parts, sandbo
     assert row["raw"].startswith(f"Je rejoins @{anonymous} : mieux vaut")
     assert f'href="/u/{anonymous}">@{anonymous}</a>' in row["cooked"]
     assert store.search("melyssa") == []
-    assert [r["topic_id"] for r in store.search(anonymous)] == [discussion]
+    assert [r.topic_id for r in store.search(anonymous)] == [discussion]
 
 
 def test_an_anonymised_author_who_is_not_a_member_costs_one_profile_read(parts, sandbox, clock):
@@ -1105,7 +1109,7 @@ CHILD = textwrap.dedent(
 
     from bridge.demo import demo_config
     from bridge.discourse import DiscourseClient
-    from bridge.mirror import run_sync
+    from bridge.runs import run_sync
     from bridge.wiring import Parts
 
     url, user, key, path, now = sys.argv[1:6]
@@ -1212,7 +1216,7 @@ def test_bridge_sync_prints_a_one_line_summary(tmp_path):
     assert forced.exit_code == 0
     assert "réconciliation : 14 fiche(s) relue(s)" in forced.output
     store = Store.open(tmp_path / "data" / "bridge.db", sb.url, "innovation-sociale-estrie")
-    assert store.count("topics") == 23
+    assert count_rows(store, "topics") == 23
     assert [r.status for r in store.last_runs()] == ["ok"]
 
 
@@ -1232,7 +1236,7 @@ def test_a_member_who_left_and_came_back_has_the_new_date(parts, sandbox, clock)
 
 
 def test_a_pass_that_reads_every_topic_announces_roughly_how_many(parts, sandbox, clock):
-    from bridge.mirror import run_sync
+    from bridge.runs import run_sync
 
     totals: list[int | None] = []
     seen: list[int] = []

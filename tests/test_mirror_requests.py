@@ -20,10 +20,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from storerows import count_rows
 
 from bridge.demo import demo_config
 from bridge.discourse import DiscourseClient
-from bridge.mirror import SyncSummary, run_sync
+from bridge.mirror import SyncSummary
+from bridge.runs import run_sync
 from bridge.sandbox import Sandbox, World, build_world
 from bridge.wiring import Parts
 
@@ -166,8 +168,8 @@ def test_first_sync_is_within_5_percent_of_the_lower_bound(site):
     assert kinds["list"] == math.ceil(len(site.listed()) / TOPICS_PER_PAGE)
     assert (kinds["categories"], kinds["members"], kinds["other"]) == (1, site.member_pages(), 0)
     assert summary.requests == kinds["list"] + kinds["posts"] + 1 + site.member_pages()
-    assert site.parts.store.count("topics") == len(site.listed())
-    assert site.parts.store.count("posts") == sum(
+    assert count_rows(site.parts.store, "topics") == len(site.listed())
+    assert count_rows(site.parts.store, "posts") == sum(
         len(site.world.posts_in(t.id)) for t in site.listed()
     )
 
@@ -196,7 +198,7 @@ def test_a_sync_after_k_bumped_topics(site, k):
     assert site.kinds()["posts"] == k
     for topic in bumped:
         stored = site.parts.store.posts_of(topic.id)
-        assert [p["id"] for p in stored] == [p.id for p in site.world.posts_in(topic.id)]
+        assert [p.id for p in stored] == [p.id for p in site.world.posts_in(topic.id)]
 
 
 def test_a_changed_pinned_topic_costs_its_post_read(site):
@@ -213,11 +215,11 @@ def test_a_changed_pinned_topic_costs_its_post_read(site):
     # Both now float at the top of the first page: one post read, for the reply.
     assert summary.requests == 3 and site.kinds()["posts"] == 1
     store = site.parts.store
-    assert [p["id"] for p in store.posts_of(pinned.id)] == [
+    assert [p.id for p in store.posts_of(pinned.id)] == [
         p.id for p in site.world.posts_in(pinned.id)
     ]
-    assert store.topic_state(newly.id)["pinned"] == 1
-    assert store.topic_state(newly.id)["category_id"] == WATCHED_ID
+    assert store.topic_state(newly.id).pinned == 1
+    assert store.topic_state(newly.id).category_id == WATCHED_ID
 
 
 def test_changes_that_do_not_bump_an_old_topic_wait_for_the_sweep(site):
@@ -231,17 +233,17 @@ def test_changes_that_do_not_bump_an_old_topic_wait_for_the_sweep(site):
 
     assert site.sync().requests == 2
     store = site.parts.store
-    assert store.topic_state(old[0].id)["category_id"] == was
-    assert store.topic_state(old[1].id)["closed"] == 0
+    assert store.topic_state(old[0].id).category_id == was
+    assert store.topic_state(old[1].id).closed == 0
 
     site.clock.advance(days=1)
     summary = site.sync()
 
     assert summary.swept
-    assert store.topic_state(old[0].id)["category_id"] != was
-    assert store.topic_state(old[0].id)["category_id"] == site.world.topic(old[0].id).category_id
-    assert store.topic_state(old[1].id)["closed"] == 1
-    assert store.topic_state(old[2].id)["like_count"] == sum(
+    assert store.topic_state(old[0].id).category_id != was
+    assert store.topic_state(old[0].id).category_id == site.world.topic(old[0].id).category_id
+    assert store.topic_state(old[1].id).closed == 1
+    assert store.topic_state(old[2].id).like_count == sum(
         p.like_count for p in site.world.posts_in(old[2].id)
     )
 
@@ -249,9 +251,9 @@ def test_changes_that_do_not_bump_an_old_topic_wait_for_the_sweep(site):
 def _mirrored(site: Site) -> None:
     """What a facilitator would check: every listed topic and its posts, every member."""
     store, world = site.parts.store, site.world
-    assert {t["id"] for t in store.topics()} == {t.id for t in site.listed()}
+    assert {t.id for t in store.topics()} == {t.id for t in site.listed()}
     for topic in site.listed():
-        assert [p["id"] for p in store.posts_of(topic.id)] == [
+        assert [p.id for p in store.posts_of(topic.id)] == [
             p.id for p in world.posts_in(topic.id)
         ]
     assert set(store.group_members("cdp-2ise")) == set(world.group("cdp-2ise").members)
@@ -260,7 +262,7 @@ def _mirrored(site: Site) -> None:
 def test_a_sweep_with_nothing_changed_costs_what_the_readme_says(site):
     site.sync()
     store = site.parts.store
-    entries = store.count("toolbox_entries") + store.count("cartography_cards")
+    entries = count_rows(store, "toolbox_entries") + count_rows(store, "cartography_cards")
     assert entries == site.entries() > 0
     site.clock.advance(days=1)
 

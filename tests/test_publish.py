@@ -725,10 +725,14 @@ def test_a_post_held_for_approval_is_never_written_again(
     first = make_publisher(client, store).publish_one(TOPIC)
     again = make_publisher(client, store).publish_one(TOPIC)
 
-    assert first.status == "failed"
+    assert first.status == "held"
     assert first.error is not None and "en attente d'approbation" in first.error
-    assert again.status == "abandoned"
+    assert again.status == "held"
     assert methods(mocked) == ["POST /posts.json"]
+    entry = store.ledger_get(TOPIC.key)
+    assert (entry.state, entry.attempts) == ("held", 1)
+    reply = Draft(key="announce:x:rappel-1j", kind=DraftKind.REPLY, raw="R.", parent_key=TOPIC.key)
+    assert make_publisher(client, store).publish_one(reply).status == "abandoned"
 
 
 def test_a_reply_whose_topic_was_abandoned_is_abandoned_too(

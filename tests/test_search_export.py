@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bridge.export import render_export, to_geojson
+from bridge.export import render_export, to_csv, to_geojson
 from bridge.store import Store
 from bridge.territories import load_territories
 
@@ -46,7 +46,7 @@ def indexed(store: Store) -> Store:
     ],
 )
 def test_search_folds_french(indexed: Store, query: str, found: list[int]) -> None:
-    assert [r["topic_id"] for r in indexed.search(query)] == found
+    assert [r.topic_id for r in indexed.search(query)] == found
 
 
 @pytest.mark.parametrize("query", ['"foo', "AND", "*", "(", "-", "NEAR(x y)", "title:x", "^x", "'"])
@@ -56,8 +56,8 @@ def test_search_syntax_characters_never_crash(indexed: Store, query: str) -> Non
 
 def test_snippets_are_one_line(indexed: Store) -> None:
     [row] = indexed.search("paragraphe")
-    assert "\n" not in row["snippet"]
-    assert "[paragraphe]" in row["snippet"]
+    assert "\n" not in row.snippet
+    assert "[paragraphe]" in row.snippet
 
 
 def test_csv_cells_never_run_as_formulas_and_dates_are_local() -> None:
@@ -72,7 +72,7 @@ def test_csv_cells_never_run_as_formulas_and_dates_are_local() -> None:
             "warnings": [],
         }
     ]
-    text = render_export("cartography", "csv", rows, TZ)
+    text = to_csv("cartography", rows, TZ)
     [row] = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
     assert row["Organisation"] == '\'=HYPERLINK("https://evil.example","Cliquez")'
     assert row["Contact"] == "'+1 819 555-0142"
@@ -82,7 +82,7 @@ def test_csv_cells_never_run_as_formulas_and_dates_are_local() -> None:
 
 
 def test_an_empty_store_exports_headers_only(store: Store) -> None:
-    text = render_export("toolbox", "csv", store.entries("toolbox_entries"), TZ)
+    text = render_export("toolbox", "csv", store.toolbox_entries(), TZ)
     assert text.splitlines() == [
         "\ufeffTitre,Liens,Résumé,Thèmes,Auteur·e,Créé le,Dernière activité,Réponses,J'aime,"
         "Lien vers le forum,Avertissements"

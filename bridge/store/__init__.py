@@ -1,37 +1,55 @@
-"""The local store: the only module that knows table names and SQL.
+"""The local store: the only package that knows table names and SQL.
 
-SQLite through sqlite-utils, in WAL mode, its schema built by forward-only migrations. Every row
-records the site and the watched category it came from, so one file could serve several
-communities. Cursors move only inside the transaction that saves the rows they cover.
+SQLite through sqlite-utils, in WAL mode, its schema built by forward-only migrations. A file
+may hold several communities of one or several sites: every row that belongs to one carries
+`(site, community)` in its key, and a `Store` reads and writes only its own community's rows.
+Cursors move only inside the transaction that saves the rows they cover. What leaves the store
+is typed (dataclasses with `from_row`), never a row.
 
 One module per concern, each a mixin of `Store`:
   schema         the migrations (recorded by name in every database: never rename one)
   base           opening, snapshots, transactions, locks, scope; `iso`, `parse_iso`, `searchable`
-  mirror         categories, topics, posts, people, group members, cursors
+  forum          categories, topics, posts, people, group members, cursors
   deletion       deleted topics and posts, departed members, erased accounts
-  ledger         the publishing ledger (`LedgerEntry`)
+  ledger         the publishing ledger (`LedgerEntry`, `LedgerState`)
   catalog        toolbox entries, cartography cards, the search index
-  runs           job runs (`JobRun`)
+  job_runs       job runs (`JobRun`, `RunStatus`)
   announcements  the committee's announcements (`StoredAnnouncement`)
+  tables         the tables in people's words (Datasette's titles for `bridge browse`)
 """
 
 from __future__ import annotations
 
-from bridge.store.announcements import AnnouncementsMixin, StoredAnnouncement
+from bridge.store.announcements import (
+    AnnouncementFields,
+    AnnouncementsMixin,
+    StoredAnnouncement,
+)
 from bridge.store.base import iso, parse_iso, searchable
-from bridge.store.catalog import CatalogMixin
+from bridge.store.catalog import SearchHit, TopicSource
 from bridge.store.deletion import ERASED_NAME, DeletionMixin
-from bridge.store.ledger import LedgerEntry, LedgerMixin
-from bridge.store.mirror import MirrorMixin
-from bridge.store.runs import JobRun, RunsMixin
+from bridge.store.forum import ForumMixin, MirrorCounts, StoredCategory, StoredPost, StoredTopic
+from bridge.store.job_runs import JobRun, JobRunsMixin, RunStatus
+from bridge.store.ledger import LedgerEntry, LedgerMixin, LedgerState
 from bridge.store.schema import migrations
+from bridge.store.tables import TABLE_TITLES
 
 __all__ = [
+    "AnnouncementFields",
     "ERASED_NAME",
+    "TABLE_TITLES",
     "JobRun",
     "LedgerEntry",
+    "LedgerState",
+    "MirrorCounts",
+    "RunStatus",
+    "SearchHit",
     "Store",
     "StoredAnnouncement",
+    "StoredCategory",
+    "StoredPost",
+    "StoredTopic",
+    "TopicSource",
     "iso",
     "migrations",
     "parse_iso",
@@ -39,5 +57,5 @@ __all__ = [
 ]
 
 
-class Store(MirrorMixin, DeletionMixin, LedgerMixin, CatalogMixin, RunsMixin, AnnouncementsMixin):
+class Store(ForumMixin, DeletionMixin, LedgerMixin, JobRunsMixin, AnnouncementsMixin):
     """One community's view of the store: every query is scoped to (site, community)."""

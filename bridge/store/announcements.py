@@ -51,34 +51,57 @@ class StoredAnnouncement:
         )
 
 
+@dataclass(frozen=True)
+class AnnouncementFields:
+    """One occurrence as the job file says it (what `save_announcements` records)."""
+
+    job: str
+    occurrence: str
+    kind: str
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    place: str | None
+    link: str | None
+    registration_url: str | None
+    cancelled: bool
+    topic_key: str
+    source: str | None = None
+
+
 class AnnouncementsMixin(StoreBase):
     # --- announcements ------------------------------------------------------------------------
     # The committee's announcements (jobs/*.yaml), one row per occurrence. Rows not yet published
     # follow the job file; published rows keep what the forum shows until an edit goes out.
 
     _ANNOUNCEMENT_FIELDS = (
-        "kind", "title", "starts_at", "ends_at", "place", "link", "registration_url",
+        "kind",
+        "title",
+        "starts_at",
+        "ends_at",
+        "place",
+        "link",
+        "registration_url",
     )
 
-    def save_announcements(self, rows: Sequence[dict[str, Any]], now: datetime) -> None:
-        """Upsert occurrences read from job files (keys: job, occurrence, kind, title,
-        starts_at, ends_at, place, link, registration_url, cancelled, topic_key, source)."""
+    def save_announcements(self, occurrences: Sequence[AnnouncementFields], now: datetime) -> None:
+        """Record occurrences read from job files; published ones keep the forum's fields."""
         published = {
             (a.job, a.occurrence) for a in self.announcements() if a.published_hash is not None
         }
         with self.atomic():
-            for row in rows:
+            for occ in occurrences:
                 record = {
                     **self._scope,
-                    "job": row["job"],
-                    "occurrence": row["occurrence"],
-                    "cancelled": int(bool(row["cancelled"])),
-                    "topic_key": row["topic_key"],
-                    "source": row.get("source"),
+                    "job": occ.job,
+                    "occurrence": occ.occurrence,
+                    "cancelled": int(occ.cancelled),
+                    "topic_key": occ.topic_key,
+                    "source": occ.source,
                     "updated_at": iso(now),
                 }
-                if (row["job"], row["occurrence"]) not in published:
-                    record.update(self._announcement_fields(row))
+                if (occ.job, occ.occurrence) not in published:
+                    record.update(self._announcement_fields(occ))
                 self.db.table("announcements").upsert(
                     record, pk=("site", "community", "job", "occurrence")
                 )
@@ -89,7 +112,7 @@ class AnnouncementsMixin(StoreBase):
         occurrence: str,
         now: datetime,
         *,
-        fields: dict[str, Any] | None = None,
+        fields: AnnouncementFields | None = None,
         published_hash: str | None = None,
         published_starts_at: datetime | None = None,
     ) -> None:
@@ -125,7 +148,8 @@ class AnnouncementsMixin(StoreBase):
         what the digest and the welcome show."""
         rows = self.db.query(
             "select a.*, l.topic_id as topic_id from announcements a left join ledger l "
-            "on l.site = a.site and l.key = a.topic_key and l.state = 'done' "
+            "on l.site = a.site and l.community = a.community and l.key = a.topic_key "
+            "and l.state = 'done' "
             "where a.site = :site and a.community = :community and a.cancelled = 0 "
             "and a.published_hash is not null and a.ends_at > :now "
             "order by a.starts_at, a.job" + (" limit :limit" if limit is not None else ""),
@@ -133,9 +157,7 @@ class AnnouncementsMixin(StoreBase):
         )
         return [StoredAnnouncement.from_row(r) for r in rows]
 
-    def _announcement_fields(self, row: dict[str, Any]) -> dict[str, Any]:
-        values = {k: row[k] for k in self._ANNOUNCEMENT_FIELDS if k in row}
-        for k in ("starts_at", "ends_at"):
-            if isinstance(values.get(k), datetime):
-                values[k] = iso(values[k])
+    def _announcement_fields(self, occ: AnnouncementFields) -> dict[str, Any]:
+        values = {k: getattr(occ, k) for k in self._ANNOUNCEMENT_FIELDS}
+        values["starts_at"], values["ends_at"] = iso(occ.starts_at), iso(occ.ends_at)
         return values

@@ -40,6 +40,26 @@ def parse_iso(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    # SQLite says "database is locked" (SQLITE_BUSY) or "database table is locked".
+    return "locked" in str(exc) or "busy" in str(exc)
+
+
+@contextmanager
+def busy_is_a_store_error() -> Iterator[None]:
+    """Another process holding the file past the busy timeout is said in words; any other
+    SQLite error (a missing column: a bug) goes on as it is."""
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        if not _is_busy(exc):
+            raise
+        raise StoreError(
+            "la base locale est occupée par un autre processus de la passerelle "
+            "(par exemple le service) ; réessayez dans un instant"
+        ) from None
+
+
 class StoreBase:
     """The store's state and plumbing; `Store` adds one mixin per concern on top."""
 
@@ -111,7 +131,7 @@ class StoreBase:
 
         Re-entrant within one Store: a job that holds it may call a publisher that takes it.
         """
-        path = self.db.execute("pragma database_list").fetchone()[2]
+        path = self.path
         if not path or self._held.get(name):
             self._held[name] = self._held.get(name, 0) + 1
             try:
@@ -140,7 +160,8 @@ class StoreBase:
             with self.db.atomic():
                 yield
             return
-        conn.execute("BEGIN IMMEDIATE")
+        with busy_is_a_store_error():
+            conn.execute("BEGIN IMMEDIATE")
         try:
             yield
         except BaseException:
@@ -148,10 +169,17 @@ class StoreBase:
                 conn.execute("ROLLBACK")
             raise
         else:
-            conn.execute("COMMIT")
+            with busy_is_a_store_error():
+                conn.execute("COMMIT")
 
     @property
     def _scope(self) -> dict[str, str]:
         return {"site": self.site, "community": self.community}
 
+    # Every query of a table whose rows belong to a community starts from this scope.
     _WHERE = "site = :site and community = :community"
+
+    @property
+    def path(self) -> str | None:
+        """The store's file, or None for an in-memory store."""
+        return self.db.execute("pragma database_list").fetchone()[2] or None

@@ -1,79 +1,150 @@
-"""The catalog: toolbox entries, cartography cards, and the full-text search index."""
+"""The catalog: toolbox entries, cartography cards, and the full-text search index.
+
+Entries come in and go out as the parser's own values (`ToolboxEntry`, `CartographyCard`), so
+nothing outside the store sees a row.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from bridge.errors import StoreError
+from bridge.entries import CartographyCard, ToolboxEntry
 from bridge.store.base import StoreBase, iso, searchable
 
 # Words French elides before a vowel: « l'Estrie », « qu'elle », « jusqu'à ».
 _ELIDED = {"qu", "jusqu", "lorsqu", "puisqu", "quoiqu"}
+_TOOLBOX, _CARDS = "toolbox_entries", "cartography_cards"
+E = TypeVar("E", ToolboxEntry, CartographyCard)
+
+
+@dataclass(frozen=True)
+class TopicSource:
+    """What the entry parsers read of a live topic: its row, category and first post."""
+
+    id: int
+    title: str
+    slug: str
+    category_slug: str
+    tags: tuple[str, ...]
+    author: str
+    created_at: datetime
+    bumped_at: datetime
+    reply_count: int
+    like_count: int
+    first_post_raw: str
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    kind: str  # sujet, outil, fiche
+    topic_id: int
+    title: str
+    url: str
+    snippet: str
+
+
+def _encode(entry: ToolboxEntry | CartographyCard) -> dict[str, Any]:
+    """An entry as a row: lists and pairs as JSON text, times as UTC ISO text."""
+    values: dict[str, Any] = {}
+    for key, value in asdict(entry).items():
+        if isinstance(value, list | tuple):
+            value = json.dumps(value, ensure_ascii=False)
+        elif isinstance(value, datetime):
+            value = iso(value)
+        values[key] = value
+    return values
+
+
+def _decode(cls: type[E], row: dict[str, Any]) -> E:
+    values: dict[str, Any] = {}
+    for spec in fields(cls):
+        value = row[spec.name]
+        if spec.name in ("links", "themes", "territories", "warnings"):
+            value = tuple(json.loads(value or "[]"))
+        elif spec.name == "fields":
+            value = tuple(tuple(pair) for pair in json.loads(value or "[]"))
+        elif spec.name in ("created_at", "last_activity_at"):
+            value = datetime.fromisoformat(value)
+        values[spec.name] = value
+    return cls(**values)
 
 
 class CatalogMixin(StoreBase):
     # --- entries and search ------------------------------------------------------------------
 
-    def topics_with_first_post(self, topic_ids: Sequence[int]) -> list[dict[str, Any]]:
+    def topic_sources(self, topic_ids: Sequence[int]) -> list[TopicSource]:
         """Live topics with their category slug, author and first post's raw Markdown."""
         if not topic_ids:
             return []
         marks = ", ".join(str(int(i)) for i in topic_ids)
-        return list(
-            self.db.query(
-                "select t.*, c.slug as category_slug, p.raw as first_post_raw, "
-                "p.username as author from topics t "
-                "left join categories c on c.site = t.site and c.id = t.category_id "
-                "left join posts p on p.site = t.site and p.topic_id = t.id "
-                "and p.post_number = 1 and p.deleted = 0 "
-                f"where t.site = :site and t.community = :community and t.id in ({marks}) "
-                "and t.deleted = 0",
-                self._scope,
-            )
+        rows = self.db.query(
+            "select t.id, t.title, t.slug, t.tags, t.created_at, t.bumped_at, t.reply_count, "
+            "t.like_count, c.slug as category_slug, p.raw as first_post_raw, "
+            "p.username as author from topics t "
+            "left join categories c on c.site = t.site and c.community = t.community "
+            "and c.id = t.category_id "
+            "left join posts p on p.site = t.site and p.community = t.community "
+            "and p.topic_id = t.id and p.post_number = 1 and p.deleted = 0 "
+            f"where t.site = :site and t.community = :community and t.id in ({marks}) "
+            "and t.deleted = 0",
+            self._scope,
         )
+        return [
+            TopicSource(
+                id=row["id"],
+                title=row["title"],
+                slug=row["slug"] or "",
+                category_slug=row["category_slug"] or "",
+                tags=tuple(json.loads(row["tags"] or "[]")),
+                author=row["author"] or "",
+                created_at=datetime.fromisoformat(row["created_at"]),
+                bumped_at=datetime.fromisoformat(row["bumped_at"]),
+                reply_count=row["reply_count"] or 0,
+                like_count=row["like_count"] or 0,
+                first_post_raw=row["first_post_raw"] or "",
+            )
+            for row in rows
+        ]
 
     def replies_text(self, topic_id: int) -> str:
         return "\n\n".join(
             r["raw"] or ""
             for r in self.db.query(
-                "select raw from posts where site = :site and topic_id = :t and deleted = 0 "
+                f"select raw from posts where {self._WHERE} and topic_id = :t and deleted = 0 "
                 "and post_number > 1 order by post_number",
-                {"site": self.site, "t": topic_id},
+                {**self._scope, "t": topic_id},
             )
         )
 
-    def save_entry(self, table: str, row: dict[str, Any]) -> None:
-        """Save a parsed toolbox entry or card (lists and pairs stored as JSON)."""
-        if table not in ("toolbox_entries", "cartography_cards"):
-            raise StoreError(f"table d'entrées inconnue : {table}")
-        other = "cartography_cards" if table == "toolbox_entries" else "toolbox_entries"
-        values = {
-            k: json.dumps(v, ensure_ascii=False) if isinstance(v, list | tuple) else v
-            for k, v in row.items()
-        }
-        for key, value in values.items():
-            if isinstance(value, datetime):
-                values[key] = iso(value)
+    def save_toolbox_entry(self, entry: ToolboxEntry) -> None:
+        self._save_entry(_TOOLBOX, _CARDS, entry)
+
+    def save_card(self, card: CartographyCard) -> None:
+        self._save_entry(_CARDS, _TOOLBOX, card)
+
+    def _save_entry(self, table: str, other: str, entry: ToolboxEntry | CartographyCard) -> None:
         # A topic moved between subcategories changes kind.
         self.db.execute(
-            f"delete from [{other}] where site = :site and topic_id = :t",
-            {"site": self.site, "t": row["topic_id"]},
+            f"delete from [{other}] where {self._WHERE} and topic_id = :t",
+            {**self._scope, "t": entry.topic_id},
         )
-        self.db.table(table).upsert({**self._scope, **values}, pk=("site", "topic_id"))
+        self.db.table(table).upsert(
+            {**self._scope, **_encode(entry)}, pk=("site", "community", "topic_id")
+        )
 
     def drop_entries(self, topic_ids: Sequence[int]) -> None:
+        """Forget these topics' entries and search documents (not toolbox nor cartography any
+        more, or gone)."""
         for topic_id in topic_ids:
-            params = {"site": self.site, "t": topic_id}
-            for table in ("toolbox_entries", "cartography_cards"):
+            params = {**self._scope, "t": topic_id}
+            for table in (_TOOLBOX, _CARDS, "search_documents"):
                 self.db.execute(
-                    f"delete from [{table}] where site = :site and topic_id = :t", params
+                    f"delete from [{table}] where {self._WHERE} and topic_id = :t", params
                 )
-            self.db.execute(
-                "delete from search_documents where site = :site and topic_id = :t", params
-            )
 
     def save_search_document(
         self, doc_id: str, kind: str, topic_id: int, title: str, body: str, url: str
@@ -89,25 +160,26 @@ class CatalogMixin(StoreBase):
                 "body": searchable(body),
                 "url": url,
             },
-            pk=("site", "doc_id"),
+            pk=("site", "community", "doc_id"),
         )
 
-    def entries(self, table: str) -> list[dict[str, Any]]:
-        """Toolbox entries or cartography cards, JSON columns decoded, newest activity first."""
-        if table not in ("toolbox_entries", "cartography_cards"):
-            raise StoreError(f"table d'entrées inconnue : {table}")
-        rows = []
-        for row in self.db.query(
-            f"select * from [{table}] where {self._WHERE} order by last_activity_at desc",
-            self._scope,
-        ):
-            for key in ("themes", "warnings", "links", "territories", "fields"):
-                if key in row and row[key] is not None:
-                    row[key] = json.loads(row[key])
-            rows.append(row)
-        return rows
+    def toolbox_entries(self) -> list[ToolboxEntry]:
+        """The toolbox, newest activity first."""
+        return [_decode(ToolboxEntry, row) for row in self._entry_rows(_TOOLBOX)]
 
-    def search(self, query: str, limit: int = 20) -> list[dict[str, Any]]:
+    def cards(self) -> list[CartographyCard]:
+        """The cartography's cards, newest activity first."""
+        return [_decode(CartographyCard, row) for row in self._entry_rows(_CARDS)]
+
+    def _entry_rows(self, table: str) -> list[dict[str, Any]]:
+        return list(
+            self.db.query(
+                f"select * from [{table}] where {self._WHERE} order by last_activity_at desc",
+                self._scope,
+            )
+        )
+
+    def search(self, query: str, limit: int = 20) -> list[SearchHit]:
         """Full-text search, each word matched as a prefix; accents and ligatures folded.
 
         The query is reduced to words, so FTS5's own syntax (quotes, AND, *, parentheses)
@@ -126,9 +198,19 @@ class CatalogMixin(StoreBase):
             "snippet(search_documents_fts, 1, '[', ']', '…', 12) as snippet "
             "from search_documents_fts join search_documents d "
             "on d.rowid = search_documents_fts.rowid "
-            "left join topics t on t.site = d.site and t.id = d.topic_id "
+            "left join topics t on t.site = d.site and t.community = d.community "
+            "and t.id = d.topic_id "
             "where search_documents_fts match :match and d.site = :site "
             "and d.community = :community order by rank limit :limit",
             {**self._scope, "match": match, "limit": limit},
         )
-        return [{**row, "snippet": " ".join(row["snippet"].split())} for row in rows]
+        return [
+            SearchHit(
+                kind=row["kind"],
+                topic_id=row["topic_id"],
+                title=row["title"],
+                url=row["url"],
+                snippet=" ".join(row["snippet"].split()),
+            )
+            for row in rows
+        ]

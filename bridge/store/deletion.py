@@ -36,13 +36,12 @@ class DeletionMixin(CatalogMixin):  # a deleted topic's entries and search docum
     def mark_topics_deleted(self, topic_ids: Sequence[int]) -> None:
         """Deleted on the forum: kept as rows marked deleted, excluded everywhere else."""
         for topic_id in topic_ids:
+            params = {**self._scope, "id": topic_id}
             self.db.execute(
-                "update topics set deleted = 1 where site = :site and id = :id",
-                {"site": self.site, "id": topic_id},
+                f"update topics set deleted = 1 where {self._WHERE} and id = :id", params
             )
             self.db.execute(
-                "update posts set deleted = 1 where site = :site and topic_id = :id",
-                {"site": self.site, "id": topic_id},
+                f"update posts set deleted = 1 where {self._WHERE} and topic_id = :id", params
             )
         self.drop_entries(topic_ids)
 
@@ -78,16 +77,16 @@ class DeletionMixin(CatalogMixin):  # a deleted topic's entries and search docum
         gone = [
             r["id"]
             for r in self.db.query(
-                "select id from posts where site = :site and topic_id = :t and deleted = 0 "
+                f"select id from posts where {self._WHERE} and topic_id = :t and deleted = 0 "
                 "and post_number <= :n",
-                {"site": self.site, "t": topic_id, "n": up_to_number},
+                {**self._scope, "t": topic_id, "n": up_to_number},
             )
             if r["id"] not in keep_ids
         ]
         for post_id in gone:
             self.db.execute(
-                "update posts set deleted = 1 where site = :site and id = :id",
-                {"site": self.site, "id": post_id},
+                f"update posts set deleted = 1 where {self._WHERE} and id = :id",
+                {**self._scope, "id": post_id},
             )
         return len(gone)
 
@@ -96,9 +95,9 @@ class DeletionMixin(CatalogMixin):  # a deleted topic's entries and search docum
         mirror has no reason left to hold their name); return how many."""
         cursor = self.db.execute(
             f"delete from users where {self._WHERE} and id not in "
-            "(select user_id from group_members where site = :site and community = :community "
-            "and group_name = :g) and id not in (select user_id from posts where site = :site "
-            "and community = :community and deleted = 0 and user_id is not null)",
+            f"(select user_id from group_members where {self._WHERE} and group_name = :g) "
+            f"and id not in (select user_id from posts where {self._WHERE} and deleted = 0 "
+            "and user_id is not null)",
             {**self._scope, "g": group},
         )
         return int(cursor.rowcount)
@@ -106,9 +105,9 @@ class DeletionMixin(CatalogMixin):  # a deleted topic's entries and search docum
     def remove_group_members(self, group: str, user_ids: Sequence[int]) -> None:
         for user_id in user_ids:
             self.db.execute(
-                "delete from group_members where site = :site and group_name = :g "
+                f"delete from group_members where {self._WHERE} and group_name = :g "
                 "and user_id = :u",
-                {"site": self.site, "g": group, "u": user_id},
+                {**self._scope, "g": group, "u": user_id},
             )
 
     def scrub_user(self, user_id: int, new_username: str | None = None) -> list[int]:
@@ -120,13 +119,13 @@ class DeletionMixin(CatalogMixin):  # a deleted topic's entries and search docum
         name or « anonyme ». Return the topics whose text changed: their search documents and
         entries are to be refreshed.
         """
-        params = {"site": self.site, "u": user_id, "n": new_username}
+        params = {**self._scope, "u": user_id, "n": new_username}
         old_names = {
             r["username"]
             for r in self.db.query(
-                "select username from users where site = :site and id = :u "
-                "union select username from posts where site = :site and user_id = :u "
-                "union select username from group_members where site = :site and user_id = :u",
+                f"select username from users where {self._WHERE} and id = :u "
+                f"union select username from posts where {self._WHERE} and user_id = :u "
+                f"union select username from group_members where {self._WHERE} and user_id = :u",
                 params,
             )
             if r["username"]
@@ -135,19 +134,19 @@ class DeletionMixin(CatalogMixin):  # a deleted topic's entries and search docum
             renamed = {**params, "old": old}
             self.db.execute(
                 "update topics set last_poster_username = :n "
-                "where site = :site and last_poster_username = :old",
+                f"where {self._WHERE} and last_poster_username = :old",
                 renamed,
             )
             for table in ("toolbox_entries", "cartography_cards"):
                 self.db.execute(
-                    f"update [{table}] set author = :n where site = :site and author = :old",
+                    f"update [{table}] set author = :n where {self._WHERE} and author = :old",
                     renamed,
                 )
         touched = self._rewrite_name(old_names, new_username or ERASED_NAME)
-        self.db.execute("delete from users where site = :site and id = :u", params)
-        self.db.execute("delete from group_members where site = :site and user_id = :u", params)
+        self.db.execute(f"delete from users where {self._WHERE} and id = :u", params)
+        self.db.execute(f"delete from group_members where {self._WHERE} and user_id = :u", params)
         self.db.execute(
-            "update posts set username = :n where site = :site and user_id = :u", params
+            f"update posts set username = :n where {self._WHERE} and user_id = :u", params
         )
         return touched
 
@@ -158,9 +157,9 @@ class DeletionMixin(CatalogMixin):  # a deleted topic's entries and search docum
         for old in old_names:
             pattern = _name_in_text(old)
             for row in self.db.query(
-                "select id, topic_id, raw, cooked from posts where site = :site and "
+                f"select id, topic_id, raw, cooked from posts where {self._WHERE} and "
                 "(raw like :like or cooked like :like)",
-                {"site": self.site, "like": f"%{old}%"},
+                {**self._scope, "like": f"%{old}%"},
             ):
                 values = {
                     column: pattern.sub(lambda m: _prefix(m) + new, row[column])
@@ -168,6 +167,6 @@ class DeletionMixin(CatalogMixin):  # a deleted topic's entries and search docum
                     if row[column]
                 }
                 if any(values[c] != row[c] for c in values):
-                    self.db.table("posts").update((self.site, row["id"]), values)
+                    self.db.table("posts").update((self.site, self.community, row["id"]), values)
                     touched.add(row["topic_id"])
         return sorted(touched)

@@ -4,19 +4,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from bridge.errors import StoreError
 from bridge.store.base import StoreBase, iso
 
 if TYPE_CHECKING:
     from bridge.drafts import Draft
 
 
+class LedgerState(StrEnum):
+    PENDING = "pending"  # intent recorded, outcome unknown
+    DONE = "done"  # written, with the ids Discourse gave
+    FAILED = "failed"  # refused by Discourse; a later run may try again
+    HELD = "held"  # written into the review queue: never written again
+
+
 @dataclass(frozen=True)
 class LedgerEntry:
     key: str
     kind: str
-    state: str  # pending (intent recorded, outcome unknown), done, failed
+    state: LedgerState
     external_id: str | None
     title: str | None
     topic_id: int | None
@@ -32,7 +41,7 @@ class LedgerEntry:
         return cls(
             key=row["key"],
             kind=row["kind"],
-            state=row["state"],
+            state=LedgerState(row["state"]),
             external_id=row["external_id"],
             title=row["title"],
             topic_id=row["topic_id"],
@@ -66,7 +75,7 @@ class LedgerMixin(StoreBase):
                     **self._scope,
                     "key": draft.key,
                     "kind": draft.kind.value,
-                    "state": "pending",
+                    "state": LedgerState.PENDING.value,
                     "external_id": (
                         draft.external_id(self.community) if draft.creates_topic else None
                     ),
@@ -79,7 +88,8 @@ class LedgerMixin(StoreBase):
                 pk=("site", "community", "key"),
             )
         entry = self.ledger_get(draft.key)
-        assert entry is not None
+        if entry is None:
+            raise StoreError(f"le registre n'a pas gardé l'intention {draft.key}")
         return entry
 
     def ledger_done(
@@ -95,7 +105,7 @@ class LedgerMixin(StoreBase):
             self.db.table("ledger").update(
                 (self.site, self.community, key),
                 {
-                    "state": "done",
+                    "state": LedgerState.DONE.value,
                     "topic_id": topic_id,
                     "post_id": post_id,
                     "post_number": post_number,
@@ -104,38 +114,35 @@ class LedgerMixin(StoreBase):
                 },
             )
 
-    def ledger_failed(self, key: str, error: str, now: datetime, *, final: bool = False) -> None:
-        """Record a refusal; `final` marks it as never to be tried again."""
-        values: dict[str, Any] = {"state": "failed", "error": error, "updated_at": iso(now)}
-        if final:
-            values["attempts"] = 10**6
+    def ledger_failed(self, key: str, error: str, now: datetime) -> None:
+        """Record a refusal; later runs may try again (see the publisher's `MAX_ATTEMPTS`)."""
+        self._ledger_set(key, LedgerState.FAILED, error, now)
+
+    def ledger_held(self, key: str, error: str, now: datetime) -> None:
+        """Record a post Discourse queued for approval: it is never written again."""
+        self._ledger_set(key, LedgerState.HELD, error, now)
+
+    def _ledger_set(self, key: str, state: LedgerState, error: str, now: datetime) -> None:
+        values = {"state": state.value, "error": error, "updated_at": iso(now)}
         with self.atomic():
             self.db.table("ledger").update((self.site, self.community, key), values)
 
-    def ledger_forget(self, key: str) -> None:
-        """Drop an entry whose write is known not to have happened, so it can be planned anew."""
-        with self.atomic():
-            self.db.execute(
-                f"delete from ledger where {self._WHERE} and key = :key",
-                {**self._scope, "key": key},
-            )
-
-    def ledger_summary(self) -> dict[str, int]:
+    def ledger_summary(self) -> dict[LedgerState, int]:
         return {
-            row["state"]: row["n"]
+            LedgerState(row["state"]): row["n"]
             for row in self.db.query(
                 f"select state, count(*) as n from ledger where {self._WHERE} group by state",
                 self._scope,
             )
         }
 
-    def ledger_entries(self, state: str | None = None) -> list[LedgerEntry]:
+    def ledger_entries(self, state: LedgerState | None = None) -> list[LedgerEntry]:
         where = self._WHERE + (" and state = :state" if state else "")
         return [
             LedgerEntry.from_row(row)
             for row in self.db.query(
                 f"select * from ledger where {where} order by updated_at desc",
-                {**self._scope, "state": state},
+                {**self._scope, "state": LedgerState(state).value if state else None},
             )
         ]
 
@@ -144,8 +151,8 @@ class LedgerMixin(StoreBase):
         return {
             r["key"]: datetime.fromisoformat(r["updated_at"])
             for r in self.db.query(
-                f"select key, updated_at from ledger where {self._WHERE} and state = 'done' "
+                f"select key, updated_at from ledger where {self._WHERE} and state = :done "
                 "and substr(key, 1, length(:prefix)) = :prefix",
-                {**self._scope, "prefix": prefix},
+                {**self._scope, "prefix": prefix, "done": LedgerState.DONE.value},
             )
         }

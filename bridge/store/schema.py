@@ -210,6 +210,41 @@ def m003_entries(db: Database) -> None:
         pk=("site", "doc_id"),
     )
     db.table("search_documents").enable_fts(
-        ["title", "body"], fts_version="FTS5", tokenize="unicode61 remove_diacritics 2",
+        ["title", "body"],
+        fts_version="FTS5",
+        tokenize="unicode61 remove_diacritics 2",
         create_triggers=True,
     )
+
+
+# Tables whose rows belong to one community, and their keys from m004 on: two communities of one
+# site in one file hold the same user, topic or post each on its own row.
+_COMMUNITY_KEYS = {
+    "categories": ("site", "community", "id"),
+    "topics": ("site", "community", "id"),
+    "posts": ("site", "community", "id"),
+    "users": ("site", "community", "id"),
+    "group_members": ("site", "community", "group_name", "user_id"),
+    "toolbox_entries": ("site", "community", "topic_id"),
+    "cartography_cards": ("site", "community", "topic_id"),
+    "search_documents": ("site", "community", "doc_id"),
+}
+
+
+@migrations()
+def m004_community_keys(db: Database) -> None:
+    # The FTS triggers name the table being rebuilt: drop the index, rebuild, index again.
+    db.table("search_documents").disable_fts()
+    for name, pk in _COMMUNITY_KEYS.items():
+        db.table(name).transform(pk=pk)
+    db.table("search_documents").enable_fts(
+        ["title", "body"],
+        fts_version="FTS5",
+        tokenize="unicode61 remove_diacritics 2",
+        create_triggers=True,
+    )
+    db.table("posts").create_index(["site", "community", "topic_id", "post_number"])
+    db.table("posts").create_index(["site", "community", "user_id"])
+    # A post held for approval was recorded as a refusal tried a million times; it has its own
+    # state now.
+    db.execute("update ledger set state = 'held', attempts = 1 where attempts >= 1000000")

@@ -7,10 +7,7 @@ facilitators; members' content never makes this fail.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from dataclasses import asdict
-from datetime import datetime
 
 from bridge.config import Config
 from bridge.entries import TopicInput, parse_card, parse_toolbox
@@ -26,27 +23,27 @@ def refresh_entries(store: Store, config: Config, topic_ids: Sequence[int]) -> i
     """Re-parse the given topics into entries and search documents; return how many."""
     sub = config.community.subcategories
     territories = load_territories()
-    rows = store.topics_with_first_post(sorted(set(topic_ids)))
+    sources = store.topic_sources(sorted(set(topic_ids)))
     with store.atomic():
-        for row in rows:
-            url = topic_url(store.site, row["slug"], row["id"])
+        for source in sources:
+            url = topic_url(store.site, source.slug, source.id)
             topic = TopicInput(
-                topic_id=row["id"],
-                title=row["title"],
-                slug=row["slug"],
-                category_slug=row["category_slug"] or "",
-                tags=tuple(_json_list(row["tags"])),
-                author=row["author"] or "",
-                created_at=datetime.fromisoformat(row["created_at"]),
-                last_activity_at=datetime.fromisoformat(row["bumped_at"]),
-                reply_count=row["reply_count"] or 0,
-                like_count=row["like_count"] or 0,
-                first_post_raw=row["first_post_raw"] or "",
+                topic_id=source.id,
+                title=source.title,
+                slug=source.slug,
+                category_slug=source.category_slug,
+                tags=source.tags,
+                author=source.author,
+                created_at=source.created_at,
+                last_activity_at=source.bumped_at,
+                reply_count=source.reply_count,
+                like_count=source.like_count,
+                first_post_raw=source.first_post_raw,
                 url=url,
             )
             kind = "sujet"
             if topic.category_slug == sub.toolbox:
-                store.save_entry("toolbox_entries", asdict(parse_toolbox(topic)))
+                store.save_toolbox_entry(parse_toolbox(topic))
                 kind = "outil"
             elif topic.category_slug == sub.cartography:
                 card = parse_card(
@@ -55,7 +52,7 @@ def refresh_entries(store: Store, config: Config, topic_ids: Sequence[int]) -> i
                     required=config.cartography.required,
                     territories=territories,
                 )
-                store.save_entry("cartography_cards", asdict(card))
+                store.save_card(card)
                 kind = "fiche"
             else:
                 store.drop_entries([topic.topic_id])
@@ -63,8 +60,4 @@ def refresh_entries(store: Store, config: Config, topic_ids: Sequence[int]) -> i
             store.save_search_document(
                 f"topic:{topic.topic_id}", kind, topic.topic_id, topic.title, body, url
             )
-    return len(rows)
-
-
-def _json_list(value: str | None) -> list[str]:
-    return list(json.loads(value)) if value else []
+    return len(sources)

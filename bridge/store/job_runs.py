@@ -4,8 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
+from typing import Any
 
+from bridge.errors import StoreError
 from bridge.store.base import StoreBase, iso, parse_iso
+
+
+class RunStatus(StrEnum):
+    RUNNING = "running"  # or interrupted: nothing recorded its end
+    OK = "ok"
+    FAILED = "failed"
 
 
 @dataclass(frozen=True)
@@ -14,32 +23,55 @@ class JobRun:
     job: str
     started_at: datetime
     finished_at: datetime | None
-    status: str
+    status: RunStatus
     summary: str | None
     error: str | None
 
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> JobRun:
+        return cls(
+            id=row["id"],
+            job=row["job"],
+            started_at=datetime.fromisoformat(row["started_at"]),
+            finished_at=parse_iso(row["finished_at"]),
+            status=RunStatus(row["status"]),
+            summary=row["summary"],
+            error=row["error"],
+        )
 
-class RunsMixin(StoreBase):
+
+class JobRunsMixin(StoreBase):
     # --- job runs ----------------------------------------------------------------------------
 
     def run_started(self, job: str, now: datetime) -> int:
         with self.atomic():
             table = self.db.table("job_runs")
             table.insert(
-                {**self._scope, "job": job, "started_at": iso(now), "status": "running"}
+                {
+                    **self._scope,
+                    "job": job,
+                    "started_at": iso(now),
+                    "status": RunStatus.RUNNING.value,
+                }
             )
-            assert table.last_pk is not None
+            if table.last_pk is None:
+                raise StoreError(f"le début de la tâche {job} n'a pas été enregistré")
             return int(table.last_pk)
 
     def run_finished(
-        self, run_id: int, now: datetime, status: str, summary: str = "", error: str = ""
+        self,
+        run_id: int,
+        now: datetime,
+        status: RunStatus,
+        summary: str = "",
+        error: str = "",
     ) -> None:
         with self.atomic():
             self.db.table("job_runs").update(
                 run_id,
                 {
                     "finished_at": iso(now),
-                    "status": status,
+                    "status": RunStatus(status).value,
                     "summary": summary or None,
                     "error": error or None,
                 },
@@ -52,15 +84,4 @@ class RunsMixin(StoreBase):
             f"(select max(id) from job_runs where {self._WHERE} group by job) order by job",
             self._scope,
         )
-        return [
-            JobRun(
-                id=r["id"],
-                job=r["job"],
-                started_at=datetime.fromisoformat(r["started_at"]),
-                finished_at=parse_iso(r["finished_at"]),
-                status=r["status"],
-                summary=r["summary"],
-                error=r["error"],
-            )
-            for r in rows
-        ]
+        return [JobRun.from_row(r) for r in rows]

@@ -1,20 +1,138 @@
-"""The mirror's tables: categories, topics, posts, people, group members, and cursors."""
+"""The forum as mirrored: categories, topics, posts, people, group members, and cursors."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from bridge.errors import StoreError
-from bridge.store.base import StoreBase, iso
+from bridge.store.base import StoreBase, iso, parse_iso
 
 if TYPE_CHECKING:
-    from bridge.discourse import Category, GroupMember, Post, TopicDetail, TopicSummary, User
+    from bridge.discourse import Category, GroupMember, Post, TopicDetail, TopicSummary
 
 
-class MirrorMixin(StoreBase):
+@dataclass(frozen=True)
+class StoredCategory:
+    id: int
+    slug: str
+    name: str
+    parent_id: int | None
+    topic_count: int
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> StoredCategory:
+        return cls(
+            id=row["id"],
+            slug=row["slug"],
+            name=row["name"],
+            parent_id=row["parent_id"],
+            topic_count=row["topic_count"] or 0,
+        )
+
+
+@dataclass(frozen=True)
+class StoredTopic:
+    """A mirrored topic; `max_post_number` is its last live stored post's (None if none)."""
+
+    id: int
+    category_id: int
+    title: str
+    slug: str
+    created_at: datetime
+    bumped_at: datetime
+    last_posted_at: datetime | None
+    posts_count: int
+    reply_count: int
+    like_count: int
+    views: int
+    pinned: bool
+    closed: bool
+    archived: bool
+    visible: bool
+    tags: tuple[str, ...]
+    last_poster_username: str | None
+    deleted: bool
+    max_post_number: int | None = None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> StoredTopic:
+        return cls(
+            id=row["id"],
+            category_id=row["category_id"],
+            title=row["title"],
+            slug=row["slug"] or "",
+            created_at=datetime.fromisoformat(row["created_at"]),
+            bumped_at=datetime.fromisoformat(row["bumped_at"]),
+            last_posted_at=parse_iso(row["last_posted_at"]),
+            posts_count=row["posts_count"] or 0,
+            reply_count=row["reply_count"] or 0,
+            like_count=row["like_count"] or 0,
+            views=row["views"] or 0,
+            pinned=bool(row["pinned"]),
+            closed=bool(row["closed"]),
+            archived=bool(row["archived"]),
+            visible=bool(row["visible"]),
+            tags=tuple(json.loads(row["tags"] or "[]")),
+            last_poster_username=row["last_poster_username"],
+            deleted=bool(row["deleted"]),
+            max_post_number=row.get("max_post_number"),
+        )
+
+
+@dataclass(frozen=True)
+class StoredPost:
+    id: int
+    topic_id: int
+    post_number: int
+    username: str | None
+    user_id: int | None
+    raw: str | None
+    cooked: str | None
+    created_at: datetime
+    updated_at: datetime | None
+    reply_to_post_number: int | None
+    like_count: int
+    reply_count: int
+    deleted: bool
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> StoredPost:
+        return cls(
+            id=row["id"],
+            topic_id=row["topic_id"],
+            post_number=row["post_number"],
+            username=row["username"],
+            user_id=row["user_id"],
+            raw=row["raw"],
+            cooked=row["cooked"],
+            created_at=datetime.fromisoformat(row["created_at"]),
+            updated_at=parse_iso(row["updated_at"]),
+            reply_to_post_number=row["reply_to_post_number"],
+            like_count=row["like_count"] or 0,
+            reply_count=row["reply_count"] or 0,
+            deleted=bool(row["deleted"]),
+        )
+
+
+@dataclass(frozen=True)
+class MirrorCounts:
+    """How much of the forum this community's mirror holds (live rows only)."""
+
+    categories: int
+    topics: int
+    posts: int
+    members: int
+    toolbox_entries: int
+    cartography_cards: int
+
+
+_KEY = ("site", "community", "id")
+
+
+class ForumMixin(StoreBase):
     # --- mirror ------------------------------------------------------------------------------
 
     def save_categories(self, categories: Sequence[Category]) -> None:
@@ -30,7 +148,7 @@ class MirrorMixin(StoreBase):
                 }
                 for c in categories
             ),
-            pk=("site", "id"),
+            pk=_KEY,
         )
 
     def save_topic(self, topic: TopicSummary, posts: Sequence[Post], synced_at: datetime) -> None:
@@ -58,7 +176,7 @@ class MirrorMixin(StoreBase):
                 "deleted": 0,
                 "synced_at": iso(synced_at),
             },
-            pk=("site", "id"),
+            pk=_KEY,
         )
         self.save_posts(posts)
 
@@ -83,25 +201,7 @@ class MirrorMixin(StoreBase):
                 }
                 for p in posts
             ),
-            pk=("site", "id"),
-        )
-
-    def save_users(self, users: Sequence[User]) -> None:
-        self.db.table("users").upsert_all(
-            (
-                {
-                    **self._scope,
-                    "id": u.id,
-                    "username": u.username,
-                    "name": u.name,
-                    "created_at": iso(u.created_at),
-                    "bio": u.bio_raw,
-                    "location": u.location,
-                    "website": u.website,
-                }
-                for u in users
-            ),
-            pk=("site", "id"),
+            pk=_KEY,
         )
 
     def save_group_members(self, group: str, members: Sequence[GroupMember]) -> None:
@@ -117,40 +217,45 @@ class MirrorMixin(StoreBase):
                 }
                 for m in members
             ),
-            pk=("site", "group_name", "user_id"),
+            pk=("site", "community", "group_name", "user_id"),
         )
 
-    def category(self, slug_or_id: str) -> dict[str, Any] | None:
+    def category(self, slug_or_id: str | int) -> StoredCategory | None:
         """A stored category by slug or id."""
         rows = list(
             self.db.query(
-                "select * from categories where site = :site "
+                f"select * from categories where {self._WHERE} "
                 "and (slug = :v or cast(id as text) = :v)",
-                {"site": self.site, "v": str(slug_or_id)},
+                {**self._scope, "v": str(slug_or_id)},
             )
         )
-        return rows[0] if rows else None
+        return StoredCategory.from_row(rows[0]) if rows else None
+
+    def has_categories(self) -> bool:
+        """Whether a sync stored this community's categories yet."""
+        return self._exists("categories")
 
     def subcategory_ids(self, parent_id: int) -> list[int]:
         return [
             r["id"]
             for r in self.db.query(
-                "select id from categories where site = :site and parent_id = :p",
-                {"site": self.site, "p": parent_id},
+                f"select id from categories where {self._WHERE} and parent_id = :p",
+                {**self._scope, "p": parent_id},
             )
         ]
 
-    def topic_state(self, topic_id: int) -> dict[str, Any] | None:
-        """A stored topic's row, with `max_post_number` of its stored posts."""
+    def topic_state(self, topic_id: int) -> StoredTopic | None:
+        """A stored topic (live or deleted), with `max_post_number` of its live posts."""
         rows = list(
             self.db.query(
                 "select t.*, (select max(post_number) from posts p where p.site = t.site "
-                "and p.topic_id = t.id and p.deleted = 0) as max_post_number "
-                "from topics t where t.site = :site and t.id = :id",
-                {"site": self.site, "id": topic_id},
+                "and p.community = t.community and p.topic_id = t.id and p.deleted = 0) "
+                "as max_post_number from topics t "
+                "where t.site = :site and t.community = :community and t.id = :id",
+                {**self._scope, "id": topic_id},
             )
         )
-        return rows[0] if rows else None
+        return StoredTopic.from_row(rows[0]) if rows else None
 
     def live_topic_ids(self) -> set[int]:
         return {
@@ -189,7 +294,7 @@ class MirrorMixin(StoreBase):
                 {**self._scope, "id": user_id, "username": username, "name": name}
                 for user_id, username, name in people
             ),
-            pk=("site", "id"),
+            pk=_KEY,
         )
 
     def authors(self) -> dict[int, list[str]]:
@@ -221,32 +326,51 @@ class MirrorMixin(StoreBase):
             )
         }
 
-    def count(self, table: str) -> int:
-        """Rows of this community in one of the store's tables."""
-        if table not in self.db.table_names():
-            raise StoreError(f"table inconnue : {table}")
-        row = self.db.execute(
-            f"select count(*) from [{table}] where {self._WHERE}", self._scope
-        ).fetchone()
-        return int(row[0])
+    def counts(self) -> MirrorCounts:
+        def live(table: str) -> int:
+            where = self._WHERE + (" and deleted = 0" if table in ("topics", "posts") else "")
+            row = self.db.execute(f"select count(*) from [{table}] where {where}", self._scope)
+            return int(row.fetchone()[0])
 
-    def topics(self) -> list[dict[str, Any]]:
-        return list(
-            self.db.query(
-                f"select * from topics where {self._WHERE} and deleted = 0 "
+        return MirrorCounts(
+            categories=live("categories"),
+            topics=live("topics"),
+            posts=live("posts"),
+            members=live("group_members"),
+            toolbox_entries=live("toolbox_entries"),
+            cartography_cards=live("cartography_cards"),
+        )
+
+    def _exists(self, table: str) -> bool:
+        row = self.db.execute(f"select 1 from [{table}] where {self._WHERE} limit 1", self._scope)
+        return row.fetchone() is not None
+
+    def topics(self, category_ids: Sequence[int] | None = None) -> list[StoredTopic]:
+        """Live topics, newest bump first; of these categories only, if given."""
+        where = ""
+        if category_ids is not None:
+            where = (
+                f" and category_id in ({', '.join(str(int(i)) for i in category_ids) or 'null'})"
+            )
+        return [
+            StoredTopic.from_row(row)
+            for row in self.db.query(
+                f"select * from topics where {self._WHERE} and deleted = 0{where} "
                 "order by bumped_at desc",
                 self._scope,
             )
-        )
+        ]
 
-    def posts_of(self, topic_id: int) -> list[dict[str, Any]]:
-        return list(
-            self.db.query(
+    def posts_of(self, topic_id: int) -> list[StoredPost]:
+        """A topic's live posts, in order."""
+        return [
+            StoredPost.from_row(row)
+            for row in self.db.query(
                 f"select * from posts where {self._WHERE} and topic_id = :topic_id "
                 "and deleted = 0 order by post_number",
                 {**self._scope, "topic_id": topic_id},
             )
-        )
+        ]
 
     # --- cursors -----------------------------------------------------------------------------
 
