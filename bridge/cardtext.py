@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from bridge.territories import fold
+from bridge.territories import fold_words
 
 # One parser for cards and toolbox entries: MarkdownIt holds configuration only, no per-document
 # state. CommonMark (what Discourse's markdown-it follows) plus tables, which cards often use.
@@ -149,7 +149,7 @@ class Labels:
 def label_key(label: str) -> tuple[str, ...]:
     # « Thématique(s) », « Thèmes » and « thème » are one label: drop plural marks, then a
     # final s or x on longer words (on both sides, so odd singulars still agree).
-    words = re.findall(r"\w+", re.sub(r"\((?:e?s|x|e)\)", "", fold(label)))
+    words = re.findall(r"\w+", re.sub(r"\((?:e?s|x|e)\)", "", fold_words(label)))
     return tuple(w[:-1] if len(w) > 3 and w[-1] in "sx" else w for w in words)
 
 

@@ -90,8 +90,8 @@ def quoted(value: Any) -> str:
 
 def read_flag(value: Any) -> bool:
     """`oui`/`non`, `vrai`/`faux`, `yes`/`no` or a YAML boolean."""
-    if isinstance(value, str) and fold(value) in _TRUE | _FALSE:
-        return fold(value) in _TRUE
+    if isinstance(value, str) and lower_without_accents(value) in _TRUE | _FALSE:
+        return lower_without_accents(value) in _TRUE
     if not isinstance(value, bool):
         raise BadValue(f"oui ou non attendu, trouvé {quoted(value)}")
     return value
@@ -169,7 +169,7 @@ def read_publish(
     value: Any, start: datetime, tz: ZoneInfo
 ) -> tuple[timedelta | None, datetime | None]:
     """(how long before the start, at what time): « maintenant » or nothing is (None, None)."""
-    if value is None or (isinstance(value, str) and fold(value) in _NOW_WORDS):
+    if value is None or (isinstance(value, str) and lower_without_accents(value) in _NOW_WORDS):
         return None, None
     if isinstance(value, str) and parse_datetime(value, tz) is None:
         before = parse_duration(value)
@@ -246,7 +246,7 @@ def read_tags(value: Any) -> tuple[str, ...]:
 
 def read_pin(value: Any) -> tuple[bool, date | None]:
     """(pinned, until when): yes/no, or a date to unpin at."""
-    if isinstance(value, str) and fold(value) not in _TRUE | _FALSE:
+    if isinstance(value, str) and lower_without_accents(value) not in _TRUE | _FALSE:
         try:
             return True, date.fromisoformat(value.strip()[:10])
         except ValueError:
@@ -259,7 +259,7 @@ def read_pin(value: Any) -> tuple[bool, date | None]:
 # --- words, durations, dates, rules ------------------------------------------------------------
 
 
-def fold(text: str) -> str:
+def lower_without_accents(text: str) -> str:
     """Lower case without accents: « Immédiatement » matches « immediatement »."""
     decomposed = unicodedata.normalize("NFKD", text.strip().lower())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
@@ -267,7 +267,7 @@ def fold(text: str) -> str:
 
 def normalise_kind(value: str) -> str | None:
     """The canonical kind for what the committee wrote (« 5 à 7 », « Webinaire »…), or None."""
-    slug = re.sub(r"[^a-z0-9]+", "-", fold(value)).strip("-")
+    slug = re.sub(r"[^a-z0-9]+", "-", lower_without_accents(value)).strip("-")
     slug = _KIND_ALIASES.get(slug, slug)
     return slug if slug in KINDS else None
 
@@ -278,7 +278,7 @@ def parse_duration(text: str) -> timedelta | None:
     A duration too long for a timedelta (« 99999999999 jours ») comes back as `timedelta.max`,
     for the caller to refuse as too long.
     """
-    folded = re.sub(r"\s+(avant|before)$", "", fold(text))
+    folded = re.sub(r"\s+(avant|before)$", "", lower_without_accents(text))
     total, pos = timedelta(), 0
     for match in _PART.finditer(folded):
         if folded[pos : match.start()].strip(" ,") not in ("", "et", "and"):
