@@ -37,7 +37,7 @@ from bridge.config import Config
 from bridge.drafts import Draft, DraftKind
 from bridge.errors import TemplateError
 from bridge.jobfiles import Job, Occurrence, display_path, load_jobs
-from bridge.jobvalues import KINDS
+from bridge.jobvalues import ACTIVITY_KINDS
 from bridge.render import Renderer
 from bridge.store import Store, StoredAnnouncement
 
@@ -316,7 +316,7 @@ class _Texts:
             "title": job.title,
             "topic_title": self.title,
             "kind": job.kind,
-            "kind_label": KINDS[job.kind][1 if self.en else 0],
+            "kind_label": ACTIVITY_KINDS[job.kind][1 if self.en else 0],
             "start": occ.start,
             "end": occ.end,
             "timezone": job.timezone,

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from dateutil.rrule import rruleset, rrulestr
 
 # Canonical kind → (French label, English label); a kind picks `announcement-<kind>.md.j2`.
-KINDS: dict[str, tuple[str, str]] = {
+ACTIVITY_KINDS: dict[str, tuple[str, str]] = {
     "webinaire": ("Webinaire", "Webinar"),
     "5-a-7": ("5 à 7", "5 à 7 (after-work meetup)"),
     "rassemblement-annuel": ("Rassemblement annuel", "Annual gathering"),
@@ -108,8 +108,8 @@ def read_timezone(name: str) -> ZoneInfo:
 
 
 def read_moment(value: Any, tz: ZoneInfo) -> datetime:
-    """A date and time (`parse_datetime`) in a plausible year."""
-    parsed = parse_datetime(value, tz) if isinstance(value, str) else None
+    """A date and time (`parse_local_datetime`) in a plausible year."""
+    parsed = parse_local_datetime(value, tz) if isinstance(value, str) else None
     if parsed is None:
         found = "rien" if value is None else quoted(value)
         raise BadValue(f"date et heure attendues, {_EXAMPLE_DATE}, trouvé {found}")
@@ -171,7 +171,7 @@ def read_publish(
     """(how long before the start, at what time): « maintenant » or nothing is (None, None)."""
     if value is None or (isinstance(value, str) and lower_without_accents(value) in _NOW_WORDS):
         return None, None
-    if isinstance(value, str) and parse_datetime(value, tz) is None:
+    if isinstance(value, str) and parse_local_datetime(value, tz) is None:
         before = parse_duration(value)
         if before is None:
             raise BadValue(
@@ -201,7 +201,7 @@ def read_reminders(
     found: list[Reminder] = []
     for i, v in enumerate(value if isinstance(value, list) else [value]):
         text = str(v).strip() if isinstance(v, str | int) and not isinstance(v, bool) else ""
-        at = parse_datetime(text, tz)
+        at = parse_local_datetime(text, tz)
         if re.search(r"\b(apr[eè]s|after)\b", text, re.I) or (at and at >= start):
             raise BadValue(
                 f"rappel après le début de l'activité ({text}) : "
@@ -269,7 +269,7 @@ def normalise_kind(value: str) -> str | None:
     """The canonical kind for what the committee wrote (« 5 à 7 », « Webinaire »…), or None."""
     slug = re.sub(r"[^a-z0-9]+", "-", lower_without_accents(value)).strip("-")
     slug = _KIND_ALIASES.get(slug, slug)
-    return slug if slug in KINDS else None
+    return slug if slug in ACTIVITY_KINDS else None
 
 
 def parse_duration(text: str) -> timedelta | None:
@@ -305,8 +305,11 @@ def duration_label(value: timedelta) -> str:
     return f"{seconds // 60}min"
 
 
-def parse_datetime(text: str, tz: ZoneInfo) -> datetime | None:
-    """« 2025-05-15 12:00 », « 2025-05-15T12h00 », an optional offset; a bare date is midnight."""
+def parse_local_datetime(text: str, tz: ZoneInfo) -> datetime | None:
+    """« 2025-05-15 12:00 », « 2025-05-15T12h00 » in `tz`, or None; a bare date is midnight.
+
+    A written offset (« 2025-05-15 12:00-04:00 ») is honoured, and the result converted to `tz`.
+    """
     match = _DATETIME.match(text.strip())
     if not match:
         return None
