@@ -4,7 +4,8 @@ Durations (« 7 jours », « 1 jour et 12 heures », « 2h », « 14 jours avant
 with or without an offset (« 2025-05-15 12:00 »), yes/no words, activity kinds (« 5 à 7 »),
 RRULE lines and the recurrences built from them, reminders. Each `read_*` function takes one
 raw YAML value and returns the value it means, or raises `BadValue` saying in French what was
-expected; `jobfiles.py` adds the file, the line and the field. Nothing here reads files.
+expected; the file's reader (`yamlfile.Reader`) adds the file, the line and the field. Nothing
+here reads files.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil.rrule import rruleset, rrulestr
+
+from bridge.yamlfile import BadValue
 
 # Canonical kind → (French label, English label); a kind picks `announcement-<kind>.md.j2`.
 ACTIVITY_KINDS: dict[str, tuple[str, str]] = {
@@ -55,18 +58,6 @@ _TIME = re.compile(r"^(\d{1,2})\s*[:h]\s*(\d{2})$")
 _NOW_WORDS = {"maintenant", "immediatement", "tout de suite", "now", "immediately"}
 _TRUE, _FALSE = {"oui", "vrai", "yes", "true"}, {"non", "faux", "no", "false"}
 _EXAMPLE_DATE = "comme « 2025-05-15 12:00 »"
-
-
-class BadValue(ValueError):
-    """What is wrong with one value, in French; `item` is the position in a list, if any.
-
-    Never leaves the package: `jobfiles.py` turns it into a `JobFileError` naming the file,
-    the line and the field.
-    """
-
-    def __init__(self, message: str, item: int | None = None):
-        super().__init__(message)
-        self.item = item
 
 
 @dataclass(frozen=True)
