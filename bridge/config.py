@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import yaml
 from babel import Locale, UnknownLocaleError
 
 from bridge.errors import ConfigError
+from bridge.jobvalues import read_timezone
 from bridge.yamlfile import BadValue, Document, Reader, load_document
 
 ENV_CONFIG = "BRIDGE_CONFIG"
@@ -255,7 +256,7 @@ class _ConfigReader(Reader):
             category=self.value(c, ("community", "category"), "name"),
             group=self.value(c, ("community", "group"), "str"),
             timezone=self.value(
-                c, ("community", "timezone"), "str", default="America/Toronto", check=_check_tz
+                c, ("community", "timezone"), "str", default="America/Toronto", check=read_timezone
             ),
             locale=self.value(
                 c, ("community", "locale"), "str", default="fr_CA", check=_check_locale
@@ -345,13 +346,6 @@ def _check_url(value: str) -> None:
             "adresse http(s) attendue, comme https://passerelles.encommun.io, "
             f"trouvé {_shown(value)}"
         )
-
-
-def _check_tz(value: str) -> None:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        raise BadValue(f"fuseau horaire inconnu « {value} » (exemple : America/Toronto)") from None
 
 
 def _check_locale(value: str) -> None:

@@ -5,7 +5,7 @@ with or without an offset (« 2025-05-15 12:00 »), yes/no words, activity kinds
 RRULE lines and the recurrences built from them, reminders. Each `read_*` function takes one
 raw YAML value and returns the value it means, or raises `BadValue` saying in French what was
 expected; the file's reader (`yamlfile.Reader`) adds the file, the line and the field. Nothing
-here reads files.
+here reads files. `config.py` reads the community's timezone with `read_timezone` too.
 """
 
 from __future__ import annotations
@@ -89,6 +89,7 @@ def read_flag(value: Any) -> bool:
 
 
 def read_timezone(name: str) -> ZoneInfo:
+    """A zone of the tz database by name (« America/Toronto »)."""
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
