@@ -121,10 +121,6 @@ class Config:
 # --- loading -----------------------------------------------------------------------------------
 
 
-def default_config_path() -> Path:
-    return Path(os.environ.get(ENV_CONFIG, "config.yaml"))
-
-
 def load_config(path: str | os.PathLike[str], env: Mapping[str, str] | None = None) -> Config:
     """Read, validate and return the configuration; raise ConfigError on the first mistake."""
     env = os.environ if env is None else env
