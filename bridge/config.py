@@ -347,7 +347,7 @@ def _check_url(value: str) -> None:
 def _check_locale(value: str) -> None:
     try:
         locale = Locale.parse(value)
-    except (UnknownLocaleError, ValueError, TypeError):
+    except (UnknownLocaleError, ValueError):
         raise BadValue(f"langue inconnue « {value} » (fr_CA ou en_CA)") from None
     if locale.language not in SUPPORTED_LANGUAGES:
         raise BadValue(

@@ -132,9 +132,8 @@ class Job:
     def _wall(self, value: datetime) -> datetime:
         return value.astimezone(self.tz).replace(tzinfo=None)
 
-    def _rule(self) -> rruleset:
-        assert self.rrule is not None
-        return build_rule(self.rrule, self._wall(self.start), self.skip)
+    def _rule(self, rrule: str) -> rruleset:
+        return build_rule(rrule, self._wall(self.start), self.skip)
 
     def _occurrence(self, naive_start: datetime) -> Occurrence:
         # Recurrence runs on wall-clock time: a 17 h–19 h series stays so across DST changes.
@@ -152,14 +151,14 @@ class Job:
             lead = max(lead, self.start - self.publish_at)
         local_now = self._wall(now)
         since = local_now - (self.end - self.start) - timedelta(days=1)
-        window = self._rule().between(since, local_now + lead, inc=True)
+        window = self._rule(self.rrule).between(since, local_now + lead, inc=True)
         return [o for o in map(self._occurrence, window) if o.end > now]
 
     def occurrence_on(self, day: date) -> Occurrence | None:
         """The date the rule holds on `day` (local), if any."""
         if self.rrule is None:
             return None
-        found = self._rule().between(
+        found = self._rule(self.rrule).between(
             datetime.combine(day, time()), datetime.combine(day, time.max), inc=True
         )
         return self._occurrence(found[0]) if found else None
@@ -175,7 +174,7 @@ class Job:
         if self.publish_before is not None:
             return occurrence.start - self.publish_before
         if self.rrule is not None:
-            previous = self._rule().before(self._wall(occurrence.start))
+            previous = self._rule(self.rrule).before(self._wall(occurrence.start))
             return self._occurrence(previous).end if previous is not None else None
         return None
 

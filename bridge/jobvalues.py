@@ -15,7 +15,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil.rrule import rruleset, rrulestr
@@ -334,8 +334,8 @@ def _local_until(rule: str, start: datetime) -> str:
 
 def build_rule(text: str, dtstart: datetime, skip: Sequence[date] = ()) -> rruleset:
     """The recurrence on naive local wall times, without the skipped dates."""
-    rules = rrulestr(text, dtstart=dtstart, forceset=True)
-    assert isinstance(rules, rruleset)
+    # forceset=True: always a set, even for a single rule.
+    rules = cast(rruleset, rrulestr(text, dtstart=dtstart, forceset=True))
     for day in skip:
         rules.exdate(datetime.combine(day, dtstart.time()))
     return rules
