@@ -15,11 +15,12 @@ import textwrap
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from bridge.territories import fold
+from bridge.territories import fold_words
 
 # One parser for cards and toolbox entries: MarkdownIt holds configuration only, no per-document
 # state. CommonMark (what Discourse's markdown-it follows) plus tables, which cards often use.
@@ -149,7 +150,7 @@ class Labels:
 def label_key(label: str) -> tuple[str, ...]:
     # « Thématique(s) », « Thèmes » and « thème » are one label: drop plural marks, then a
     # final s or x on longer words (on both sides, so odd singulars still agree).
-    words = re.findall(r"\w+", re.sub(r"\((?:e?s|x|e)\)", "", fold(label)))
+    words = re.findall(r"\w+", re.sub(r"\((?:e?s|x|e)\)", "", fold_words(label)))
     return tuple(w[:-1] if len(w) > 3 and w[-1] in "sx" else w for w in words)
 
 
@@ -177,6 +178,14 @@ _HTML_EMPHASIS_CLOSE = {
 _KEYCAP_RE = re.compile(r"[0-9#*]\ufe0f?\u20e3")
 
 
+class FieldMode(StrEnum):
+    """How far a field's value reaches after its label."""
+
+    LINE = "line"  # the rest of its paragraph
+    GROUP = "group"  # the next block, or the whole list that follows
+    SECTION = "section"  # everything up to the next label (descriptions, labels as headings)
+
+
 @dataclass
 class Field:
     """A label as read, the field it names (None when unknown) and the value it took."""
@@ -186,9 +195,7 @@ class Field:
     index: int  # source line of the label
     block: int
     group: int
-    # "line": the rest of its paragraph; "group": the next block, or the whole list that follows;
-    # "section": everything up to the next label (descriptions, and labels written as headings).
-    mode: str
+    mode: FieldMode
     texts: list[str]  # the value on the label's line, then each line taken, as inline Markdown
     last: int = -1
     taken_group: int | None = None
@@ -196,9 +203,9 @@ class Field:
     value_md: str = ""
 
     def accepts(self, line: _Line) -> bool:
-        if self.mode == "section" or line.block == self.block:
+        if self.mode == FieldMode.SECTION or line.block == self.block:
             return True
-        if self.mode == "group":
+        if self.mode == FieldMode.GROUP:
             if self.taken_group is None and not any(t.strip() for t in self.texts):
                 self.taken_group = line.group
             return line.group == self.taken_group
@@ -237,7 +244,7 @@ def read_fields(raw: str, labels: Labels) -> Reading:
                             line.index,
                             line.block,
                             line.group,
-                            "line",
+                            FieldMode.LINE,
                             [value],
                             table=True,
                         )
@@ -259,7 +266,7 @@ def read_fields(raw: str, labels: Labels) -> Reading:
             used.update(range(current.last + 1, line.index + 1))
             current.last = line.index
     for f in reading.fields:
-        if f.table or f.mode == "line":
+        if f.table or f.mode == FieldMode.LINE:
             f.value_md = "\n".join(t.strip() for t in f.texts).strip()
         else:  # Markdown kept as written, lists and paragraphs included
             rest = textwrap.dedent("\n".join(source[f.index + 1 : f.last + 1]))
@@ -283,14 +290,20 @@ def _open_field(line: _Line, current: Field | None, labels: Labels) -> Field | N
         if (
             current is not None
             and current.name == "description"
-            and current.mode == "section"
+            and current.mode == FieldMode.SECTION
             and not (exact or emphasised or line.block == current.block)
             and not (line.kind == "item" and line.group == current.group)
         ):
             # Prose (« Notre mission : … ») or a list of services stays in the description;
             # the next item of the list the description itself is in is a sibling field.
             return None
-        mode = "section" if name == "description" else "line" if value else "group"
+        mode = (
+            FieldMode.SECTION
+            if name == "description"
+            else FieldMode.LINE
+            if value
+            else FieldMode.GROUP
+        )
         return Field(
             label, name, line.index, line.block, line.group, mode, [value], last=line.index
         )
@@ -303,7 +316,7 @@ def _open_field(line: _Line, current: Field | None, labels: Labels) -> Field | N
     name, exact = labels.lookup(alone.group("label"))
     if name is None or not exact:
         return None
-    mode = "section" if line.kind == "heading" or name == "description" else "group"
+    mode = FieldMode.SECTION if line.kind == "heading" or name == "description" else FieldMode.GROUP
     label = alone.group("label").strip()
     return Field(label, name, line.index, line.block, line.group, mode, [""], last=line.index)
 

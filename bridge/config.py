@@ -13,12 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import yaml
 from babel import Locale, UnknownLocaleError
 
 from bridge.errors import ConfigError
+from bridge.jobvalues import read_timezone
+from bridge.yamlfile import BadValue, Document, Reader, load_document
 
 ENV_CONFIG = "BRIDGE_CONFIG"
 ENV_API_KEY = "DISCOURSE_API_KEY"
@@ -119,95 +121,35 @@ class Config:
 # --- loading -----------------------------------------------------------------------------------
 
 
-def default_config_path() -> Path:
-    return Path(os.environ.get(ENV_CONFIG, "config.yaml"))
-
-
 def load_config(path: str | os.PathLike[str], env: Mapping[str, str] | None = None) -> Config:
     """Read, validate and return the configuration; raise ConfigError on the first mistake."""
     env = os.environ if env is None else env
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(
-            f"{path} : fichier de configuration introuvable (copiez config.yaml depuis le dépôt, "
+    document = load_document(
+        path,
+        str(path),
+        ConfigError,
+        missing=(
+            "fichier de configuration introuvable (copiez config.yaml depuis le dépôt, "
             f"ou indiquez-le avec --config ou {ENV_CONFIG})"
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path} : lecture impossible ({exc})") from None
-    try:
-        node = yaml.compose(text, Loader=StrictLoader)
-        data = yaml.load(text, Loader=StrictLoader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f", ligne {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(
-            f"{path}{where} : YAML invalide, vérifiez l'indentation, les deux-points et les "
-            f"guillemets (détail : {problem})"
-        ) from None
-    reader = _Reader(path, _line_index(node))
-    return reader.config(data, env)
-
-
-class StrictLoader(yaml.SafeLoader):
-    """SafeLoader that refuses a key written twice in one mapping.
-
-    PyYAML keeps the last one silently; for people editing a file by hand, the first one
-    quietly stops counting (`store.path` written twice, for example).
-    """
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: dict[Any, int] = {}
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
-            line = key_node.start_mark.line + 1
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None,
-                    None,
-                    f"clé « {key} » écrite deux fois (déjà à la ligne {seen[key]})",
-                    key_node.start_mark,
-                )
-            seen[key] = line
-        return super().construct_mapping(node, deep=deep)
-
-
-def _line_index(node: yaml.Node | None) -> dict[tuple[str, ...], int]:
-    """Map each key path to the 1-based line where YAML saw it."""
-    lines: dict[tuple[str, ...], int] = {}
-
-    def walk(n: yaml.Node, prefix: tuple[str, ...]) -> None:
-        if isinstance(n, yaml.MappingNode):
-            for k, v in n.value:
-                key = prefix + (str(k.value),)
-                lines[key] = k.start_mark.line + 1
-                walk(v, key)
-
-    if node is not None:
-        walk(node, ())
-    return lines
+        ),
+        invalid=lambda problem: (
+            "YAML invalide, vérifiez l'indentation, les deux-points et les guillemets "
+            f"(détail : {problem})"
+        ),
+    )
+    return _ConfigReader(path, document).config(document.data, env)
 
 
 _URL_RE = re.compile(r"^https?://[^\s/]+")
 
 
-class _Reader:
+class _ConfigReader(Reader):
     """Walks the parsed YAML, checking each key against what it must be."""
 
-    def __init__(self, path: Path, lines: dict[tuple[str, ...], int]):
+    def __init__(self, path: Path, document: Document):
+        super().__init__(str(path), document.lines, ConfigError)
         self.path = path
-        self.lines = lines
-
-    def fail(self, keys: tuple[str, ...], message: str) -> ConfigError:
-        line = None
-        for i in range(len(keys), 0, -1):
-            if keys[:i] in self.lines:
-                line = self.lines[keys[:i]]
-                break
-        where = f", ligne {line}" if line else ""
-        return ConfigError(f"{self.path}{where}, {'.'.join(keys)} : {message}")
 
     def section(
         self, data: Any, keys: tuple[str, ...], allowed: set[str], required: bool = True
@@ -233,8 +175,9 @@ class _Reader:
         kind: str,
         *,
         default: Any = ...,
-        check: Callable[[Any], str | None] | None = None,
+        check: Callable[[Any], object] | None = None,
     ) -> Any:
+        """The value at `keys`, of the given kind, or `default`; `check` raises `BadValue`."""
         name = keys[-1]
         if name not in data or data[name] is None:
             if default is ...:
@@ -252,9 +195,7 @@ class _Reader:
         if kind == "name":
             value = str(value)
         if check is not None:
-            problem = check(value)
-            if problem:
-                raise self.fail(keys, problem)
+            self.read(keys, check, value)
         return value
 
     def config(self, data: Any, env: Mapping[str, str]) -> Config:
@@ -311,7 +252,7 @@ class _Reader:
             category=self.value(c, ("community", "category"), "name"),
             group=self.value(c, ("community", "group"), "str"),
             timezone=self.value(
-                c, ("community", "timezone"), "str", default="America/Toronto", check=_check_tz
+                c, ("community", "timezone"), "str", default="America/Toronto", check=read_timezone
             ),
             locale=self.value(
                 c, ("community", "locale"), "str", default="fr_CA", check=_check_locale
@@ -394,29 +335,21 @@ def _shown(value: Any) -> str:
     return f"« {yaml.safe_dump(value, default_flow_style=True, allow_unicode=True).strip()} »"
 
 
-def _check_url(value: str) -> str | None:
+def _check_url(value: str) -> None:
     parsed = urlparse(value)
     if parsed.scheme not in ("http", "https") or not _URL_RE.match(value):
-        return (
+        raise BadValue(
             "adresse http(s) attendue, comme https://passerelles.encommun.io, "
             f"trouvé {_shown(value)}"
         )
-    return None
 
 
-def _check_tz(value: str) -> str | None:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        return f"fuseau horaire inconnu « {value} » (exemple : America/Toronto)"
-    return None
-
-
-def _check_locale(value: str) -> str | None:
+def _check_locale(value: str) -> None:
     try:
         locale = Locale.parse(value)
-    except (UnknownLocaleError, ValueError, TypeError):
-        return f"langue inconnue « {value} » (fr_CA ou en_CA)"
+    except (UnknownLocaleError, ValueError):
+        raise BadValue(f"langue inconnue « {value} » (fr_CA ou en_CA)") from None
     if locale.language not in SUPPORTED_LANGUAGES:
-        return f"langue non prise en charge « {value} » : les textes existent en fr_CA et en_CA"
-    return None
+        raise BadValue(
+            f"langue non prise en charge « {value} » : les textes existent en fr_CA et en_CA"
+        )

@@ -34,7 +34,7 @@ from bridge.config import DEFAULT_CARD_LABELS, DEFAULT_CARD_REQUIRED
 from bridge.territories import (
     Territory,
     find_territories,
-    fold,
+    fold_words,
     in_estrie,
     load_territories,
     names_whole_region,
@@ -174,7 +174,7 @@ def _dedupe(items: Iterable[str], *, folded: bool) -> tuple[str, ...]:
     seen: set[str] = set()
     kept: list[str] = []
     for item in items:
-        k = fold(item) if folded else item
+        k = fold_words(item) if folded else item
         if item and k not in seen:
             seen.add(k)
             kept.append(item)

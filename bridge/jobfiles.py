@@ -5,8 +5,9 @@ line in French naming the file, the line, the field and what is expected, and on
 stops the others (`load_jobs` returns the good jobs and the errors side by side). A job is one
 activity, or a series (an RRULE, python-dateutil) of which each date is announced on its own.
 What each value means (« 7 jours », « 2025-05-15 12:00 », an RRULE…) is read by `jobvalues.py`;
-this module finds the values in the files and says where a mistake is. Nothing here renders
-text or touches the store: `announce.py` plans from these values.
+this module finds the values in the files and says where a mistake is (placing it with
+`yamlfile.py`, which `config.yaml` shares). Nothing here renders text or touches the store:
+`announce.py` plans from these values.
 """
 
 from __future__ import annotations
@@ -17,16 +18,13 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import yaml
 from dateutil.rrule import rruleset
 
-from bridge.config import StrictLoader
 from bridge.errors import JobFileError
 from bridge.jobvalues import (
-    BadValue,
     Reminder,
     build_rule,
     normalise_kind,
@@ -42,9 +40,9 @@ from bridge.jobvalues import (
     read_tags,
     read_timezone,
 )
+from bridge.yamlfile import Document, Reader, StrictLoader, load_document
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 FIELDS = (
     "kind",
@@ -134,9 +132,8 @@ class Job:
     def _wall(self, value: datetime) -> datetime:
         return value.astimezone(self.tz).replace(tzinfo=None)
 
-    def _rule(self) -> rruleset:
-        assert self.rrule is not None
-        return build_rule(self.rrule, self._wall(self.start), self.skip)
+    def _rule(self, rrule: str) -> rruleset:
+        return build_rule(rrule, self._wall(self.start), self.skip)
 
     def _occurrence(self, naive_start: datetime) -> Occurrence:
         # Recurrence runs on wall-clock time: a 17 h–19 h series stays so across DST changes.
@@ -154,14 +151,14 @@ class Job:
             lead = max(lead, self.start - self.publish_at)
         local_now = self._wall(now)
         since = local_now - (self.end - self.start) - timedelta(days=1)
-        window = self._rule().between(since, local_now + lead, inc=True)
+        window = self._rule(self.rrule).between(since, local_now + lead, inc=True)
         return [o for o in map(self._occurrence, window) if o.end > now]
 
     def occurrence_on(self, day: date) -> Occurrence | None:
         """The date the rule holds on `day` (local), if any."""
         if self.rrule is None:
             return None
-        found = self._rule().between(
+        found = self._rule(self.rrule).between(
             datetime.combine(day, time()), datetime.combine(day, time.max), inc=True
         )
         return self._occurrence(found[0]) if found else None
@@ -177,7 +174,7 @@ class Job:
         if self.publish_before is not None:
             return occurrence.start - self.publish_before
         if self.rrule is not None:
-            previous = self._rule().before(self._wall(occurrence.start))
+            previous = self._rule(self.rrule).before(self._wall(occurrence.start))
             return self._occurrence(previous).end if previous is not None else None
         return None
 
@@ -283,28 +280,16 @@ def load_job(
 ) -> Job:
     """One job file, validated; raise JobFileError naming the file, line and field."""
     where = display_path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-        node = yaml.compose(text, Loader=_Loader)
-        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
-    except (OSError, UnicodeDecodeError) as exc:
-        raise JobFileError(f"{where} : lecture impossible ({exc})") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f", ligne {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        problem = next((fr for en, fr in _YAML_WORDS.items() if problem.startswith(en)), problem)
-        raise JobFileError(f"{where}{line} : YAML invalide ({problem})") from None
-    if not isinstance(data, dict) or not isinstance(node, yaml.MappingNode):
+    document = load_document(path, where, JobFileError, invalid=_invalid_yaml, loader=_Loader)
+    if not isinstance(document.data, dict):
         raise JobFileError(f"{where}, ligne 1 : des clés sont attendues (title:, start:, …)")
-    lines = {str(k.value): k.start_mark.line + 1 for k, _ in node.value}
-    items = {
-        str(k.value): [i.start_mark.line + 1 for i in v.value]
-        for k, v in node.value
-        if isinstance(v, yaml.SequenceNode)
-    }
-    reader = _Reader(path, where, data, lines, items, node.start_mark.line + 1)
+    reader = _JobReader(path, where, document)
     return reader.job(now, set(known_published), timezone, templates_dir, known_category)
+
+
+def _invalid_yaml(problem: str) -> str:
+    problem = next((fr for en, fr in _YAML_WORDS.items() if problem.startswith(en)), problem)
+    return f"YAML invalide ({problem})"
 
 
 def display_path(path: Path) -> str:
@@ -315,33 +300,12 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
-class _Reader:
+class _JobReader(Reader):
     """Checks one parsed job file field by field; the first mistake is raised."""
 
-    def __init__(
-        self,
-        path: Path,
-        where: str,
-        data: dict[Any, Any],
-        lines: dict[str, int],
-        items: dict[str, list[int]],
-        first_line: int,
-    ):
-        self.path, self.where, self.data = path, where, data
-        self.lines, self.items, self.first_line = lines, items, first_line
-
-    def fail(self, name: str, message: str, item: int | None = None) -> JobFileError:
-        line = self.lines.get(name, self.first_line)
-        if item is not None and item < len(self.items.get(name, ())):
-            line = self.items[name][item]
-        return JobFileError(f"{self.where}, ligne {line}, {name} : {message}")
-
-    def read(self, name: str, read: Callable[..., T], *args: Any) -> T:
-        """`read(*args)` (a `jobvalues.read_*`), its `BadValue` placed in the file."""
-        try:
-            return read(*args)
-        except BadValue as exc:
-            raise self.fail(name, str(exc), exc.item) from None
+    def __init__(self, path: Path, where: str, document: Document):
+        super().__init__(where, document.lines, JobFileError, default_line=document.first_line)
+        self.path, self.data = path, document.data
 
     def text(self, name: str, *, required: bool = False) -> str | None:
         value = self.data.get(name)

@@ -4,7 +4,8 @@ Durations (« 7 jours », « 1 jour et 12 heures », « 2h », « 14 jours avant
 with or without an offset (« 2025-05-15 12:00 »), yes/no words, activity kinds (« 5 à 7 »),
 RRULE lines and the recurrences built from them, reminders. Each `read_*` function takes one
 raw YAML value and returns the value it means, or raises `BadValue` saying in French what was
-expected; `jobfiles.py` adds the file, the line and the field. Nothing here reads files.
+expected; the file's reader (`yamlfile.Reader`) adds the file, the line and the field. Nothing
+here reads files. `config.py` reads the community's timezone with `read_timezone` too.
 """
 
 from __future__ import annotations
@@ -14,13 +15,15 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil.rrule import rruleset, rrulestr
 
+from bridge.yamlfile import BadValue
+
 # Canonical kind → (French label, English label); a kind picks `announcement-<kind>.md.j2`.
-KINDS: dict[str, tuple[str, str]] = {
+ACTIVITY_KINDS: dict[str, tuple[str, str]] = {
     "webinaire": ("Webinaire", "Webinar"),
     "5-a-7": ("5 à 7", "5 à 7 (after-work meetup)"),
     "rassemblement-annuel": ("Rassemblement annuel", "Annual gathering"),
@@ -57,18 +60,6 @@ _TRUE, _FALSE = {"oui", "vrai", "yes", "true"}, {"non", "faux", "no", "false"}
 _EXAMPLE_DATE = "comme « 2025-05-15 12:00 »"
 
 
-class BadValue(ValueError):
-    """What is wrong with one value, in French; `item` is the position in a list, if any.
-
-    Never leaves the package: `jobfiles.py` turns it into a `JobFileError` naming the file,
-    the line and the field.
-    """
-
-    def __init__(self, message: str, item: int | None = None):
-        super().__init__(message)
-        self.item = item
-
-
 @dataclass(frozen=True)
 class Reminder:
     """A reminder `before` the start, or at a fixed time `at` (one-off activities only)."""
@@ -90,14 +81,15 @@ def quoted(value: Any) -> str:
 
 def read_flag(value: Any) -> bool:
     """`oui`/`non`, `vrai`/`faux`, `yes`/`no` or a YAML boolean."""
-    if isinstance(value, str) and fold(value) in _TRUE | _FALSE:
-        return fold(value) in _TRUE
+    if isinstance(value, str) and lower_without_accents(value) in _TRUE | _FALSE:
+        return lower_without_accents(value) in _TRUE
     if not isinstance(value, bool):
         raise BadValue(f"oui ou non attendu, trouvé {quoted(value)}")
     return value
 
 
 def read_timezone(name: str) -> ZoneInfo:
+    """A zone of the tz database by name (« America/Toronto »)."""
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
@@ -108,8 +100,8 @@ def read_timezone(name: str) -> ZoneInfo:
 
 
 def read_moment(value: Any, tz: ZoneInfo) -> datetime:
-    """A date and time (`parse_datetime`) in a plausible year."""
-    parsed = parse_datetime(value, tz) if isinstance(value, str) else None
+    """A date and time (`parse_local_datetime`) in a plausible year."""
+    parsed = parse_local_datetime(value, tz) if isinstance(value, str) else None
     if parsed is None:
         found = "rien" if value is None else quoted(value)
         raise BadValue(f"date et heure attendues, {_EXAMPLE_DATE}, trouvé {found}")
@@ -169,9 +161,9 @@ def read_publish(
     value: Any, start: datetime, tz: ZoneInfo
 ) -> tuple[timedelta | None, datetime | None]:
     """(how long before the start, at what time): « maintenant » or nothing is (None, None)."""
-    if value is None or (isinstance(value, str) and fold(value) in _NOW_WORDS):
+    if value is None or (isinstance(value, str) and lower_without_accents(value) in _NOW_WORDS):
         return None, None
-    if isinstance(value, str) and parse_datetime(value, tz) is None:
+    if isinstance(value, str) and parse_local_datetime(value, tz) is None:
         before = parse_duration(value)
         if before is None:
             raise BadValue(
@@ -201,7 +193,7 @@ def read_reminders(
     found: list[Reminder] = []
     for i, v in enumerate(value if isinstance(value, list) else [value]):
         text = str(v).strip() if isinstance(v, str | int) and not isinstance(v, bool) else ""
-        at = parse_datetime(text, tz)
+        at = parse_local_datetime(text, tz)
         if re.search(r"\b(apr[eè]s|after)\b", text, re.I) or (at and at >= start):
             raise BadValue(
                 f"rappel après le début de l'activité ({text}) : "
@@ -246,7 +238,7 @@ def read_tags(value: Any) -> tuple[str, ...]:
 
 def read_pin(value: Any) -> tuple[bool, date | None]:
     """(pinned, until when): yes/no, or a date to unpin at."""
-    if isinstance(value, str) and fold(value) not in _TRUE | _FALSE:
+    if isinstance(value, str) and lower_without_accents(value) not in _TRUE | _FALSE:
         try:
             return True, date.fromisoformat(value.strip()[:10])
         except ValueError:
@@ -259,7 +251,7 @@ def read_pin(value: Any) -> tuple[bool, date | None]:
 # --- words, durations, dates, rules ------------------------------------------------------------
 
 
-def fold(text: str) -> str:
+def lower_without_accents(text: str) -> str:
     """Lower case without accents: « Immédiatement » matches « immediatement »."""
     decomposed = unicodedata.normalize("NFKD", text.strip().lower())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
@@ -267,9 +259,9 @@ def fold(text: str) -> str:
 
 def normalise_kind(value: str) -> str | None:
     """The canonical kind for what the committee wrote (« 5 à 7 », « Webinaire »…), or None."""
-    slug = re.sub(r"[^a-z0-9]+", "-", fold(value)).strip("-")
+    slug = re.sub(r"[^a-z0-9]+", "-", lower_without_accents(value)).strip("-")
     slug = _KIND_ALIASES.get(slug, slug)
-    return slug if slug in KINDS else None
+    return slug if slug in ACTIVITY_KINDS else None
 
 
 def parse_duration(text: str) -> timedelta | None:
@@ -278,7 +270,7 @@ def parse_duration(text: str) -> timedelta | None:
     A duration too long for a timedelta (« 99999999999 jours ») comes back as `timedelta.max`,
     for the caller to refuse as too long.
     """
-    folded = re.sub(r"\s+(avant|before)$", "", fold(text))
+    folded = re.sub(r"\s+(avant|before)$", "", lower_without_accents(text))
     total, pos = timedelta(), 0
     for match in _PART.finditer(folded):
         if folded[pos : match.start()].strip(" ,") not in ("", "et", "and"):
@@ -305,8 +297,11 @@ def duration_label(value: timedelta) -> str:
     return f"{seconds // 60}min"
 
 
-def parse_datetime(text: str, tz: ZoneInfo) -> datetime | None:
-    """« 2025-05-15 12:00 », « 2025-05-15T12h00 », an optional offset; a bare date is midnight."""
+def parse_local_datetime(text: str, tz: ZoneInfo) -> datetime | None:
+    """« 2025-05-15 12:00 », « 2025-05-15T12h00 » in `tz`, or None; a bare date is midnight.
+
+    A written offset (« 2025-05-15 12:00-04:00 ») is honoured, and the result converted to `tz`.
+    """
     match = _DATETIME.match(text.strip())
     if not match:
         return None
@@ -339,8 +334,8 @@ def _local_until(rule: str, start: datetime) -> str:
 
 def build_rule(text: str, dtstart: datetime, skip: Sequence[date] = ()) -> rruleset:
     """The recurrence on naive local wall times, without the skipped dates."""
-    rules = rrulestr(text, dtstart=dtstart, forceset=True)
-    assert isinstance(rules, rruleset)
+    # forceset=True: always a set, even for a single rule.
+    rules = cast(rruleset, rrulestr(text, dtstart=dtstart, forceset=True))
     for day in skip:
         rules.exdate(datetime.combine(day, dtstart.time()))
     return rules

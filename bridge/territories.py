@@ -48,11 +48,11 @@ _SEPARATORS = str.maketrans(
 )
 
 
-def fold(text: str) -> str:
+def fold_words(text: str) -> str:
     """Lowercase, strip accents, turn hyphens, apostrophes and non-breaking spaces into spaces.
 
     « Le Val-Saint-François » and « le val saint francois » fold to the same text; used for
-    matching territories and labels, and for search.
+    matching territories and card labels, and for telling themes and contacts apart.
     """
     decomposed = unicodedata.normalize("NFKD", text.translate(_SEPARATORS))
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
@@ -65,7 +65,7 @@ _ARTICLES = {"le", "la", "les"}
 
 
 def _words(text: str) -> tuple[str, ...]:
-    return tuple(_ABBREVIATIONS.get(w, w) for w in re.findall(r"\w+", fold(text)))
+    return tuple(_ABBREVIATIONS.get(w, w) for w in re.findall(r"\w+", fold_words(text)))
 
 
 # --- loading ------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from bridge.jobvalues import ACTIVITY_KINDS
 from bridge.outcomes import OutcomeStatus
 from bridge.store import LedgerState, RunStatus
 
@@ -43,6 +44,12 @@ TOPIC_STATUS_WORDS: dict[str, tuple[str, str]] = {
     "archived": ("archiver", "désarchiver"),
     "visible": ("afficher", "masquer"),
 }
+
+
+def activity_label(kind: str, english: bool = False) -> str:
+    """A kind of activity as a title says it: « Webinaire », « 5 à 7 »."""
+    french, in_english = ACTIVITY_KINDS[kind]
+    return in_english if english else french
 
 
 def attempts_words(count: int) -> str:

@@ -216,3 +216,20 @@ def test_a_key_that_cannot_be_sent_is_a_config_error(tmp_path: Path, key: str) -
         config.require_api_key()
     assert "recopiez la clé" in str(info.value)
     assert key.strip() not in str(info.value)
+
+
+def test_a_key_written_twice_is_one_clear_line(tmp_path: Path) -> None:
+    path = write(tmp_path, GOOD + "store:\n  path: autre.db\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path, env={})
+    assert str(info.value) == (
+        f"{path}, ligne 18 : YAML invalide, vérifiez l'indentation, les deux-points et les "
+        "guillemets (détail : clé « store » écrite deux fois (déjà à la ligne 16))"
+    )
+
+
+def test_an_alias_holding_itself_is_a_config_error(tmp_path: Path) -> None:
+    path = write(tmp_path, GOOD.replace("discourse:\n", "discourse: &d\n  timeout: *d\n"))
+    with pytest.raises(ConfigError) as info:
+        load_config(path, env={})
+    assert str(info.value).startswith(f"{path}, ligne 2, discourse.timeout : un nombre positif")

@@ -12,7 +12,7 @@ from bridge.territories import (
     MUNICIPALITY_ADDITIONS,
     Territory,
     find_territories,
-    fold,
+    fold_words,
     in_estrie,
     load_territories,
     match_territory,
@@ -94,8 +94,8 @@ def test_load_names_a_missing_file(tmp_path):
         ("", ""),
     ],
 )
-def test_fold(text, folded):
-    assert fold(text) == folded
+def test_fold_words(text, folded):
+    assert fold_words(text) == folded
 
 
 @pytest.mark.parametrize(

@@ -9,10 +9,9 @@ from typing import Any
 from bridge.config import Config
 from bridge.drafts import Draft, DraftKind
 from bridge.jobfiles import Occurrence
-from bridge.jobvalues import KINDS
 from bridge.render import Renderer
 from bridge.store import StoredAnnouncement
-from bridge.words import delay_words, when_words
+from bridge.words import activity_label, delay_words, when_words
 
 REMINDER_TEMPLATE = "announcement-rappel.md.j2"
 CHANGE_TEMPLATE = "announcement-changement.md.j2"
@@ -34,7 +33,7 @@ class AnnouncementTexts:
             "title": job.title,
             "topic_title": self.title,
             "kind": job.kind,
-            "kind_label": KINDS[job.kind][1 if self.en else 0],
+            "kind_label": activity_label(job.kind, self.en),
             "start": occ.start,
             "end": occ.end,
             "timezone": job.timezone,
