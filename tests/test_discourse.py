@@ -337,17 +337,27 @@ def register_pages(rsps: responses.RequestsMock, pages: list[dict[str, Any]]) ->
         )
 
 
-def test_category_topics_page_until_stop_when(
+def test_category_pages_come_whole_one_read_each_when_asked_for(
     mocked: responses.RequestsMock, client: DiscourseClient
 ) -> None:
     pages = [load(f"category_topics_page{n}.json") for n in range(3)]
     register_pages(mocked, pages)
-    cutoff = datetime(2025, 4, 5, tzinfo=UTC)
 
-    topics = list(client.iter_category_topics(CATEGORY, stop_when=lambda t: t.bumped_at < cutoff))
+    listing = client.iter_category_pages(CATEGORY)
+    first = next(listing)
 
-    # 118 is the first topic older than the cutoff: not yielded, and page 3 is never asked for.
-    assert [t.id for t in topics] == [101, 102, 130, 129, 127, 126, 125, 124]
+    # Pinned topics first, as Discourse lists them; the next page is not read until asked for.
+    assert [(t.id, t.pinned) for t in first] == [
+        (101, True),
+        (102, True),
+        (130, False),
+        (129, False),
+    ]
+    assert client.requests_sent == 1
+    assert [[t.id for t in page] for page in islice(listing, 2)] == [
+        [127, 126, 125],
+        [124, 118, 117],
+    ]
     assert [query_of(c) for c in mocked.calls] == [
         {"page": ["0"]},
         {"page": ["1"]},
@@ -356,51 +366,30 @@ def test_category_topics_page_until_stop_when(
     assert client.requests_sent == 3
 
 
-def test_pinned_topics_never_stop_the_iteration(
-    mocked: responses.RequestsMock, client: DiscourseClient
-) -> None:
-    register_pages(mocked, [load("category_topics_page0.json")])
-    cutoff = datetime(2025, 4, 16, 18, 0, tzinfo=UTC)
-
-    topics = list(client.iter_category_topics(CATEGORY, stop_when=lambda t: t.bumped_at < cutoff))
-
-    # Both pinned topics are older than the cutoff; 129 is the first unpinned one that is.
-    assert [(t.id, t.pinned) for t in topics] == [(101, True), (102, True), (130, False)]
-    assert client.requests_sent == 1
-
-
-def test_category_topics_end_without_more_topics_url(
+def test_category_pages_end_without_more_topics_url(
     mocked: responses.RequestsMock, client: DiscourseClient
 ) -> None:
     pages = [load(f"category_topics_page{n}.json") for n in range(3)]
     del pages[2]["topic_list"]["more_topics_url"]
     register_pages(mocked, pages)
 
-    topics = list(client.iter_category_topics(CATEGORY))
+    listing = list(client.iter_category_pages(CATEGORY))
 
-    assert len(topics) == 10
-    assert topics[-1].tags == ("sherbrooke",)
+    assert [len(page) for page in listing] == [4, 3, 3]
+    assert listing[-1][-1].tags == ("sherbrooke",)
     assert client.requests_sent == 3
 
 
-def test_category_topics_end_on_an_empty_page(
+def test_category_pages_end_on_an_empty_page(
     mocked: responses.RequestsMock, client: DiscourseClient
 ) -> None:
     empty = load("category_topics_page1.json")
     empty["topic_list"]["topics"] = []
     register_pages(mocked, [load("category_topics_page0.json"), empty])
 
-    assert len(list(client.iter_category_topics(CATEGORY))) == 4
+    # The empty page ends the list and is not yielded.
+    assert [len(page) for page in client.iter_category_pages(CATEGORY)] == [4]
     assert client.requests_sent == 2
-
-
-def test_a_caller_may_stop_reading_topics_early(
-    mocked: responses.RequestsMock, client: DiscourseClient
-) -> None:
-    register_pages(mocked, [load("category_topics_page0.json")])
-
-    assert len(list(islice(client.iter_category_topics(CATEGORY), 3))) == 3
-    assert client.requests_sent == 1
 
 
 # --- posts ----------------------------------------------------------------------------------------

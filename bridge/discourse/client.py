@@ -135,13 +135,13 @@ class DiscourseClient:
         """One read proving the key works and can see the category."""
         return self.resolve_category(category_slug_or_id)
 
-    def iter_category_topics(
-        self, category: Category, *, stop_when: Callable[[TopicSummary], bool] | None = None
-    ) -> Iterator[TopicSummary]:
-        """Topics as Discourse lists them: pinned first, then by last activity, newest first.
+    def iter_category_pages(self, category: Category) -> Iterator[list[TopicSummary]]:
+        """The category's list a whole page at a time (30 topics, `page` from 0), as Discourse
+        orders it: the category's pinned topics first, then by last activity, newest first.
 
-        Iteration ends before the first non-pinned topic for which `stop_when` is true, without
-        fetching further pages. Pinned topics are out of activity order, so they never stop it.
+        A page is read only when the caller asks for the next one, so a caller that has seen
+        enough stops at a page boundary and reads nothing more. The list ends at the first empty
+        page or the first one without a `more_topics_url` (a full page always announces more).
         """
         # Discourse finds the category by its id; the slug (as stored, maybe %-encoded) is cosmetic.
         path = f"/c/{quote(category.slug, safe='%')}/{category.id}.json"
@@ -151,11 +151,10 @@ class DiscourseClient:
             topic_list = payload.get("topic_list") or {}
             raw_topics = topic_list.get("topics") or ()
             topics = self._parse(path, _each(TopicSummary.from_api), raw_topics)
-            for topic in topics:
-                if stop_when is not None and not topic.pinned and stop_when(topic):
-                    return
-                yield topic
-            if not topics or not topic_list.get("more_topics_url"):
+            if not topics:
+                return
+            yield topics
+            if not topic_list.get("more_topics_url"):
                 return
             page += 1
 
@@ -221,7 +220,7 @@ class DiscourseClient:
         """The group's members by date added, `limit` a request.
 
         Discourse lists the group's owners first whatever the order, so owners never trigger
-        `stop_when`, as pinned topics don't in `iter_category_topics`.
+        `stop_when`: like pinned topics at the top of a category's list, they are out of order.
         """
         path = f"/groups/{quote(group, safe='')}/members.json"
         offset = 0
