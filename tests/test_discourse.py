@@ -479,27 +479,6 @@ def test_fetch_first_posts_is_one_read(
     assert posts[0].like_count == 3
 
 
-def test_fetch_posts_by_id_in_chunks_of_20(
-    mocked: responses.RequestsMock, client: DiscourseClient
-) -> None:
-    ids = [13000 + n for n in range(1, 26)]
-    reply(mocked, "GET", POSTS_PATH, posts_chunk(130, range(1, 21)))
-    reply(mocked, "GET", POSTS_PATH, posts_chunk(130, range(21, 26)))
-
-    posts = client.fetch_posts(130, ids)
-
-    assert len(posts) == 25
-    assert [query_of(c) for c in mocked.calls] == [
-        {"include_raw": ["1"], "post_ids[]": [str(i) for i in ids[:20]]},
-        {"include_raw": ["1"], "post_ids[]": [str(i) for i in ids[20:]]},
-    ]
-
-
-def test_fetch_posts_of_nothing_sends_nothing(client: DiscourseClient) -> None:
-    assert client.fetch_posts(130, []) == []
-    assert client.requests_sent == 0
-
-
 # --- single resources -----------------------------------------------------------------------------
 
 
@@ -520,20 +499,6 @@ def test_fetch_topic(mocked: responses.RequestsMock, client: DiscourseClient) ->
         stream=(1351, 1352, 1360),
         external_id="br-3f9a1c2b7d4e5f60",
     )
-
-
-def test_fetch_post(mocked: responses.RequestsMock, client: DiscourseClient) -> None:
-    reply(mocked, "GET", "/posts/1302.json", load("post.json"))
-
-    post = client.fetch_post(1302)
-
-    assert (post.id, post.topic_id, post.post_number, post.reply_to_post_number) == (
-        1302,
-        130,
-        2,
-        1,
-    )
-    assert post.raw.startswith("Merci Marie-Ève!")
 
 
 def test_fetch_user(mocked: responses.RequestsMock, client: DiscourseClient) -> None:

@@ -190,24 +190,10 @@ class DiscourseClient:
         path = f"/t/{int(topic_id)}/posts.json"
         return _listed(self._chunk(path, self._read(path, {"include_raw": "1"})))
 
-    def fetch_posts(self, topic_id: int, post_ids: Sequence[int]) -> list[Post]:
-        path = f"/t/{int(topic_id)}/posts.json"
-        posts: list[Post] = []
-        for start in range(0, len(post_ids), POSTS_PER_CHUNK):
-            ids = [str(int(i)) for i in post_ids[start : start + POSTS_PER_CHUNK]]
-            payload = self._read(path, {"include_raw": "1", "post_ids[]": ids})
-            posts.extend(_listed(self._chunk(path, payload)))
-        return posts
-
     def fetch_topic(self, topic_id: int) -> TopicDetail:
         path = f"/t/{int(topic_id)}.json"
         payload = self._read(path)
         return self._parse(path, TopicDetail.from_api, payload)
-
-    def fetch_post(self, post_id: int) -> Post:
-        path = f"/posts/{int(post_id)}.json"
-        payload = self._read(path)
-        return self._parse(path, Post.from_api, payload)
 
     def iter_group_members(
         self,
