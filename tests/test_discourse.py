@@ -524,6 +524,102 @@ def test_unexpected_payload_is_a_discourse_error(
         client.fetch_user("marie-eve.t")
 
 
+def test_a_string_among_listed_topics_is_a_discourse_error(
+    mocked: responses.RequestsMock, client: DiscourseClient
+) -> None:
+    page = load("category_topics_page0.json")
+    page["topic_list"]["topics"][1] = "102"
+    register_pages(mocked, [page])
+
+    with pytest.raises(DiscourseError, match=r"réponse inattendue.*topics\[1\] : objet JSON"):
+        next(client.iter_category_pages(CATEGORY))
+
+
+def test_a_null_post_is_a_discourse_error(
+    mocked: responses.RequestsMock, client: DiscourseClient
+) -> None:
+    chunk = posts_chunk(130, range(1, 4))
+    chunk["post_stream"]["posts"][1] = None
+    reply(mocked, "GET", POSTS_PATH, chunk, match=(first_chunk_matcher(),))
+
+    with pytest.raises(DiscourseError, match=r"réponse inattendue.*posts\[1\] : .*null"):
+        list(client.iter_topic_posts(130))
+
+
+def changed(payload: dict[str, Any], change: Any) -> dict[str, Any]:
+    change(payload)
+    return payload
+
+
+@pytest.mark.parametrize(
+    ("path", "payload", "read"),
+    [
+        (
+            "/categories.json",
+            {"category_list": ["innovation-sociale-estrie"]},
+            lambda c: c.fetch_categories(),
+        ),
+        (
+            "/groups/cdp-2ise/members.json",
+            {"members": [], "owners": ["animation-2ise"], "meta": {"total": 0}},
+            lambda c: list(c.iter_group_members("cdp-2ise")),
+        ),
+        (
+            "/groups/cdp-2ise/members.json",
+            {"members": [None], "meta": {"total": 1}},
+            lambda c: list(c.iter_group_members("cdp-2ise")),
+        ),
+        (
+            "/u/marie-eve.t.json",
+            changed(load("user.json"), lambda u: u["user"].update(groups=["cdp-2ise"])),
+            lambda c: c.fetch_user("marie-eve.t"),
+        ),
+        (
+            "/t/135.json",
+            changed(load("topic.json"), lambda t: t.update(post_stream=[1351])),
+            lambda c: c.fetch_topic(135),
+        ),
+        (
+            POSTS_PATH,
+            changed(
+                posts_chunk(130, [1]),
+                lambda c: c["post_stream"]["posts"][0].update(actions_summary=[2]),
+            ),
+            lambda c: list(c.iter_topic_posts(130)),
+        ),
+    ],
+    ids=["category_list", "owner", "member", "group", "post_stream", "actions_summary"],
+)
+def test_a_payload_of_the_wrong_shape_is_a_discourse_error(
+    mocked: responses.RequestsMock, client: DiscourseClient, path: str, payload: Any, read: Any
+) -> None:
+    reply(mocked, "GET", path, payload)
+
+    with pytest.raises(DiscourseError, match="réponse inattendue.*TypeError"):
+        read(client)
+
+
+def test_models_say_a_wrong_shape_is_a_type_error() -> None:
+    with pytest.raises(TypeError, match="sujet : objet JSON attendu, trouvé une chaîne"):
+        TopicSummary.from_api("130")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="message : objet JSON attendu, trouvé null"):
+        Post.from_api(None)  # type: ignore[arg-type]
+
+
+def test_a_bug_in_parsing_is_not_disguised_as_discourses_surprise(
+    mocked: responses.RequestsMock, client: DiscourseClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    register_pages(mocked, [load("category_topics_page0.json")])
+
+    def buggy(payload: Any) -> TopicSummary:
+        raise AttributeError("bogue de la passerelle")
+
+    monkeypatch.setattr(TopicSummary, "from_api", buggy)
+
+    with pytest.raises(AttributeError, match="bogue de la passerelle"):
+        next(client.iter_category_pages(CATEGORY))
+
+
 # --- group members --------------------------------------------------------------------------------
 
 MEMBERS_PATH = "/groups/cdp-2ise/members.json"

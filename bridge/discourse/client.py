@@ -27,6 +27,8 @@ from bridge.models import (
     TopicSummary,
     User,
     flatten_categories,
+    json_object,
+    json_objects,
     topic_id_from_location,
 )
 
@@ -39,17 +41,42 @@ _REGULAR, _SMALL_ACTION, _WHISPER = 1, 3, 4  # Post.types
 _EXTERNAL_ID = re.compile(r"[A-Za-z0-9_-]{1,50}")
 
 
-def _typed_post(payload: Payload) -> tuple[int, Post]:
-    return int(payload.get("post_type") or _REGULAR), Post.from_api(payload)
+# Payload walkers: each raises KeyError, TypeError or ValueError on a payload of the wrong shape
+# (json_object, json_objects), which `DiscourseClient._parse` reports as Discourse's surprise.
+
+
+def _categories(payload: Payload) -> list[Category]:
+    category_list = json_object(payload.get("category_list") or {}, "category_list")
+    return flatten_categories(json_objects(category_list.get("categories"), "categories"))
+
+
+def _topic_page(payload: Payload) -> tuple[list[TopicSummary], bool]:
+    """One list page's topics, and whether Discourse announces another page."""
+    topic_list = json_object(payload.get("topic_list") or {}, "topic_list")
+    topics = [TopicSummary.from_api(t) for t in json_objects(topic_list.get("topics"), "topics")]
+    return topics, bool(topic_list.get("more_topics_url"))
+
+
+def _post_chunk(payload: Payload) -> list[tuple[int, Post]]:
+    """A chunk of a topic's posts, each with its Discourse post type."""
+    post_stream = json_object(payload.get("post_stream") or {}, "post_stream")
+    return [
+        (int(post.get("post_type") or _REGULAR), Post.from_api(post))
+        for post in json_objects(post_stream.get("posts"), "posts")
+    ]
+
+
+def _member_page(payload: Payload) -> tuple[list[GroupMember], set[Any], int | None]:
+    """One page of a group's members, the ids of its owners, and the group's size if told."""
+    members = [GroupMember.from_api(m) for m in json_objects(payload.get("members"), "members")]
+    owners = {owner.get("id") for owner in json_objects(payload.get("owners"), "owners")}
+    total = json_object(payload.get("meta") or {}, "meta").get("total")
+    return members, owners, int(total) if total is not None else None
 
 
 def _listed(chunk: Iterable[tuple[int, Post]]) -> list[Post]:
     # The mirror holds what members see: no staff whispers, no "pinned the topic" notices.
     return [post for kind, post in chunk if kind not in (_SMALL_ACTION, _WHISPER)]
-
-
-def _each(build: Callable[[Payload], T]) -> Callable[[Iterable[Payload]], list[T]]:
-    return lambda items: [build(item) for item in items]
 
 
 class DiscourseClient:
@@ -104,8 +131,7 @@ class DiscourseClient:
     def fetch_categories(self) -> list[Category]:
         path = "/categories.json"
         payload = self._read(path, {"include_subcategories": "true"})
-        items = (payload.get("category_list") or {}).get("categories") or ()
-        return self._parse(path, flatten_categories, items)
+        return self._parse(path, _categories, payload)
 
     def resolve_category(
         self, slug_or_id: str | int, *, categories: Sequence[Category] | None = None
@@ -147,14 +173,11 @@ class DiscourseClient:
         path = f"/c/{quote(category.slug, safe='%')}/{category.id}.json"
         page = 0
         while True:
-            payload = self._read(path, {"page": page})
-            topic_list = payload.get("topic_list") or {}
-            raw_topics = topic_list.get("topics") or ()
-            topics = self._parse(path, _each(TopicSummary.from_api), raw_topics)
+            topics, more = self._parse(path, _topic_page, self._read(path, {"page": page}))
             if not topics:
                 return
             yield topics
-            if not topic_list.get("more_topics_url"):
+            if not more:
                 return
             page += 1
 
@@ -215,17 +238,13 @@ class DiscourseClient:
             # Discourse sorts ascending whenever `asc` is present, even "asc=false".
             if not newest_first:
                 params["asc"] = "true"
-            payload = self._read(path, params)
-            raw_members = payload.get("members") or ()
-            members = self._parse(path, _each(GroupMember.from_api), raw_members)
-            owners = {o.get("id") for o in payload.get("owners") or ()}
+            members, owners, total = self._parse(path, _member_page, self._read(path, params))
             for member in members:
                 if stop_when is not None and member.id not in owners and stop_when(member):
                     return
                 yield member
             offset += len(members)
-            total = (payload.get("meta") or {}).get("total")
-            if not members or total is None or offset >= int(total):
+            if not members or total is None or offset >= total:
                 return
 
     def fetch_user(self, username: str) -> User:
@@ -317,7 +336,9 @@ class DiscourseClient:
             data["external_id"] = external_id
         path = "/posts.json"
         payload = self._api._request("POST", path, data=data) or {}
-        if "id" not in payload and payload.get("action") == "enqueued":
+        # Anything but an object is left to Created.from_api, which says it is malformed.
+        held = isinstance(payload, Mapping) and "id" not in payload
+        if held and payload.get("action") == "enqueued":
             raise HeldForApproval(
                 f"Discourse a mis le message en attente d'approbation (POST {path}) : "
                 "il n'est pas publié ; le compte de la passerelle doit être modérateur"
@@ -325,8 +346,7 @@ class DiscourseClient:
         return self._parse(path, Created.from_api, payload)
 
     def _chunk(self, path: str, payload: Payload) -> list[tuple[int, Post]]:
-        raw_posts = (payload.get("post_stream") or {}).get("posts") or ()
-        return self._parse(path, _each(_typed_post), raw_posts)
+        return self._parse(path, _post_chunk, payload)
 
     def _read(self, path: str, params: Mapping[str, Any] | None = None) -> Payload:
         payload = self._api._request("GET", path, params=params)
@@ -335,10 +355,11 @@ class DiscourseClient:
         return payload
 
     def _parse(self, path: str, build: Callable[[Any], T], body: Any) -> T:
-        # A payload missing what the bridge relies on is Discourse's surprise, not a crash.
+        # A payload missing what the bridge relies on, or of the wrong shape, is Discourse's
+        # surprise, not a crash. Other exceptions (AttributeError…) are bugs here: not caught.
         try:
             return build(body)
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        except (KeyError, TypeError, ValueError) as exc:
             raise DiscourseError(
                 f"réponse inattendue de Discourse pour {self.url}{path} "
                 f"({type(exc).__name__} : {exc})"
