@@ -41,7 +41,6 @@ from datetime import datetime, timedelta
 
 from bridge.discourse import (
     POSTS_PER_CHUNK,
-    TOPICS_PER_PAGE,
     Category,
     DiscourseClient,
     GroupMember,
@@ -294,32 +293,24 @@ class Mirror:
                     self._saved([topic_id])
 
     def _listing(self, category: Category, stop_at: datetime | None) -> Iterator[TopicSummary]:
-        """The category's list down to the first topic no newer than `stop_at`, and the rest of
-        that topic's page: it is fetched already, so comparing it costs nothing."""
-        listing = iter(self.client.iter_category_topics(category))
+        """The category's list, page by page, down to the page holding the first topic no newer
+        than `stop_at` (all of the list when `stop_at` is None).
+
+        That page is yielded to its end: it is fetched already, so comparing the rest of it costs
+        nothing. The next page is older still, so reading stops on purpose at the page boundary,
+        without asking for it.
+        """
         # Pinned topics come first, out of activity order; pinned ones further down (pinned in
         # a subcategory) are in order.
         in_order = False
-        stop_page: int | None = None
-        index = -1
-        while True:
-            sent = self.client.requests_sent
-            topic = next(listing, None)
-            if topic is None:
-                return
-            index += 1
-            if stop_page is not None and self.client.requests_sent != sent:
-                return  # a short page: the next one was fetched after all; go no further
-            in_order = in_order or not topic.pinned
-            if (
-                stop_page is None
-                and stop_at is not None
-                and in_order
-                and topic.bumped_at <= stop_at
-            ):
-                stop_page = index // TOPICS_PER_PAGE
-            yield topic
-            if stop_page is not None and (index + 1) % TOPICS_PER_PAGE == 0:
+        for page in self.client.iter_category_pages(category):
+            reached = False
+            for topic in page:
+                in_order = in_order or not topic.pinned
+                if stop_at is not None and in_order and topic.bumped_at <= stop_at:
+                    reached = True
+                yield topic
+            if reached:
                 return
 
     def _read_changes(self, topic: TopicSummary) -> _Change | None:

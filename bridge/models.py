@@ -1,8 +1,10 @@
 """Typed values of what Discourse returns; pure, no HTTP.
 
 Each payload becomes a frozen dataclass through a small pure `from_api` function, so nothing
-above `bridge.discourse` sees raw JSON. A payload missing what these rely on raises KeyError,
-TypeError or ValueError; the client turns that into a `DiscourseError`.
+above `bridge.discourse` sees raw JSON. A payload missing what these rely on, or of the wrong
+shape (a string or null where an object is expected), raises KeyError, TypeError or ValueError;
+the client turns that into a `DiscourseError`. Anything else (an AttributeError, say) is a bug
+here, and is left to crash as one.
 """
 
 from __future__ import annotations
@@ -47,6 +49,37 @@ def tag_names(tags: Iterable[Any] | None) -> tuple[str, ...]:
     return tuple(names)
 
 
+def json_object(value: Any, what: str) -> Payload:
+    """`value` if it is a JSON object; else TypeError, so that a malformed payload reads as one
+    (calling `.get` on it would raise AttributeError, which is a bug's error)."""
+    if not isinstance(value, Mapping):
+        raise TypeError(f"{what} : objet JSON attendu, trouvé {_json_kind(value)}")
+    return value
+
+
+def json_objects(value: Any, what: str) -> list[Payload]:
+    """A JSON list of objects; Discourse leaves out or nulls a list that is empty."""
+    if not value:
+        return []
+    if not isinstance(value, list):
+        raise TypeError(f"{what} : liste JSON attendue, trouvé {_json_kind(value)}")
+    return [json_object(item, f"{what}[{index}]") for index, item in enumerate(value)]
+
+
+def _json_kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "un booléen"
+    if isinstance(value, int | float):
+        return "un nombre"
+    if isinstance(value, str):
+        return "une chaîne"
+    if isinstance(value, list):
+        return "une liste"
+    return "un objet" if isinstance(value, Mapping) else type(value).__name__
+
+
 def _optional_text(value: Any) -> str | None:
     return str(value) if value not in (None, "") else None
 
@@ -62,7 +95,8 @@ class Category:
 
     @classmethod
     def from_api(cls, payload: Payload, *, parent_id: int | None = None) -> Category:
-        nested = payload.get("subcategory_list") or ()
+        payload = json_object(payload, "catégorie")
+        nested = json_objects(payload.get("subcategory_list"), "subcategory_list")
         sub_ids = payload.get("subcategory_ids") or [sub["id"] for sub in nested]
         return cls(
             id=int(payload["id"]),
@@ -80,6 +114,7 @@ def flatten_categories(items: Iterable[Payload], parent_id: int | None = None) -
     for item in items:
         category = Category.from_api(item, parent_id=parent_id)
         found.setdefault(category.id, category)
+        # Category.from_api checked that `item` is an object.
         for sub in flatten_categories(item.get("subcategory_list") or (), category.id):
             found.setdefault(sub.id, sub)
     return list(found.values())
@@ -107,6 +142,7 @@ class TopicSummary:
 
     @classmethod
     def from_api(cls, payload: Payload) -> TopicSummary:
+        payload = json_object(payload, "sujet")
         created_at = _required_datetime(payload["created_at"])
         return cls(
             id=int(payload["id"]),
@@ -130,7 +166,7 @@ class TopicSummary:
 
 
 def _like_count(payload: Payload) -> int:
-    for action in payload.get("actions_summary") or ():
+    for action in json_objects(payload.get("actions_summary"), "actions_summary"):
         if action.get("id") == _LIKE_ACTION_ID and "count" in action:
             return int(action["count"])
     return int(payload.get("like_count") or 0)
@@ -155,6 +191,7 @@ class Post:
 
     @classmethod
     def from_api(cls, payload: Payload) -> Post:
+        payload = json_object(payload, "message")
         created_at = _required_datetime(payload["created_at"])
         reply_to = payload.get("reply_to_post_number")
         user_id = payload.get("user_id")
@@ -196,6 +233,8 @@ class TopicDetail:
 
     @classmethod
     def from_api(cls, payload: Payload) -> TopicDetail:
+        payload = json_object(payload, "sujet")
+        stream = json_object(payload.get("post_stream") or {}, "post_stream").get("stream")
         category_id = payload.get("category_id")
         return cls(
             id=int(payload["id"]),
@@ -208,7 +247,7 @@ class TopicDetail:
             archived=bool(payload.get("archived")),
             visible=bool(payload.get("visible", True)),
             posts_count=int(payload.get("posts_count") or 0),
-            stream=tuple(int(i) for i in (payload.get("post_stream") or {}).get("stream") or ()),
+            stream=tuple(int(i) for i in stream or ()),
             external_id=_optional_text(payload.get("external_id")),
             deleted=payload.get("deleted_at") is not None,
         )
@@ -224,6 +263,7 @@ class GroupMember:
 
     @classmethod
     def from_api(cls, payload: Payload) -> GroupMember:
+        payload = json_object(payload, "membre")
         return cls(
             id=int(payload["id"]),
             username=str(payload["username"]),
@@ -249,6 +289,8 @@ class User:
 
     @classmethod
     def from_api(cls, payload: Payload) -> User:
+        payload = json_object(payload, "compte")
+        groups = json_objects(payload.get("groups"), "groups")
         return cls(
             id=int(payload["id"]),
             username=str(payload["username"]),
@@ -258,7 +300,7 @@ class User:
             location=_optional_text(payload.get("location")),
             website=_optional_text(payload.get("website")),
             staff=bool(payload.get("moderator") or payload.get("admin")),
-            groups=tuple(str(g["name"]) for g in payload.get("groups") or () if g.get("name")),
+            groups=tuple(str(g["name"]) for g in groups if g.get("name")),
         )
 
 
@@ -271,6 +313,7 @@ class Created:
 
     @classmethod
     def from_api(cls, payload: Payload) -> Created:
+        payload = json_object(payload, "création")
         return cls(
             post_id=int(payload["id"]),
             topic_id=int(payload["topic_id"]),

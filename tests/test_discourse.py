@@ -337,17 +337,27 @@ def register_pages(rsps: responses.RequestsMock, pages: list[dict[str, Any]]) ->
         )
 
 
-def test_category_topics_page_until_stop_when(
+def test_category_pages_come_whole_one_read_each_when_asked_for(
     mocked: responses.RequestsMock, client: DiscourseClient
 ) -> None:
     pages = [load(f"category_topics_page{n}.json") for n in range(3)]
     register_pages(mocked, pages)
-    cutoff = datetime(2025, 4, 5, tzinfo=UTC)
 
-    topics = list(client.iter_category_topics(CATEGORY, stop_when=lambda t: t.bumped_at < cutoff))
+    listing = client.iter_category_pages(CATEGORY)
+    first = next(listing)
 
-    # 118 is the first topic older than the cutoff: not yielded, and page 3 is never asked for.
-    assert [t.id for t in topics] == [101, 102, 130, 129, 127, 126, 125, 124]
+    # Pinned topics first, as Discourse lists them; the next page is not read until asked for.
+    assert [(t.id, t.pinned) for t in first] == [
+        (101, True),
+        (102, True),
+        (130, False),
+        (129, False),
+    ]
+    assert client.requests_sent == 1
+    assert [[t.id for t in page] for page in islice(listing, 2)] == [
+        [127, 126, 125],
+        [124, 118, 117],
+    ]
     assert [query_of(c) for c in mocked.calls] == [
         {"page": ["0"]},
         {"page": ["1"]},
@@ -356,51 +366,30 @@ def test_category_topics_page_until_stop_when(
     assert client.requests_sent == 3
 
 
-def test_pinned_topics_never_stop_the_iteration(
-    mocked: responses.RequestsMock, client: DiscourseClient
-) -> None:
-    register_pages(mocked, [load("category_topics_page0.json")])
-    cutoff = datetime(2025, 4, 16, 18, 0, tzinfo=UTC)
-
-    topics = list(client.iter_category_topics(CATEGORY, stop_when=lambda t: t.bumped_at < cutoff))
-
-    # Both pinned topics are older than the cutoff; 129 is the first unpinned one that is.
-    assert [(t.id, t.pinned) for t in topics] == [(101, True), (102, True), (130, False)]
-    assert client.requests_sent == 1
-
-
-def test_category_topics_end_without_more_topics_url(
+def test_category_pages_end_without_more_topics_url(
     mocked: responses.RequestsMock, client: DiscourseClient
 ) -> None:
     pages = [load(f"category_topics_page{n}.json") for n in range(3)]
     del pages[2]["topic_list"]["more_topics_url"]
     register_pages(mocked, pages)
 
-    topics = list(client.iter_category_topics(CATEGORY))
+    listing = list(client.iter_category_pages(CATEGORY))
 
-    assert len(topics) == 10
-    assert topics[-1].tags == ("sherbrooke",)
+    assert [len(page) for page in listing] == [4, 3, 3]
+    assert listing[-1][-1].tags == ("sherbrooke",)
     assert client.requests_sent == 3
 
 
-def test_category_topics_end_on_an_empty_page(
+def test_category_pages_end_on_an_empty_page(
     mocked: responses.RequestsMock, client: DiscourseClient
 ) -> None:
     empty = load("category_topics_page1.json")
     empty["topic_list"]["topics"] = []
     register_pages(mocked, [load("category_topics_page0.json"), empty])
 
-    assert len(list(client.iter_category_topics(CATEGORY))) == 4
+    # The empty page ends the list and is not yielded.
+    assert [len(page) for page in client.iter_category_pages(CATEGORY)] == [4]
     assert client.requests_sent == 2
-
-
-def test_a_caller_may_stop_reading_topics_early(
-    mocked: responses.RequestsMock, client: DiscourseClient
-) -> None:
-    register_pages(mocked, [load("category_topics_page0.json")])
-
-    assert len(list(islice(client.iter_category_topics(CATEGORY), 3))) == 3
-    assert client.requests_sent == 1
 
 
 # --- posts ----------------------------------------------------------------------------------------
@@ -490,27 +479,6 @@ def test_fetch_first_posts_is_one_read(
     assert posts[0].like_count == 3
 
 
-def test_fetch_posts_by_id_in_chunks_of_20(
-    mocked: responses.RequestsMock, client: DiscourseClient
-) -> None:
-    ids = [13000 + n for n in range(1, 26)]
-    reply(mocked, "GET", POSTS_PATH, posts_chunk(130, range(1, 21)))
-    reply(mocked, "GET", POSTS_PATH, posts_chunk(130, range(21, 26)))
-
-    posts = client.fetch_posts(130, ids)
-
-    assert len(posts) == 25
-    assert [query_of(c) for c in mocked.calls] == [
-        {"include_raw": ["1"], "post_ids[]": [str(i) for i in ids[:20]]},
-        {"include_raw": ["1"], "post_ids[]": [str(i) for i in ids[20:]]},
-    ]
-
-
-def test_fetch_posts_of_nothing_sends_nothing(client: DiscourseClient) -> None:
-    assert client.fetch_posts(130, []) == []
-    assert client.requests_sent == 0
-
-
 # --- single resources -----------------------------------------------------------------------------
 
 
@@ -531,20 +499,6 @@ def test_fetch_topic(mocked: responses.RequestsMock, client: DiscourseClient) ->
         stream=(1351, 1352, 1360),
         external_id="br-3f9a1c2b7d4e5f60",
     )
-
-
-def test_fetch_post(mocked: responses.RequestsMock, client: DiscourseClient) -> None:
-    reply(mocked, "GET", "/posts/1302.json", load("post.json"))
-
-    post = client.fetch_post(1302)
-
-    assert (post.id, post.topic_id, post.post_number, post.reply_to_post_number) == (
-        1302,
-        130,
-        2,
-        1,
-    )
-    assert post.raw.startswith("Merci Marie-Ève!")
 
 
 def test_fetch_user(mocked: responses.RequestsMock, client: DiscourseClient) -> None:
@@ -568,6 +522,102 @@ def test_unexpected_payload_is_a_discourse_error(
 
     with pytest.raises(DiscourseError, match="réponse inattendue"):
         client.fetch_user("marie-eve.t")
+
+
+def test_a_string_among_listed_topics_is_a_discourse_error(
+    mocked: responses.RequestsMock, client: DiscourseClient
+) -> None:
+    page = load("category_topics_page0.json")
+    page["topic_list"]["topics"][1] = "102"
+    register_pages(mocked, [page])
+
+    with pytest.raises(DiscourseError, match=r"réponse inattendue.*topics\[1\] : objet JSON"):
+        next(client.iter_category_pages(CATEGORY))
+
+
+def test_a_null_post_is_a_discourse_error(
+    mocked: responses.RequestsMock, client: DiscourseClient
+) -> None:
+    chunk = posts_chunk(130, range(1, 4))
+    chunk["post_stream"]["posts"][1] = None
+    reply(mocked, "GET", POSTS_PATH, chunk, match=(first_chunk_matcher(),))
+
+    with pytest.raises(DiscourseError, match=r"réponse inattendue.*posts\[1\] : .*null"):
+        list(client.iter_topic_posts(130))
+
+
+def changed(payload: dict[str, Any], change: Any) -> dict[str, Any]:
+    change(payload)
+    return payload
+
+
+@pytest.mark.parametrize(
+    ("path", "payload", "read"),
+    [
+        (
+            "/categories.json",
+            {"category_list": ["innovation-sociale-estrie"]},
+            lambda c: c.fetch_categories(),
+        ),
+        (
+            "/groups/cdp-2ise/members.json",
+            {"members": [], "owners": ["animation-2ise"], "meta": {"total": 0}},
+            lambda c: list(c.iter_group_members("cdp-2ise")),
+        ),
+        (
+            "/groups/cdp-2ise/members.json",
+            {"members": [None], "meta": {"total": 1}},
+            lambda c: list(c.iter_group_members("cdp-2ise")),
+        ),
+        (
+            "/u/marie-eve.t.json",
+            changed(load("user.json"), lambda u: u["user"].update(groups=["cdp-2ise"])),
+            lambda c: c.fetch_user("marie-eve.t"),
+        ),
+        (
+            "/t/135.json",
+            changed(load("topic.json"), lambda t: t.update(post_stream=[1351])),
+            lambda c: c.fetch_topic(135),
+        ),
+        (
+            POSTS_PATH,
+            changed(
+                posts_chunk(130, [1]),
+                lambda c: c["post_stream"]["posts"][0].update(actions_summary=[2]),
+            ),
+            lambda c: list(c.iter_topic_posts(130)),
+        ),
+    ],
+    ids=["category_list", "owner", "member", "group", "post_stream", "actions_summary"],
+)
+def test_a_payload_of_the_wrong_shape_is_a_discourse_error(
+    mocked: responses.RequestsMock, client: DiscourseClient, path: str, payload: Any, read: Any
+) -> None:
+    reply(mocked, "GET", path, payload)
+
+    with pytest.raises(DiscourseError, match="réponse inattendue.*TypeError"):
+        read(client)
+
+
+def test_models_say_a_wrong_shape_is_a_type_error() -> None:
+    with pytest.raises(TypeError, match="sujet : objet JSON attendu, trouvé une chaîne"):
+        TopicSummary.from_api("130")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="message : objet JSON attendu, trouvé null"):
+        Post.from_api(None)  # type: ignore[arg-type]
+
+
+def test_a_bug_in_parsing_is_not_disguised_as_discourses_surprise(
+    mocked: responses.RequestsMock, client: DiscourseClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    register_pages(mocked, [load("category_topics_page0.json")])
+
+    def buggy(payload: Any) -> TopicSummary:
+        raise AttributeError("bogue de la passerelle")
+
+    monkeypatch.setattr(TopicSummary, "from_api", buggy)
+
+    with pytest.raises(AttributeError, match="bogue de la passerelle"):
+        next(client.iter_category_pages(CATEGORY))
 
 
 # --- group members --------------------------------------------------------------------------------

@@ -1,0 +1,366 @@
+"""The bridge's Discourse client: typed reads by page and typed writes.
+
+`DiscourseClient` knows Discourse's endpoints, their paging (30 topics a list page, 20 posts a
+chunk, members by offset) and their payloads, which become the frozen dataclasses of
+`bridge.models`, so nothing above this package sees raw JSON. Sending, pacing, retrying and
+mapping refusals to the bridge's errors is the transport's (`bridge.discourse.transport`).
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+from bridge.discourse.transport import Transport
+from bridge.errors import DiscourseError, HeldForApproval, NotFoundError
+from bridge.models import (
+    Category,
+    Created,
+    GroupMember,
+    Payload,
+    Post,
+    TopicDetail,
+    TopicSummary,
+    User,
+    flatten_categories,
+    json_object,
+    json_objects,
+    topic_id_from_location,
+)
+
+T = TypeVar("T")
+
+# Discourse's fixed page sizes: category lists (TopicQuery) and topic post chunks (TopicView).
+TOPICS_PER_PAGE = 30
+POSTS_PER_CHUNK = 20
+_REGULAR, _SMALL_ACTION, _WHISPER = 1, 3, 4  # Post.types
+_EXTERNAL_ID = re.compile(r"[A-Za-z0-9_-]{1,50}")
+
+
+# Payload walkers: each raises KeyError, TypeError or ValueError on a payload of the wrong shape
+# (json_object, json_objects), which `DiscourseClient._parse` reports as Discourse's surprise.
+
+
+def _categories(payload: Payload) -> list[Category]:
+    category_list = json_object(payload.get("category_list") or {}, "category_list")
+    return flatten_categories(json_objects(category_list.get("categories"), "categories"))
+
+
+def _topic_page(payload: Payload) -> tuple[list[TopicSummary], bool]:
+    """One list page's topics, and whether Discourse announces another page."""
+    topic_list = json_object(payload.get("topic_list") or {}, "topic_list")
+    topics = [TopicSummary.from_api(t) for t in json_objects(topic_list.get("topics"), "topics")]
+    return topics, bool(topic_list.get("more_topics_url"))
+
+
+def _post_chunk(payload: Payload) -> list[tuple[int, Post]]:
+    """A chunk of a topic's posts, each with its Discourse post type."""
+    post_stream = json_object(payload.get("post_stream") or {}, "post_stream")
+    return [
+        (int(post.get("post_type") or _REGULAR), Post.from_api(post))
+        for post in json_objects(post_stream.get("posts"), "posts")
+    ]
+
+
+def _member_page(payload: Payload) -> tuple[list[GroupMember], set[Any], int | None]:
+    """One page of a group's members, the ids of its owners, and the group's size if told."""
+    members = [GroupMember.from_api(m) for m in json_objects(payload.get("members"), "members")]
+    owners = {owner.get("id") for owner in json_objects(payload.get("owners"), "owners")}
+    total = json_object(payload.get("meta") or {}, "meta").get("total")
+    return members, owners, int(total) if total is not None else None
+
+
+def _listed(chunk: Iterable[tuple[int, Post]]) -> list[Post]:
+    # The mirror holds what members see: no staff whispers, no "pinned the topic" notices.
+    return [post for kind, post in chunk if kind not in (_SMALL_ACTION, _WHISPER)]
+
+
+class DiscourseClient:
+    """The bridge's Discourse client: domain reads and writes, paced and retried where safe."""
+
+    def __init__(
+        self,
+        url: str,
+        api_username: str,
+        api_key: str,
+        *,
+        timeout: float = 30.0,
+        requests_per_minute: float = 50.0,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        max_read_retries: int = 4,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._api = Transport(
+            url.rstrip("/"),
+            api_username,
+            api_key,
+            timeout=timeout,
+            requests_per_minute=requests_per_minute,
+            clock=clock,
+            sleep=sleep,
+            max_read_retries=max_read_retries,
+            rng=rng or random.Random(),
+        )
+
+    def __repr__(self) -> str:
+        return f"DiscourseClient({self.url!r}, {self._api.api_username!r})"
+
+    @property
+    def url(self) -> str:
+        return str(self._api.host)
+
+    @property
+    def requests_sent(self) -> int:
+        """Every HTTP request actually sent, retries included."""
+        return int(self._api.requests_sent)
+
+    @requests_sent.setter
+    def requests_sent(self, value: int) -> None:
+        self._api.requests_sent = value
+
+    def close(self) -> None:
+        self._api.session.close()
+
+    # Reads
+
+    def fetch_categories(self) -> list[Category]:
+        path = "/categories.json"
+        payload = self._read(path, {"include_subcategories": "true"})
+        return self._parse(path, _categories, payload)
+
+    def resolve_category(
+        self, slug_or_id: str | int, *, categories: Sequence[Category] | None = None
+    ) -> Category:
+        """The category named by slug or id; pass `categories` to resolve several from one read."""
+        known = list(categories) if categories is not None else self.fetch_categories()
+        wanted = str(slug_or_id).strip()
+        if wanted.isdigit():
+            matches = [c for c in known if c.id == int(wanted)]
+        else:
+            matches = [c for c in known if c.slug.lower() == wanted.lower()]
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            ids = ", ".join(str(c.id) for c in matches)
+            raise NotFoundError(
+                f"plusieurs catégories portent le slug « {wanted} » sur {self.url} (ids {ids}) :"
+                " indiquez l'id"
+            )
+        visible = ", ".join(c.slug for c in known[:20]) or "aucune"
+        raise NotFoundError(
+            f"la catégorie « {wanted} » est introuvable sur {self.url} (ou le compte "
+            f"« {self._api.api_username} » ne peut pas la voir) ; catégories visibles : {visible}"
+        )
+
+    def check_access(self, category_slug_or_id: str | int) -> Category:
+        """One read proving the key works and can see the category."""
+        return self.resolve_category(category_slug_or_id)
+
+    def iter_category_pages(self, category: Category) -> Iterator[list[TopicSummary]]:
+        """The category's list a whole page at a time (30 topics, `page` from 0), as Discourse
+        orders it: the category's pinned topics first, then by last activity, newest first.
+
+        A page is read only when the caller asks for the next one, so a caller that has seen
+        enough stops at a page boundary and reads nothing more. The list ends at the first empty
+        page or the first one without a `more_topics_url` (a full page always announces more).
+        """
+        # Discourse finds the category by its id; the slug (as stored, maybe %-encoded) is cosmetic.
+        path = f"/c/{quote(category.slug, safe='%')}/{category.id}.json"
+        page = 0
+        while True:
+            topics, more = self._parse(path, _topic_page, self._read(path, {"page": page}))
+            if not topics:
+                return
+            yield topics
+            if not more:
+                return
+            page += 1
+
+    def iter_topic_posts(
+        self, topic_id: int, posts_count: int | None = None, *, after_post_number: int = 0
+    ) -> Iterator[Post]:
+        """A topic's posts after `after_post_number`, in order, with raw Markdown: 20 a read.
+
+        `posts_count` (from the topic list) saves the empty read after a full last chunk; it
+        counts from the first post, so it is only used when starting there.
+        """
+        path = f"/t/{int(topic_id)}/posts.json"
+        last_number = after_post_number
+        counted = 0
+        while True:
+            params: dict[str, Any] = {"include_raw": "1"}
+            if last_number:
+                params.update(post_number=last_number, asc="true")
+            chunk = self._chunk(path, self._read(path, params))
+            fresh = [(kind, post) for kind, post in chunk if post.post_number > last_number]
+            yield from _listed(fresh)
+            # Discourse's posts_count leaves whispers out (the bridge, as staff, sees them).
+            counted += sum(1 for kind, _ in fresh if kind != _WHISPER)
+            # A chunk with nothing new means the server ignored `post_number`: stop, don't loop.
+            if len(chunk) < POSTS_PER_CHUNK or not fresh:
+                return
+            if posts_count is not None and not after_post_number and counted >= posts_count:
+                return
+            last_number = fresh[-1][1].post_number
+
+    def fetch_first_posts(self, topic_id: int) -> list[Post]:
+        """The first chunk of a topic's posts (up to 20) in one read, e.g. to re-read a card."""
+        path = f"/t/{int(topic_id)}/posts.json"
+        return _listed(self._chunk(path, self._read(path, {"include_raw": "1"})))
+
+    def fetch_topic(self, topic_id: int) -> TopicDetail:
+        path = f"/t/{int(topic_id)}.json"
+        payload = self._read(path)
+        return self._parse(path, TopicDetail.from_api, payload)
+
+    def iter_group_members(
+        self,
+        group: str,
+        *,
+        newest_first: bool = True,
+        limit: int = 50,
+        stop_when: Callable[[GroupMember], bool] | None = None,
+    ) -> Iterator[GroupMember]:
+        """The group's members by date added, `limit` a request.
+
+        Discourse lists the group's owners first whatever the order, so owners never trigger
+        `stop_when`: like pinned topics at the top of a category's list, they are out of order.
+        """
+        path = f"/groups/{quote(group, safe='')}/members.json"
+        offset = 0
+        while True:
+            params: dict[str, Any] = {"offset": offset, "limit": limit, "order": "added_at"}
+            # Discourse sorts ascending whenever `asc` is present, even "asc=false".
+            if not newest_first:
+                params["asc"] = "true"
+            members, owners, total = self._parse(path, _member_page, self._read(path, params))
+            for member in members:
+                if stop_when is not None and member.id not in owners and stop_when(member):
+                    return
+                yield member
+            offset += len(members)
+            if not members or total is None or offset >= total:
+                return
+
+    def fetch_user(self, username: str) -> User:
+        path = f"/u/{quote(username, safe='')}.json"
+        payload = self._read(path)
+        return self._parse(path, lambda body: User.from_api(body["user"]), payload)
+
+    def fetch_own_account(self) -> User:
+        """The account the key acts as: a read that fails with AuthError on a wrong key."""
+        return self.fetch_user(self._api.api_username)
+
+    def find_topic_by_external_id(self, external_id: str) -> int | None:
+        """The id of the topic created with this `external_id`, or None if there is none."""
+        path = f"/t/external_id/{quote(external_id, safe='')}.json"
+        try:
+            response = self._api.send("GET", path, redirects_ok=True)
+        except NotFoundError:
+            return None
+        if response.is_redirect:
+            # Reading the Location costs nothing; following it would fetch the whole topic.
+            location = response.headers.get("Location", "")
+            topic_id = topic_id_from_location(location)
+            if topic_id is None:
+                raise DiscourseError(
+                    f"redirection illisible pour GET {self.url}{path} : {location}"
+                )
+            return topic_id
+        payload = self._api.decode("GET", path, response)
+        return self._parse(path, lambda body: int(body["id"]), payload)
+
+    # Writes: never retried after they may have reached Discourse.
+
+    def create_topic(
+        self,
+        *,
+        title: str,
+        raw: str,
+        category_id: int,
+        tags: Sequence[str] = (),
+        external_id: str | None = None,
+    ) -> Created:
+        data: dict[str, Any] = {"title": title, "raw": raw, "category": int(category_id)}
+        if tags:
+            data["tags[]"] = list(tags)
+        return self._create(data, external_id)
+
+    def create_private_message(
+        self, *, title: str, raw: str, recipients: Sequence[str], external_id: str | None = None
+    ) -> Created:
+        data: dict[str, Any] = {
+            "title": title,
+            "raw": raw,
+            "archetype": "private_message",
+            "target_recipients": ",".join(recipients),
+        }
+        return self._create(data, external_id)
+
+    def create_reply(
+        self, *, topic_id: int, raw: str, reply_to_post_number: int | None = None
+    ) -> Created:
+        data: dict[str, Any] = {"topic_id": int(topic_id), "raw": raw}
+        if reply_to_post_number is not None:
+            data["reply_to_post_number"] = int(reply_to_post_number)
+        return self._create(data, None)
+
+    def edit_post(self, post_id: int, *, raw: str, edit_reason: str = "") -> None:
+        data = {"post[raw]": raw}
+        if edit_reason:
+            data["post[edit_reason]"] = edit_reason
+        self._api._request("PUT", f"/posts/{int(post_id)}.json", data=data)
+
+    def set_topic_status(
+        self, topic_id: int, *, status: str, enabled: bool, until: str | None = None
+    ) -> None:
+        data = {"status": status, "enabled": "true" if enabled else "false"}
+        if until:
+            data["until"] = until
+        self._api._request("PUT", f"/t/{int(topic_id)}/status.json", data=data)
+
+    # Plumbing
+
+    def _create(self, data: dict[str, Any], external_id: str | None) -> Created:
+        if external_id is not None:
+            # Discourse would answer 422 after the fact; a bad id is the caller's bug.
+            if not _EXTERNAL_ID.fullmatch(external_id):
+                raise ValueError(
+                    f"external_id invalide (lettres, chiffres, _ et -) : {external_id}"
+                )
+            data["external_id"] = external_id
+        path = "/posts.json"
+        payload = self._api._request("POST", path, data=data) or {}
+        # Anything but an object is left to Created.from_api, which says it is malformed.
+        held = isinstance(payload, Mapping) and "id" not in payload
+        if held and payload.get("action") == "enqueued":
+            raise HeldForApproval(
+                f"Discourse a mis le message en attente d'approbation (POST {path}) : "
+                "il n'est pas publié ; le compte de la passerelle doit être modérateur"
+            )
+        return self._parse(path, Created.from_api, payload)
+
+    def _chunk(self, path: str, payload: Payload) -> list[tuple[int, Post]]:
+        return self._parse(path, _post_chunk, payload)
+
+    def _read(self, path: str, params: Mapping[str, Any] | None = None) -> Payload:
+        payload = self._api._request("GET", path, params=params)
+        if not isinstance(payload, Mapping):
+            raise DiscourseError(f"réponse inattendue de GET {self.url}{path} : pas un objet JSON")
+        return payload
+
+    def _parse(self, path: str, build: Callable[[Any], T], body: Any) -> T:
+        # A payload missing what the bridge relies on, or of the wrong shape, is Discourse's
+        # surprise, not a crash. Other exceptions (AttributeError…) are bugs here: not caught.
+        try:
+            return build(body)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise DiscourseError(
+                f"réponse inattendue de Discourse pour {self.url}{path} "
+                f"({type(exc).__name__} : {exc})"
+            ) from exc
