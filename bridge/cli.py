@@ -109,10 +109,10 @@ def check(ctx: click.Context) -> None:
     from bridge.checks import run_check
     from bridge.wiring import Parts
 
-    parts = Parts.build(config, readonly=True)
-    problems = run_check(parts, echo=click.echo, warn=lambda line: click.echo(line, err=True))
-    if problems:
-        ctx.exit(2)
+    with Parts.build(config, readonly=True) as parts:
+        problems = run_check(parts, echo=click.echo, warn=lambda line: click.echo(line, err=True))
+        if problems:
+            ctx.exit(2)
 
 
 @cli.command()
@@ -124,16 +124,18 @@ def sync(ctx: click.Context, full: bool) -> None:
     from bridge.runs import run_sync
     from bridge.wiring import Parts
 
-    parts = Parts.build(config)
-    if sys.stderr.isatty():
-        progress = _TopicProgress()
-        try:
-            summary = run_sync(parts, full=full, on_topic=progress.tick, on_start=progress.start)
-        finally:
-            progress.finish()
-    else:
-        summary = run_sync(parts, full=full)
-    click.echo(summary.describe())
+    with Parts.build(config) as parts:
+        if sys.stderr.isatty():
+            progress = _TopicProgress()
+            try:
+                summary = run_sync(
+                    parts, full=full, on_topic=progress.tick, on_start=progress.start
+                )
+            finally:
+                progress.finish()
+        else:
+            summary = run_sync(parts, full=full)
+        click.echo(summary.describe())
 
 
 @cli.command()
@@ -144,8 +146,8 @@ def status(ctx: click.Context) -> None:
     from bridge.status import render_status
     from bridge.wiring import Parts
 
-    parts = Parts.build(config, readonly=True)
-    click.echo(render_status(parts))
+    with Parts.build(config, readonly=True) as parts:
+        click.echo(render_status(parts))
 
 
 @cli.command()
@@ -157,13 +159,13 @@ def search(ctx: click.Context, query: tuple[str, ...], limit: int) -> None:
     config = _config(ctx)
     from bridge.wiring import Parts
 
-    parts = Parts.build(config, readonly=True)
-    results = parts.store.search(" ".join(query), limit=limit)
-    if not results:
-        click.echo("Aucun résultat.")
-        return
-    for hit in results:
-        click.echo(f"[{hit.kind}] {hit.title}\n    {hit.url}\n    {hit.snippet}")
+    with Parts.build(config, readonly=True) as parts:
+        results = parts.store.search(" ".join(query), limit=limit)
+        if not results:
+            click.echo("Aucun résultat.")
+            return
+        for hit in results:
+            click.echo(f"[{hit.kind}] {hit.title}\n    {hit.url}\n    {hit.snippet}")
 
 
 @cli.command()
@@ -188,25 +190,25 @@ def export(ctx: click.Context, kind: str, fmt: str, output: Path | None) -> None
     from bridge.export import entries_of, render_export
     from bridge.wiring import Parts
 
-    parts = Parts.build(config, readonly=True)
-    rows = entries_of(parts.store, kind)
-    text = render_export(kind, fmt, rows, config.community.tz)
-    if fmt == "geojson":
-        unplaced = text.count('"geometry": null')
-        if unplaced:
-            click.echo(
-                f"{unplaced} fiche(s) sans coordonnées ni territoire reconnu : gardées sans "
-                "position (voir bridge status)",
-                err=True,
-            )
-    if output is None:
-        click.echo(text, nl=False)
-        return
-    try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"{output} : écriture impossible ({exc.strerror or exc})") from None
-    click.echo(f"Écrit : {output} ({len(rows)} entrée(s))", err=True)
+    with Parts.build(config, readonly=True) as parts:
+        rows = entries_of(parts.store, kind)
+        text = render_export(kind, fmt, rows, config.community.tz)
+        if fmt == "geojson":
+            unplaced = text.count('"geometry": null')
+            if unplaced:
+                click.echo(
+                    f"{unplaced} fiche(s) sans coordonnées ni territoire reconnu : gardées sans "
+                    "position (voir bridge status)",
+                    err=True,
+                )
+        if output is None:
+            click.echo(text, nl=False)
+            return
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"{output} : écriture impossible ({exc.strerror or exc})") from None
+        click.echo(f"Écrit : {output} ({len(rows)} entrée(s))", err=True)
 
 
 @cli.command()
@@ -234,13 +236,13 @@ def announce(ctx: click.Context, files: tuple[Path, ...], now_flag: bool, dry_ru
     from bridge.wiring import Parts
 
     # A dry run reads a private copy of the store: it creates and changes nothing.
-    parts = Parts.build(config, readonly=dry_run)
-    report = run_announce(
-        parts,
-        files=list(files) or None,
-        now_flag=now_flag,
-        dry_run=dry_run,
-        echo=click.echo,
-        warn=lambda line: click.echo(f"Erreur : {line}", err=True),
-    )
-    ctx.exit(report.exit_code)
+    with Parts.build(config, readonly=dry_run) as parts:
+        report = run_announce(
+            parts,
+            files=list(files) or None,
+            now_flag=now_flag,
+            dry_run=dry_run,
+            echo=click.echo,
+            warn=lambda line: click.echo(f"Erreur : {line}", err=True),
+        )
+        ctx.exit(report.exit_code)

@@ -105,7 +105,7 @@ def run_demo(
                 echo(f"Base locale : {path} (à explorer avec bridge browse, search ou export).")
             else:
                 echo("Base locale : temporaire, effacée à la fin (gardez-la avec --store).")
-            store.db.close()
+            parts.close()
 
 
 def show_entries(store: Store, echo: Echo, count: int = 3) -> None:

@@ -59,6 +59,19 @@ class Parts:
         )
         return cls(config=config, store=store, renderer=renderer, now=now, _client=client)
 
+    def __enter__(self) -> Parts:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the store (its last connection folds the write-ahead log into the file) and
+        the client's connections."""
+        self.store.close()
+        if self._client is not None:
+            self._client.close()
+
     @property
     def client(self) -> DiscourseClient:
         """The Discourse client, created on first use (dry runs and `status` need no key)."""

@@ -125,6 +125,9 @@ class StoreBase:
         store.migrate()
         return store
 
+    def close(self) -> None:
+        self.db.close()
+
     @contextmanager
     def exclusive(self, name: str) -> Iterator[None]:
         """Hold a lock shared by every process using this store file (none for in-memory).
