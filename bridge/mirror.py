@@ -8,17 +8,9 @@ it can:
   are read only after the last post already stored (20 a request);
 - the group's members come newest first; reading stops at the first one already known;
 - what does not move a topic up the activity order (edits, moves, likes, status changes,
-  deletions, departures, deleted or anonymised accounts) is caught by the periodic sweep, which
-  reads the categories, every list page, every member page, the first posts of each toolbox
-  entry and cartography card, the whole of each topic that lost posts, one read of each topic
-  missing from the list, one profile per member missing from the member pages, and one profile
-  per person named in the store who is not a member and whose name the pass did not see.
-
-Lists come by offset (pages of 30 topics, of 50 members): when the forum changes while they are
-read, an entry can slide onto a page already read. So missing from the lists is not proof of
-anything: a topic missing is read (deleted, private, or moved out of the category: gone; else
-kept, with its new category and status), a member missing is looked up (their profile lists
-their groups). Erasing is for what Discourse confirms.
+  deletions, departures, deleted or anonymised accounts) is caught by the periodic sweep
+  (`bridge/sweep.py`), which reads the categories, every list page, every member page, the
+  whole of each topic that lost posts, and what `sweep.py` says.
 
 Deleted posts and topics keep their ids and numbers, not their text or their author's name; an
 erased account's name is rewritten where others mentioned it; the search index is compacted
@@ -33,33 +25,27 @@ finishes the work (topics already saved compare equal and cost no post read).
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bridge.discourse import (
-    POSTS_PER_CHUNK,
     Category,
     DiscourseClient,
     GroupMember,
     Post,
     TopicSummary,
 )
-from bridge.errors import AuthError, BridgeError, NotFoundError
+from bridge.errors import BridgeError
 from bridge.store import Store, StoredTopic, iso, parse_iso
+from bridge.sweep import WHOLE_TOPIC, OnSaved, Sweeps, anonymised
 
 log = logging.getLogger(__name__)
 
 CURSOR_TOPICS = "topics_bumped_at"
 CURSOR_MEMBERS = "members_added_at"
 CURSOR_SWEEP = "last_sweep"
-
-# Discourse's UserAnonymizer renames an account "anon" + 8 hexadecimal characters.
-_ANONYMOUS = re.compile(r"anon[0-9a-f]{8}")
-# Mark missing posts deleted whatever their number: the whole topic was read.
-_WHOLE_TOPIC = 2**31
 
 
 @dataclass
@@ -98,8 +84,6 @@ class SyncSummary:
 
 # Called once per topic read from the list (for a progress bar).
 Progress = Callable[[TopicSummary], None]
-# Called inside the transaction that saved these topics (to re-parse their entries).
-OnSaved = Callable[[Store, list[int]], object]
 
 
 @dataclass(frozen=True)
@@ -112,7 +96,9 @@ class _Change:
     whole: bool
 
 
-class Mirror:
+class Mirror(Sweeps):
+    """One community's mirror: incremental passes, and the sweep when it is due."""
+
     def __init__(
         self,
         client: DiscourseClient,
@@ -131,7 +117,6 @@ class Mirror:
         self.store = store
         self.category_ref = category
         self.group = group
-        # The subcategories whose first posts are re-read by the sweep (toolbox, cartography).
         self.deep_subcategories = deep_subcategories
         self.reconcile_every = reconcile_every
         self.now = now
@@ -139,15 +124,11 @@ class Mirror:
         # Told how many topics a pass will list, when it reads them all (for a progress bar).
         self.on_start = on_start or (lambda total: None)
         self.on_saved = on_saved
-        # Topics whose first posts were read in this pass (the sweep need not re-read them).
-        self._read_from_start: set[int] = set()
-        # People whose current name this pass saw: user id -> (username, name).
-        self._seen_people: dict[int, tuple[str, str | None]] = {}
-        # The last posters the list names: their accounts exist under these names.
-        self._listed_posters: set[str] = set()
-        # Accounts found deleted or anonymised in this pass (each counted once).
-        self._scrubbed: set[int] = set()
-        # Something was deleted or scrubbed: the search index is to be compacted.
+        # The pass state `Sweeps` describes; each pass starts it anew.
+        self._read_from_start = set()
+        self._seen_people = {}
+        self._listed_posters = set()
+        self._scrubbed = set()
         self._erased = False
 
     def sweep_due(self) -> bool:
@@ -189,17 +170,6 @@ class Mirror:
         return summary
 
     # --- categories ------------------------------------------------------------------------------
-
-    def _family_ids(self, category: Category) -> set[int]:
-        """The watched category and its subcategories, at any depth (as stored by the sweep)."""
-        found: set[int] = set()
-        todo = [category.id, *category.subcategory_ids]
-        while todo:
-            category_id = todo.pop()
-            if category_id not in found:
-                found.add(category_id)
-                todo.extend(self.store.subcategory_ids(category_id))
-        return found
 
     def _family_topic_count(self, category: Category) -> int:
         """Roughly how many topics the category and its subcategories list."""
@@ -268,30 +238,6 @@ class Mirror:
             if missing:
                 self._confirm_missing(category, missing, summary)
 
-    def _confirm_missing(
-        self, category: Category, topic_ids: list[int], summary: SyncSummary
-    ) -> None:
-        """One read per topic missing from the list: gone, or kept with what its page says."""
-        family = self._family_ids(category)
-        for topic_id in topic_ids:
-            try:
-                detail = self.client.fetch_topic(topic_id)
-            except NotFoundError:
-                detail = None
-            except AuthError as exc:
-                if exc.on_write:
-                    raise
-                detail = None  # the key reads the category but not this topic: made private
-            with self.store.atomic():
-                if detail is None or detail.deleted or detail.category_id not in family:
-                    self.store.mark_topics_deleted([topic_id])
-                    self.store.erase_deleted([topic_id])
-                    summary.topics_deleted += 1
-                    self._erased = True
-                else:
-                    self.store.update_topic(detail)
-                    self._saved([topic_id])
-
     def _listing(self, category: Category, stop_at: datetime | None) -> Iterator[TopicSummary]:
         """The category's list, page by page, down to the page holding the first topic no newer
         than `stop_at` (all of the list when `stop_at` is None).
@@ -342,7 +288,7 @@ class Mirror:
             self.store.save_topic(topic, posts, self.now())
             if change.whole:
                 deleted = self.store.mark_posts_deleted(
-                    topic.id, {p.id for p in posts}, _WHOLE_TOPIC
+                    topic.id, {p.id for p in posts}, WHOLE_TOPIC
                 )
                 summary.posts_deleted += deleted
                 self._erased |= deleted > 0
@@ -353,26 +299,6 @@ class Mirror:
         summary.topics_saved += 1
         summary.posts_saved += len(posts)
         summary.saved_topic_ids.append(topic.id)
-
-    def _saved(self, topic_ids: list[int]) -> None:
-        if self.on_saved is not None and topic_ids:
-            self.on_saved(self.store, topic_ids)
-
-    def _seen(self, posts: Iterable[Post]) -> None:
-        for post in posts:
-            if post.user_id is not None and post.username:
-                self._seen_people[post.user_id] = (post.username, post.name)
-
-    def _scrub(
-        self, user_id: int, new_username: str | None, summary: SyncSummary, *, erased: bool
-    ) -> None:
-        """The account's old names out of the store (inside a transaction); `erased`: deleted
-        or anonymised, rather than renamed."""
-        self._saved(self.store.scrub_user(user_id, new_username))
-        self._erased = True
-        if erased and user_id not in self._scrubbed:
-            self._scrubbed.add(user_id)
-            summary.accounts_scrubbed += 1
 
     # --- members ---------------------------------------------------------------------------------
 
@@ -396,9 +322,9 @@ class Mirror:
                 if member.id in known and known[member.id] != member.username:
                     # Renamed, or anonymised: the old name goes from every row that holds it.
                     self._scrub(
-                        member.id, member.username, summary, erased=_anonymised(member.username)
+                        member.id, member.username, summary, erased=anonymised(member.username)
                     )
-                if not _anonymised(member.username):  # else no longer someone to reach
+                if not anonymised(member.username):  # else no longer someone to reach
                     fresh.append(member)
             # Saved again even when known: a member who left and came back has a new date.
             self.store.save_group_members(self.group, fresh)
@@ -411,96 +337,6 @@ class Mirror:
             for user_id, username in known.items():
                 if user_id not in present:
                     self._departed(user_id, username, summary)
-
-    def _departed(self, user_id: int, username: str, summary: SyncSummary) -> None:
-        """A member missing from the member pages: still in the group (they slid onto a page
-        already read), gone from it, or their account deleted or anonymised (forgotten)."""
-        try:
-            user = self.client.fetch_user(username)
-        except NotFoundError:
-            user = None
-        same = user is not None and user.id == user_id
-        new_name = user.username if user is not None and same else None
-        if user is not None and same:
-            self._seen_people[user_id] = (user.username, user.name)
-            groups = {g.lower() for g in user.groups}
-            if not _anonymised(user.username) and self.group.lower() in groups:
-                return
-        erased = new_name is None or _anonymised(new_name)
-        with self.store.atomic():
-            if erased:
-                self._scrub(user_id, new_name, summary, erased=True)
-            else:
-                self.store.remove_group_members(self.group, [user_id])
-        summary.members_removed += 1
-
-    # --- sweep of edited entries -----------------------------------------------------------------
-
-    def _sweep_entries(self, summary: SyncSummary) -> None:
-        """Re-read the first posts of toolbox entries and cards: edits don't bump a topic."""
-        for topic_id, posts_count in self._entry_topics():
-            if topic_id in self._read_from_start:
-                continue
-            try:
-                posts = self.client.fetch_first_posts(topic_id)
-            except NotFoundError:
-                with self.store.atomic():
-                    self.store.mark_topics_deleted([topic_id])
-                    self.store.erase_deleted([topic_id])
-                summary.topics_deleted += 1
-                self._erased = True
-                continue
-            summary.entries_reread += 1
-            # The first chunk is the whole topic when the topic fits in one.
-            last = max((p.post_number for p in posts), default=0)
-            up_to = _WHOLE_TOPIC if posts_count <= POSTS_PER_CHUNK else last
-            with self.store.atomic():
-                self.store.save_posts(posts)
-                deleted = self.store.mark_posts_deleted(topic_id, {p.id for p in posts}, up_to)
-                summary.posts_deleted += deleted
-                self._erased |= deleted > 0
-                self.store.erase_deleted([topic_id])
-                self._saved([topic_id])
-            self._seen(posts)
-
-    # --- authors who are not members ------------------------------------------------------------
-
-    def _sweep_authors(self, summary: SyncSummary) -> None:
-        """People the store names who are not members (authors of live posts, and those whose
-        posts all went since the last sweep) are in no list the sweep reads: confirm each one
-        whose current name this pass did not see (on a post read, as a member, or as a listed
-        topic's last poster) with one profile read. A deleted account answers 404; an
-        anonymised one no longer answers to its old name."""
-        members = self.store.group_members(self.group)
-        for user_id, names in sorted(self.store.authors().items()):
-            if user_id in members or user_id in self._scrubbed:
-                continue  # the member pages tell about members
-            names = [n for n in names if not _anonymised(n)]
-            if not names:
-                continue
-            current = self._seen_people.get(user_id)
-            if current is None and len(names) == 1 and names[0] in self._listed_posters:
-                continue  # a last poster in the list: the account has that name
-            if current is None:
-                try:
-                    user = self.client.fetch_user(names[0])
-                except NotFoundError:
-                    user = None
-                if user is not None and user.id == user_id:
-                    current = (user.username, user.name)
-                    self._seen_people[user_id] = current
-            if current is not None and {n.lower() for n in names} == {current[0].lower()}:
-                continue
-            erased = current is None or _anonymised(current[0])
-            with self.store.atomic():
-                self._scrub(user_id, current[0] if current else None, summary, erased=erased)
-                if current is not None and not erased:  # renamed: known under the new name
-                    self.store.save_people([(user_id, *current)])
-
-    def _entry_topics(self) -> list[tuple[int, int]]:
-        stored = (self.store.category(slug) for slug in self.deep_subcategories)
-        ids = [c.id for c in stored if c is not None]
-        return [(topic.id, topic.posts_count) for topic in self.store.topics(ids)]
 
 
 def _same(stored: StoredTopic, topic: TopicSummary) -> bool:
@@ -519,16 +355,12 @@ def _same(stored: StoredTopic, topic: TopicSummary) -> bool:
     )
 
 
-def _anonymised(username: str) -> bool:
-    return _ANONYMOUS.fullmatch(username) is not None
-
-
 def _people(posts: Iterable[Post]) -> Sequence[tuple[int, str, str | None]]:
     """The authors of these posts, anonymised accounts left out (they are no one)."""
     return sorted(
         {
             (p.user_id, p.username, p.name)
             for p in posts
-            if p.user_id is not None and p.username and not _anonymised(p.username)
+            if p.user_id is not None and p.username and not anonymised(p.username)
         }
     )
