@@ -1178,3 +1178,47 @@ def test_counts_are_scoped_and_leave_deleted_rows_out(store):
     )
     assert other.counts() == MirrorCounts(0, 1, 0, 0, 0, 0)
     assert not store.has_categories()
+
+
+# --- two communities of one site -----------------------------------------------------------------
+
+
+def test_two_communities_of_one_site_keep_their_own_rows_of_the_same_ids(store):
+    other = Store(store.db, SITE, "autre-communaute")
+    for each in (store, other):
+        each.save_topic(make_topic(), [make_post(1), make_post(2)], NOW)
+        each.save_people([(11, "marie", "Marie")])
+        each.save_group_members("membres", [GroupMember(11, "marie", "Marie", NOW, None)])
+        each.save_search_document("topic:101", "sujet", 101, "Codéveloppement", "texte", "u")
+
+    other.mark_topics_deleted([101])
+    other.erase_deleted([101])
+    other.scrub_user(11, None)
+    other.remove_group_members("membres", [11])
+
+    assert store.topic_state(101).deleted is False
+    assert [p.raw for p in store.posts_of(101)] == [make_post(1).raw, make_post(2).raw]
+    assert store.group_members("membres") == {11: "marie"}
+    assert store.authors()[11] == ["marie"]
+    assert [h.topic_id for h in store.search("codeveloppement")] == [101]
+    assert other.topic_state(101).deleted is True
+    assert other.search("codeveloppement") == []
+    assert other.group_members("membres") == {}
+
+
+def test_a_post_held_for_approval_gets_its_own_state_on_upgrade(tmp_path, open_store):
+    path = tmp_path / "bridge.db"
+    old = Database(path)
+    migrations.apply(old, stop_before="m004_community_keys")
+    old["ledger"].insert(
+        {**OLD_ROWS["ledger"], "state": "failed", "attempts": 10**6, "error": "en attente"}
+    )
+    old["search_documents"].insert(OLD_ROWS["search_documents"])
+    old.close()
+
+    upgraded = open_store(path)
+
+    [entry] = upgraded.ledger_entries()
+    assert (entry.state, entry.attempts, entry.error) == ("held", 1, "en attente")
+    # The search index was rebuilt over the re-keyed table.
+    assert [h.topic_id for h in upgraded.search("equipe")] == [101]
