@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bridge.announce import published_job_ids, stored_categories, validate_jobs
+from bridge.announce.validate import published_job_ids, stored_categories, validate_jobs
 from bridge.errors import BridgeError
 from bridge.wiring import Parts
 

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 import yaml
 from dateutil.rrule import rruleset
 
+from bridge.announce.keys import topic_key
 from bridge.errors import JobFileError
 from bridge.jobvalues import (
     Reminder,
@@ -193,7 +194,7 @@ class Occurrence:
     @property
     def key(self) -> str:
         """The key of the announcement's topic; its replies' keys extend it."""
-        return f"announce:{self.job.id}" + (f":{self.id}" if self.id else "")
+        return topic_key(self.job.id, self.id)
 
 
 # --- loading ---------------------------------------------------------------------------------

@@ -19,20 +19,18 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bridge.announce import (
+from bridge.announce.keys import StepRole
+from bridge.announce.plan import (
     AnnounceState,
     Step,
-    StepRole,
     announcement_fields,
     build_steps,
     change_written,
     content_hash,
     edit_written,
-    published_job_ids,
     select_occurrences,
-    stored_categories,
-    validate_jobs,
 )
+from bridge.announce.validate import published_job_ids, stored_categories, validate_jobs
 from bridge.errors import UsageError
 from bridge.jobfiles import Job, Occurrence
 from bridge.mirror import Mirror, Progress, SyncSummary

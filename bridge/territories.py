@@ -220,12 +220,6 @@ def find_territories(text: str, territories: Iterable[Territory]) -> tuple[Terri
     return tuple(found)
 
 
-def match_territory(text: str, territories: Iterable[Territory]) -> Territory | None:
-    """The first territory the text names, or None."""
-    found = find_territories(text, territories)
-    return found[0] if found else None
-
-
 def names_whole_region(text: str) -> bool:
     """Whether the text names Estrie as a whole (« toute l'Estrie », « Cantons-de-l'Est »)."""
     words = _words(text)

@@ -13,15 +13,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from markdown_it import MarkdownIt
 
-from bridge.announce import (
+from bridge.announce.plan import (
     AnnounceState,
     announcement_fields,
     build_steps,
     content_hash,
-    published_job_ids,
     select_occurrences,
-    validate_jobs,
 )
+from bridge.announce.validate import published_job_ids, validate_jobs
 from bridge.config import Config, load_config
 from bridge.drafts import Draft, DraftKind
 from bridge.jobfiles import Job, load_job

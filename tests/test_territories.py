@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,6 @@ from bridge.territories import (
     fold_words,
     in_estrie,
     load_territories,
-    match_territory,
     names_whole_region,
     parse_coordinates,
 )
@@ -24,6 +24,12 @@ SHARED_TERRITORIES = Path(__file__).resolve().parents[2] / "shared/context/estri
 PACKAGED = Path(__file__).resolve().parents[1] / "bridge/data/estrie-territoires.yaml"
 
 TERRITORIES = load_territories()
+
+
+def first_territory(text: str, territories: Iterable[Territory]) -> Territory | None:
+    """The first territory the text names, as the card parser takes it."""
+    found = find_territories(text, territories)
+    return found[0] if found else None
 
 
 def test_packaged_territories():
@@ -143,8 +149,8 @@ def test_fold_words(text, folded):
         ),
     ],
 )
-def test_match_territory(text, name):
-    found = match_territory(text, TERRITORIES)
+def test_first_territory(text, name):
+    found = first_territory(text, TERRITORIES)
     assert found is not None and found.name == name
 
 
@@ -182,7 +188,7 @@ def test_match_territory(text, name):
     ],
 )
 def test_match_territory_by_municipality(text, name):
-    found = match_territory(text, TERRITORIES)
+    found = first_territory(text, TERRITORIES)
     assert found is not None and found.name == name
 
 
@@ -196,7 +202,7 @@ def test_municipality_additions_each_name_one_packaged_territory():
 
 def test_municipality_additions_leave_other_territory_files_alone():
     ours = (Territory("Ailleurs", "Là", (46.0, -72.5), ()),)
-    assert match_territory("Windsor", ours) is None
+    assert first_territory("Windsor", ours) is None
 
 
 def test_find_territories_through_municipalities():
@@ -213,7 +219,7 @@ def test_find_territories_through_municipalities():
     ["", "Montréal", "Saint-François", "ressources humaines", "Magogville", "Haute", "Estrie"],
 )
 def test_match_territory_none(text):
-    assert match_territory(text, TERRITORIES) is None
+    assert first_territory(text, TERRITORIES) is None
 
 
 @pytest.mark.parametrize(

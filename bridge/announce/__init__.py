@@ -6,38 +6,7 @@
   validate  checking job files against the store and the templates
 
 Nothing here imports the Discourse client, the publisher nor the wiring: running a job
-(publishing, recording) is `bridge/runs.py`.
+(publishing, recording) is `bridge/runs.py`. Import from the submodules: this file imports
+nothing, so that `jobfiles` can use the key format without a cycle.
 """
 
-from __future__ import annotations
-
-from bridge.announce.keys import StepKey, StepRole, parse_step, topic_key
-from bridge.announce.plan import (
-    AnnounceState,
-    Step,
-    announcement_fields,
-    build_steps,
-    change_written,
-    content_hash,
-    edit_written,
-    select_occurrences,
-)
-from bridge.announce.validate import published_job_ids, stored_categories, validate_jobs
-
-__all__ = [
-    "AnnounceState",
-    "Step",
-    "StepKey",
-    "StepRole",
-    "announcement_fields",
-    "build_steps",
-    "change_written",
-    "content_hash",
-    "edit_written",
-    "parse_step",
-    "published_job_ids",
-    "select_occurrences",
-    "stored_categories",
-    "topic_key",
-    "validate_jobs",
-]
