@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import random
 import re
+import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
@@ -1222,3 +1223,30 @@ def test_a_post_held_for_approval_gets_its_own_state_on_upgrade(tmp_path, open_s
     assert (entry.state, entry.attempts, entry.error) == ("held", 1, "en attente")
     # The search index was rebuilt over the re-keyed table.
     assert [h.topic_id for h in upgraded.search("equipe")] == [101]
+
+
+# --- a busy file ---------------------------------------------------------------------------------
+
+
+def test_a_store_held_by_another_process_is_said_in_words(tmp_path, open_store, monkeypatch):
+    monkeypatch.setattr(Store, "BUSY_TIMEOUT_MS", 10)
+    store = open_store(tmp_path / "bridge.db")
+    holder = sqlite3.connect(tmp_path / "bridge.db")
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(StoreError) as caught:
+            store.ledger_intend(draft_topic(), NOW)
+    finally:
+        holder.rollback()
+        holder.close()
+    assert str(caught.value) == (
+        "la base locale est occupée par un autre processus de la passerelle "
+        "(par exemple le service) ; réessayez dans un instant"
+    )
+    assert store.ledger_intend(draft_topic(), NOW).attempts == 1
+
+
+def test_a_bug_in_sql_is_not_taken_for_a_busy_store(store):
+    with pytest.raises(sqlite3.OperationalError, match="no such column"):
+        with store.atomic():
+            store.db.execute("select colonne_absente from topics")

@@ -63,6 +63,9 @@ def busy_is_a_store_error() -> Iterator[None]:
 class StoreBase:
     """The store's state and plumbing; `Store` adds one mixin per concern on top."""
 
+    # How long a write waits for another process's transaction before it gives up.
+    BUSY_TIMEOUT_MS = 5000
+
     def __init__(self, db: Database, site: str, community: str):
         self.db = db
         self.site = site
@@ -79,7 +82,7 @@ class StoreBase:
             db = Database(path)
             db.enable_wal()
             # Several processes (the service and a command) may share the file.
-            db.execute("PRAGMA busy_timeout = 5000")
+            db.execute(f"PRAGMA busy_timeout = {int(cls.BUSY_TIMEOUT_MS)}")
             # What is deleted (an erased account's name, a deleted post's text) is overwritten
             # with zeros, not left in the file's free space.
             db.execute("PRAGMA secure_delete = ON")
