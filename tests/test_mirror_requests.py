@@ -253,9 +253,7 @@ def _mirrored(site: Site) -> None:
     store, world = site.parts.store, site.world
     assert {t.id for t in store.topics()} == {t.id for t in site.listed()}
     for topic in site.listed():
-        assert [p.id for p in store.posts_of(topic.id)] == [
-            p.id for p in world.posts_in(topic.id)
-        ]
+        assert [p.id for p in store.posts_of(topic.id)] == [p.id for p in world.posts_in(topic.id)]
     assert set(store.group_members("cdp-2ise")) == set(world.group("cdp-2ise").members)
 
 
