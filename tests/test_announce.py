@@ -460,7 +460,12 @@ TRICKY = WEBINAIRE.replace(
 def test_a_mention_in_a_description_notifies_no_one(workdir: Path, plan: Planner) -> None:
     # The oracle is not blind.
     assert mentions(TRICKY) == [
-        "marie.tremblay", "cdp-2ise", "cdp-2ise", "marie.tremblay", "admin", "admin"
+        "marie.tremblay",
+        "cdp-2ise",
+        "cdp-2ise",
+        "marie.tremblay",
+        "admin",
+        "admin",
     ]
     published_webinaire(workdir, plan)
     [topic] = [

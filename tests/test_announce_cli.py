@@ -76,7 +76,10 @@ def workdir(
 
     def build_for_test(cls: type[Parts], config: Any, **_: Any) -> Parts:
         client = DiscourseClient(
-            config.discourse.url, STAFF_USERNAME, STAFF_KEY, requests_per_minute=0,
+            config.discourse.url,
+            STAFF_USERNAME,
+            STAFF_KEY,
+            requests_per_minute=0,
             sleep=lambda s: None,
         )
         return build(cls, config, now=clock, client=client)  # type: ignore[no-any-return]
@@ -92,8 +95,9 @@ def job(workdir: Path, text: str = WEBINAIRE, name: str = "webinaire-2025-04-17"
 
 
 def announce(*args: str) -> Result:
-    return CliRunner().invoke(cli, ["--config", "config.yaml", "announce", *args],
-                              catch_exceptions=False)
+    return CliRunner().invoke(
+        cli, ["--config", "config.yaml", "announce", *args], catch_exceptions=False
+    )
 
 
 def writes(sandbox: Sandbox) -> list[tuple[str, str]]:
@@ -140,15 +144,18 @@ def test_announcement_then_reminder_exactly_once(
     assert writes(sandbox) == [("POST", "/posts.json")]
     posts = sandbox.world.posts_in(topic.id)
     assert len(posts) == 2
-    assert posts[1].raw.startswith("**Rappel :** « Comprendre ce qu'est une communauté de "
-                                   "pratique », c'est dans 7 jours.")
+    assert posts[1].raw.startswith(
+        "**Rappel :** « Comprendre ce qu'est une communauté de pratique », c'est dans 7 jours."
+    )
     assert announce().exit_code == 0 and len(sandbox.world.posts_in(topic.id)) == 2
 
     # After the event: unpinned, and the store no longer lists it as upcoming.
     store = Store.open(workdir / "data" / "bridge.db", sandbox.url, "innovation-sociale-estrie")
     [upcoming] = store.upcoming_announcements(clock.now)
     assert (upcoming.title, upcoming.starts_at, upcoming.link, upcoming.topic_id) == (
-        TITLE, datetime(2025, 4, 17, 16, tzinfo=UTC), "https://us02web.zoom.us/j/81234567890",
+        TITLE,
+        datetime(2025, 4, 17, 16, tzinfo=UTC),
+        "https://us02web.zoom.us/j/81234567890",
         topic.id,
     )
     clock.now = datetime(2025, 4, 17, 13, 30, tzinfo=TZ)
@@ -167,8 +174,9 @@ def test_dry_run_writes_nothing_and_says_when(workdir: Path, sandbox: Sandbox) -
     assert "── announce:webinaire-2025-04-17 : nouveau sujet dans « annonces »" in result.output
     assert f"Titre : {TITLE}" in result.output
     assert "À venir :" in result.output
-    assert ("- jeudi 10 avril 2025 à 12 h 00 : announce:webinaire-2025-04-17:rappel-7j"
-            in result.output)
+    assert (
+        "- jeudi 10 avril 2025 à 12 h 00 : announce:webinaire-2025-04-17:rappel-7j" in result.output
+    )
     assert writes(sandbox) == []
     assert sandbox.world.find_topic_by_title(TITLE) is None
     assert ledger(workdir) == []
@@ -192,9 +200,7 @@ def test_dry_run_needs_no_api_key(
     assert sandbox.requests == []
 
 
-def test_now_publishes_the_named_job_at_once(
-    workdir: Path, sandbox: Sandbox, clock: Clock
-) -> None:
+def test_now_publishes_the_named_job_at_once(workdir: Path, sandbox: Sandbox, clock: Clock) -> None:
     clock.now = datetime(2025, 3, 25, 9, tzinfo=TZ)  # long before « 14 jours avant »
     path = job(workdir)
     assert announce().exit_code == 0
@@ -247,7 +253,8 @@ def test_edits_a_moved_time_and_cancels(workdir: Path, sandbox: Sandbox, clock: 
 
     clock.now = datetime(2025, 4, 5, 9, tzinfo=TZ)
     moved = WEBINAIRE.replace("2025-04-17 12:00", "2025-04-24 12:00").replace(
-        "81234567890", "89999999999")
+        "81234567890", "89999999999"
+    )
     job(workdir, moved)
     sandbox.reset_requests()
     assert announce().exit_code == 0
@@ -286,11 +293,12 @@ def test_check_names_a_bad_job_file(workdir: Path, sandbox: Sandbox) -> None:
     future = WEBINAIRE.replace("2025-04-17", "2099-04-16")
     job(workdir, future)
     job(workdir, future.replace("[7 jours, 1 jour]", "[7 dodos]"), "mauvais")
-    result = CliRunner().invoke(cli, ["--config", "config.yaml", "check"],
-                                catch_exceptions=False)
+    result = CliRunner().invoke(cli, ["--config", "config.yaml", "check"], catch_exceptions=False)
     assert result.exit_code == 2
-    assert ("Erreur : jobs/mauvais.yaml, ligne 8, reminders : durée attendue, comme « 7 jours »,"
-            " « 2 heures » ou « 30 minutes », trouvé « 7 dodos »") in result.output
+    assert (
+        "Erreur : jobs/mauvais.yaml, ligne 8, reminders : durée attendue, comme « 7 jours »,"
+        " « 2 heures » ou « 30 minutes », trouvé « 7 dodos »"
+    ) in result.output
 
 
 def test_a_run_that_died_before_recording_the_topic_still_notices_later_edits(
@@ -341,8 +349,7 @@ def test_a_time_that_comes_back_is_announced_each_time(
     workdir: Path, sandbox: Sandbox, clock: Clock
 ) -> None:
     # 12 h → 14 h → 12 h → 14 h: three edits and three replies saying the time moved.
-    at_14 = WEBINAIRE.replace("2025-04-17 12:00", "2025-04-17 14:00").replace(
-        '"13:00"', '"15:00"')
+    at_14 = WEBINAIRE.replace("2025-04-17 12:00", "2025-04-17 14:00").replace('"13:00"', '"15:00"')
     job(workdir)
     assert announce().exit_code == 0
     topic = topic_titled(sandbox, TITLE)
@@ -387,8 +394,10 @@ def test_a_run_that_died_after_an_edit_records_it_without_editing_again(
     # As if the process died after the ledger said the edit back to j/812… was done, but
     # before the table recorded it: the table still says j/3333333333.
     with sqlite3.connect(db) as conn:
-        conn.execute("update announcements set published_hash = ?, link = ?",
-                     (hash_b, "https://zoom.us/j/3333333333"))
+        conn.execute(
+            "update announcements set published_hash = ?, link = ?",
+            (hash_b, "https://zoom.us/j/3333333333"),
+        )
     sandbox.reset_requests()
     assert announce().exit_code == 0
     assert writes(sandbox) == []
@@ -538,8 +547,10 @@ def test_a_run_that_died_after_an_edit_then_a_file_put_back_is_edited_back(
     assert announce().exit_code == 0
     # As if the process died before the table recorded that edit: it still says j/812….
     with sqlite3.connect(db) as conn:
-        conn.execute("update announcements set published_hash = ?, link = ?",
-                     (hash_a, "https://us02web.zoom.us/j/81234567890"))
+        conn.execute(
+            "update announcements set published_hash = ?, link = ?",
+            (hash_a, "https://us02web.zoom.us/j/81234567890"),
+        )
     # The committee puts the old link back: the forum shows the new one, so it is edited.
     job(workdir)
     sandbox.reset_requests()

@@ -39,6 +39,16 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
     assert "set -euo pipefail" in ci
 
 
+@pytest.mark.parametrize(
+    "wall",
+    ["ruff check .", "ruff format --check .", "mypy bridge", "lint-imports"],
+)
+def test_ci_checks_the_walls(wall: str) -> None:
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    # Each on its own line, so that set -e stops CI on the first that fails.
+    assert f".venv/bin/{wall}" in ci
+
+
 def test_example_config_documents_every_key() -> None:
     lines = (ROOT / "config.yaml").read_text(encoding="utf-8").splitlines()
     for i, line in enumerate(lines):

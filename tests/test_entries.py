@@ -807,6 +807,7 @@ def _adversarial() -> list[object]:
     return [pytest.param(raw, expected, id=name) for name, raw, expected in cases]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("raw, expected", _adversarial())
 def test_member_content_of_adversarial_shapes_is_read_in_time(raw, expected):
     with _guard():
@@ -886,6 +887,7 @@ _MESSY = st.one_of(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(raw=_MESSY, tags=st.lists(st.text(max_size=12), max_size=3), title=st.text(max_size=20))
 def test_member_content_never_raises(raw, tags, title):

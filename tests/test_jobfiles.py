@@ -58,7 +58,9 @@ def test_a_good_file_gives_a_job(jobs_dir: Path) -> None:
     assert job.start.tzinfo is not None and str(job.start.tzinfo) == "America/Toronto"
     assert [r.label for r in job.reminders] == ["7j", "1j", "2h"]
     assert [r.before for r in job.reminders] == [
-        timedelta(days=7), timedelta(days=1), timedelta(hours=2)
+        timedelta(days=7),
+        timedelta(days=1),
+        timedelta(hours=2),
     ]
     assert job.pin is True and job.publish_before is None and not job.cancelled
     [occurrence] = job.occurrences(NOW)
@@ -174,8 +176,10 @@ BAD = {
         "(exemple : America/Toronto)",
     ),
     "a reminder too long to be a date": (
-        replace_line("reminders:\n  - 7 jours\n  - 1 jour\n  - 2 heures\n",
-                     "reminders: [99999999999 jours]\n"),
+        replace_line(
+            "reminders:\n  - 7 jours\n  - 1 jour\n  - 2 heures\n",
+            "reminders: [99999999999 jours]\n",
+        ),
         "jobs/webinaire.yaml, ligne 6, reminders : rappel trop tôt (99999999999 jours) : "
         "2 ans avant le début au plus",
     ),
@@ -392,8 +396,9 @@ def test_durations(text: str, expected: timedelta | None) -> None:
     st.integers(min_value=0, max_value=59),
 )
 def test_any_duration_in_words_reads_back(days: int, hours: int, minutes: int) -> None:
-    parts = [f"{n} {unit}" for n, unit in ((days, "jours"), (hours, "heures"), (minutes, "min"))
-             if n]
+    parts = [
+        f"{n} {unit}" for n, unit in ((days, "jours"), (hours, "heures"), (minutes, "min")) if n
+    ]
     expected = timedelta(days=days, hours=hours, minutes=minutes)
     assert parse_duration(" et ".join(parts)) == (expected if parts else None)
 

@@ -996,6 +996,7 @@ def heal(sandbox: Sandbox) -> None:
 FIRST_SYNC_REQUESTS = 26
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("n", range(1, FIRST_SYNC_REQUESTS + 1))
 def test_a_first_pass_cut_at_any_request_is_completed_by_the_next(sandbox, tmp_path, clock, n):
     reference = make_parts(sandbox, tmp_path / "reference.db", clock)
@@ -1049,6 +1050,7 @@ def _changes(world: World, clock: Clock) -> None:
 SWEEP_REQUESTS = 1 + 1 + 5 + 1 + 1 + 13 + 1 + 1
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("n", range(1, SWEEP_REQUESTS + 1))
 def test_a_sweep_cut_at_any_request_is_completed_by_the_next(sandbox, tmp_path, clock, n):
     world = sandbox.world
@@ -1071,6 +1073,7 @@ def test_a_sweep_cut_at_any_request_is_completed_by_the_next(sandbox, tmp_path, 
     assert dump(cut.store) == dump(reference.store)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("n", range(1, 6))
 def test_an_incremental_pass_cut_at_any_request_is_completed_by_the_next(
     sandbox, tmp_path, clock, n
@@ -1121,6 +1124,7 @@ CHILD = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("n", [2, 9, 25, 26])
 def test_a_pass_killed_with_sigkill_is_completed_by_the_next(sandbox, tmp_path, clock, n):
     """A real `kill -9` of a `bridge sync` process, on its n-th request."""

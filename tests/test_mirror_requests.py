@@ -29,6 +29,9 @@ from bridge.runs import run_sync
 from bridge.sandbox import Sandbox, World, build_world
 from bridge.wiring import Parts
 
+# Every test here syncs a world of 200 topics and thousands of posts: a benchmark in all but name.
+pytestmark = pytest.mark.slow
+
 NOW = datetime(2025, 4, 21, 13, 0, tzinfo=UTC)
 WATCHED_ID = 10
 TOPICS_PER_PAGE, POSTS_PER_READ, MEMBERS_PER_PAGE = 30, 20, 50
@@ -253,9 +256,7 @@ def _mirrored(site: Site) -> None:
     store, world = site.parts.store, site.world
     assert {t.id for t in store.topics()} == {t.id for t in site.listed()}
     for topic in site.listed():
-        assert [p.id for p in store.posts_of(topic.id)] == [
-            p.id for p in world.posts_in(topic.id)
-        ]
+        assert [p.id for p in store.posts_of(topic.id)] == [p.id for p in world.posts_in(topic.id)]
     assert set(store.group_members("cdp-2ise")) == set(world.group("cdp-2ise").members)
 
 

@@ -379,6 +379,7 @@ deaths_plans = st.lists(
 )
 
 
+@pytest.mark.slow
 @settings(
     max_examples=40,
     deadline=None,
@@ -434,6 +435,7 @@ sys.exit(3)  # the hook never let us get here
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("step", ["before_write", "after_response"])
 def test_process_killed_for_real(forum: Forum, step: str) -> None:
     args = {

@@ -49,9 +49,7 @@ def write(renderer: Renderer, name: str, text: str) -> None:
         (datetime(2025, 11, 2, 6, 30, tzinfo=UTC), "dimanche 2 novembre 2025 à 1 h 30"),
     ],
 )
-def test_datetimes_in_french_local_time(
-    renderer: Renderer, value: datetime, expected: str
-) -> None:
+def test_datetimes_in_french_local_time(renderer: Renderer, value: datetime, expected: str) -> None:
     assert renderer.datetime_long(value) == expected
 
 

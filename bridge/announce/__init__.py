@@ -9,4 +9,3 @@ Nothing here imports the Discourse client, the publisher nor the wiring: running
 (publishing, recording) is `bridge/runs.py`. Import from the submodules: this file imports
 nothing, so that `jobfiles` can use the key format without a cycle.
 """
-

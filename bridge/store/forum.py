@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING, Any
 from bridge.store.base import StoreBase, iso, parse_iso
 
 if TYPE_CHECKING:
-    from bridge.discourse import Category, GroupMember, Post, TopicDetail, TopicSummary
+    # The payload types, not the door: the store must not depend on how Discourse is reached
+    # (planners reach the store, and through it they would reach the door too).
+    from bridge.models import Category, GroupMember, Post, TopicDetail, TopicSummary
 
 
 @dataclass(frozen=True)
