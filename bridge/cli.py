@@ -9,13 +9,16 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from bridge import __version__
 from bridge.config import ENV_CONFIG, Config, load_config
-from bridge.errors import BridgeError, UsageError
+from bridge.errors import BridgeError, UsageError, os_error_words
+
+if TYPE_CHECKING:
+    from bridge.wiring import Parts
 
 log = logging.getLogger("bridge")
 
@@ -147,12 +150,19 @@ def status(ctx: click.Context) -> None:
     from bridge.wiring import Parts
 
     with Parts.build(config, readonly=True) as parts:
+        _explain_empty(parts)
         click.echo(render_status(parts))
 
 
 @cli.command()
 @click.argument("query", nargs=-1, required=True)
-@click.option("--limit", default=20, show_default=True, help="Nombre maximal de résultats.")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=20,
+    show_default=True,
+    help="Nombre maximal de résultats (1 ou plus).",
+)
 @click.pass_context
 def search(ctx: click.Context, query: tuple[str, ...], limit: int) -> None:
     """Cherche dans les sujets, la boîte à outils et la cartographie du miroir local."""
@@ -160,6 +170,8 @@ def search(ctx: click.Context, query: tuple[str, ...], limit: int) -> None:
     from bridge.wiring import Parts
 
     with Parts.build(config, readonly=True) as parts:
+        if _explain_empty(parts):
+            return
         results = parts.store.search(" ".join(query), limit=limit)
         if not results:
             click.echo("Aucun résultat.")
@@ -173,9 +185,15 @@ def search(ctx: click.Context, query: tuple[str, ...], limit: int) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["csv", "json", "geojson"]),
+    type=click.Choice(["csv", "xlsx", "json", "geojson"]),
     default="csv",
     show_default=True,
+    help="csv, xlsx (un vrai classeur), json ou geojson (la cartographie sur une carte).",
+)
+@click.option(
+    "--delimiter",
+    type=click.Choice([";", ",", "tab"]),
+    help="Séparateur du CSV (par défaut « ; » en français, « , » en anglais).",
 )
 @click.option(
     "--output",
@@ -184,31 +202,66 @@ def search(ctx: click.Context, query: tuple[str, ...], limit: int) -> None:
     help="Écrire dans ce fichier (par défaut : la sortie standard).",
 )
 @click.pass_context
-def export(ctx: click.Context, kind: str, fmt: str, output: Path | None) -> None:
-    """Exporte la boîte à outils ou la cartographie (csv, json, geojson)."""
+def export(
+    ctx: click.Context, kind: str, fmt: str, delimiter: str | None, output: Path | None
+) -> None:
+    """Exporte la boîte à outils ou la cartographie (csv, xlsx, json, geojson)."""
     config = _config(ctx)
-    from bridge.export import entries_of, render_export
+    from bridge.export import CsvStyle, entries_of, render_export
     from bridge.wiring import Parts
 
+    if fmt == "xlsx" and output is None:
+        raise UsageError("le format xlsx s'écrit dans un fichier : ajoutez --output FICHIER.xlsx")
+    if fmt == "geojson" and kind != "cartography":
+        raise UsageError("le format geojson ne vaut que pour la cartographie")
     with Parts.build(config, readonly=True) as parts:
-        rows = entries_of(parts.store, kind)
-        text = render_export(kind, fmt, rows, config.community.tz)
-        if fmt == "geojson":
-            unplaced = text.count('"geometry": null')
-            if unplaced:
-                click.echo(
-                    f"{unplaced} fiche(s) sans coordonnées ni territoire reconnu : gardées sans "
-                    "position (voir bridge status)",
-                    err=True,
-                )
-        if output is None:
-            click.echo(text, nl=False)
+        if _explain_empty(parts):
             return
-        try:
-            output.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(f"{output} : écriture impossible ({exc.strerror or exc})") from None
-        click.echo(f"Écrit : {output} ({len(rows)} entrée(s))", err=True)
+        rows = entries_of(parts.store, kind)
+        style = CsvStyle.for_locale(
+            config.community.locale, "\t" if delimiter == "tab" else delimiter
+        )
+        content = render_export(kind, fmt, rows, config.community.tz, style)
+    if fmt == "geojson" and isinstance(content, str):
+        unplaced = content.count('"geometry": null')
+        if unplaced:
+            click.echo(
+                f"{unplaced} fiche(s) sans coordonnées ni territoire reconnu : gardées sans "
+                "position (voir bridge status)",
+                err=True,
+            )
+    if output is None:
+        click.echo(content, nl=False)
+        return
+    try:
+        if isinstance(content, bytes):
+            output.write_bytes(content)
+        else:
+            output.write_text(content, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"{output} : écriture impossible ({os_error_words(exc)})") from None
+    click.echo(f"Écrit : {output} ({len(rows)} entrée(s))", err=True)
+
+
+def _explain_empty(parts: Parts) -> bool:
+    """Say so, and what to run, when the store holds nothing for this site and community."""
+    store = parts.store
+    if store.has_categories():
+        return False
+    others = [f"{site} ({community})" for site, community in store.mirrored_scopes()]
+    click.echo(
+        f"La base locale {parts.config.store_path} ne contient encore rien pour "
+        f"{parts.config.site} (catégorie « {parts.config.community.category} ») : "
+        "lancez d'abord « bridge sync ».",
+        err=True,
+    )
+    if others:
+        click.echo(
+            f"Elle contient les données de : {', '.join(others)}. Vérifiez discourse.url et "
+            f"community.category dans {parts.config.source}.",
+            err=True,
+        )
+    return True
 
 
 @cli.command()

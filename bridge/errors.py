@@ -2,6 +2,28 @@
 
 from __future__ import annotations
 
+import errno
+
+# What the operating system says, in French: Python gives its messages in English.
+_OS_WORDS = {
+    errno.ENOENT: "fichier ou dossier introuvable",
+    errno.EACCES: "permission refusée",
+    errno.EPERM: "opération non permise",
+    errno.ENOSPC: "plus de place sur le disque",
+    errno.EROFS: "système de fichiers en lecture seule",
+    errno.EISDIR: "c'est un dossier",
+    errno.ENOTDIR: "un élément du chemin n'est pas un dossier",
+    errno.EEXIST: "existe déjà",
+    errno.EDQUOT: "quota de disque dépassé",
+}
+
+
+def os_error_words(exc: OSError) -> str:
+    """An OS error in French words, for one line meant for people."""
+    if exc.errno in _OS_WORDS:
+        return _OS_WORDS[exc.errno]
+    return f"erreur système {exc.errno}" if exc.errno else str(exc)
+
 
 class BridgeError(Exception):
     """Something the bridge could not do; the message is meant for people."""

@@ -123,13 +123,21 @@ def test_status_search_and_export_after_a_sync(tmp_path: Path, sandbox: Sandbox)
     code, out, _ = run(["--config", str(config), "search", "mot-introuvable-xyz"])
     assert out.strip() == "Aucun résultat."
 
+    # French Canada's Excel: « ; » between columns, decimal commas.
     code, out, _ = run(["--config", str(config), "export", "cartography", "--format", "csv"])
     assert code == 0
-    assert out.startswith("\ufeffOrganisation,Territoire,Thématiques")
-    rows = list(csv.DictReader(io.StringIO(out.lstrip("\ufeff"))))
+    assert out.startswith("\ufeffOrganisation;Territoire;Thématiques")
+    rows = list(csv.DictReader(io.StringIO(out.lstrip("\ufeff")), delimiter=";"))
     assert len(rows) == 8
     by_org = {r["Organisation"]: r for r in rows}
     assert by_org["Table de développement social du Granit"]["Territoire"] == "Le Granit"
+    placed = [r for r in rows if r["Latitude"]]
+    assert placed and all("," in r["Latitude"] and "." not in r["Latitude"] for r in placed)
+    code, out, _ = run(
+        ["--config", str(config), "export", "cartography", "--delimiter", ",", "--format", "csv"]
+    )
+    rows = list(csv.DictReader(io.StringIO(out.lstrip("\ufeff"))))
+    assert len(rows) == 8 and all("," not in r["Latitude"] for r in rows)
 
     target = tmp_path / "carte.geojson"
     code, _, err = run(
@@ -142,11 +150,20 @@ def test_status_search_and_export_after_a_sync(tmp_path: Path, sandbox: Sandbox)
     granit = positions["Table de développement social du Granit"]
     assert granit["geometry"]["coordinates"] == [-70.88, 45.58]
     assert granit["properties"]["approximate"] is True
-    exact = [f for f in geo["features"] if not f["properties"]["approximate"]]
+    assert granit["properties"]["position"] == "approximative (territoire)"
+    # What a map's pop-up shows.
+    shown = granit["properties"]
+    assert shown["titre"] and shown["description"] and shown["auteur"]
+    assert shown["lien_forum"].startswith(f"{sandbox.url}/t/")
+    assert shown["derniere_activite"].endswith(("-04:00", "-05:00"))  # local time, with its zone
+    exact = [f for f in geo["features"] if f["properties"].get("approximate") is False]
     assert exact and exact[0]["properties"]["position"] == "exacte"
-    # The card without a territory nor coordinates stays, without a position, and is counted.
-    assert positions["Collectif Jeunesse engagée"]["geometry"] is None
-    assert positions["Collectif Jeunesse engagée"]["properties"]["position"] == "inconnue"
+    # The card without a territory nor coordinates stays, without a position, and is counted;
+    # it claims no precision at all.
+    unplaced = positions["Collectif Jeunesse engagée"]
+    assert unplaced["geometry"] is None
+    assert unplaced["properties"]["position"] == "inconnue"
+    assert "approximate" not in unplaced["properties"]
     assert "1 fiche(s) sans coordonnées ni territoire reconnu" in err
 
     code, out, _ = run(["--config", str(config), "export", "toolbox", "--format", "json"])
@@ -221,11 +238,11 @@ def test_export_to_a_missing_folder_is_one_line_and_exit_2(
     tmp_path: Path, sandbox: Sandbox
 ) -> None:
     config = write_config(tmp_path, sandbox.url)
+    run(["--config", str(config), "sync"], key=sandbox.api_key)
     target = tmp_path / "absent" / "outils.csv"
     code, out, err = run(["--config", str(config), "export", "toolbox", "-o", str(target)])
     assert code == 2
-    assert err.startswith(f"Erreur : {target} : écriture impossible")
-    assert len(err.strip().splitlines()) == 1
+    assert err == (f"Erreur : {target} : écriture impossible (fichier ou dossier introuvable)\n")
 
 
 def test_browse_without_datasette_says_how_to_install_it(

@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bridge.export import render_export, to_csv, to_geojson
+from bridge.entries import CartographyCard
+from bridge.export import CsvStyle, render_export, to_csv, to_geojson
 from bridge.store import Store
 from bridge.territories import load_territories
 
@@ -72,20 +73,23 @@ def test_csv_cells_never_run_as_formulas_and_dates_are_local() -> None:
             "warnings": [],
         }
     ]
-    text = to_csv("cartography", rows, TZ)
-    [row] = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+    text = to_csv("cartography", rows, TZ, CsvStyle.for_locale("fr_CA"))
+    [row] = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))
     assert row["Organisation"] == '\'=HYPERLINK("https://evil.example","Cliquez")'
     assert row["Contact"] == "'+1 819 555-0142"
     assert row["Thématiques"] == "'-entraide ; logement"
-    assert row["Latitude"] == "-71.5"  # numbers stay numbers
+    assert row["Latitude"] == "-71,5"  # numbers stay numbers, with a decimal comma
     assert row["Dernière activité"] == "2025-04-21 09:00"
+    english = to_csv("cartography", rows, TZ, CsvStyle.for_locale("en_CA"))
+    [row] = list(csv.DictReader(io.StringIO(english.lstrip("\ufeff"))))
+    assert row["Latitude"] == "-71.5"
 
 
 def test_an_empty_store_exports_headers_only(store: Store) -> None:
     text = render_export("toolbox", "csv", store.toolbox_entries(), TZ)
     assert text.splitlines() == [
-        "\ufeffTitre,Liens,Résumé,Thèmes,Auteur·e,Créé le,Dernière activité,Réponses,J'aime,"
-        "Lien vers le forum,Avertissements"
+        "\ufeffTitre;Liens;Résumé;Thèmes;Auteur·e;Créé le;Dernière activité;Réponses;J'aime;"
+        "Lien vers le forum;Avertissements"
     ]
     assert render_export("cartography", "geojson", [], TZ) == (
         '{\n  "type": "FeatureCollection",\n  "features": []\n}\n'
@@ -109,4 +113,46 @@ def test_geojson_positions_exact_approximate_or_unknown() -> None:
         "approximative (territoire)",
         "inconnue",
     ]
-    assert [f["properties"]["approximate"] for f in features] == [False, True, True]
+    # An unplaced card claims no precision at all.
+    assert [f["properties"].get("approximate") for f in features] == [False, True, None]
+    assert "approximate" not in features[2]["properties"]
+
+
+def test_xlsx_is_a_real_spreadsheet_with_dates_links_and_no_formulas(store: Store) -> None:
+    from openpyxl import load_workbook
+
+    card = CartographyCard(
+        topic_id=7,
+        title="Fiche : Coop",
+        organisation='=HYPERLINK("https://evil.example","Cliquez")',
+        territory="Sherbrooke",
+        territories=("Sherbrooke",),
+        territory_raw="Sherbrooke",
+        themes=("entraide", "logement"),
+        website="https://coop.exemple.ca",
+        contact="+1 819 555-0142",
+        description="Une coopérative.",
+        latitude=45.4,
+        longitude=-71.9,
+        author="marie",
+        created_at=datetime(2025, 4, 1, 12, 0, tzinfo=UTC),
+        last_activity_at=datetime(2025, 4, 21, 13, 0, tzinfo=UTC),
+        url="https://forum.exemple.ca/t/fiche-coop/7",
+        fields=(),
+        warnings=(),
+    )
+    data = render_export("cartography", "xlsx", [card], TZ)
+    assert isinstance(data, bytes)
+    sheet = load_workbook(io.BytesIO(data)).active
+    assert sheet.title == "Cartographie"
+    headings = [c.value for c in sheet[1]]
+    assert headings[:3] == ["Organisation", "Territoire", "Thématiques"]
+    row = {h: c for h, c in zip(headings, sheet[2], strict=True)}
+    assert row["Organisation"].value == '=HYPERLINK("https://evil.example","Cliquez")'
+    assert row["Organisation"].data_type == "s"  # text, never a formula
+    assert row["Dernière activité"].value == datetime(2025, 4, 21, 9, 0)  # a date, local time
+    assert row["Latitude"].value == 45.4
+    assert row["Site web"].hyperlink.target == "https://coop.exemple.ca"
+    assert row["Lien vers le forum"].hyperlink.target == card.url
+    assert row["Thématiques"].value == "entraide ; logement"
+    assert sheet.column_dimensions["A"].width > len("Organisation")

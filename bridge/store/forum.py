@@ -233,6 +233,11 @@ class ForumMixin(StoreBase):
         )
         return StoredCategory.from_row(rows[0]) if rows else None
 
+    def mirrored_scopes(self) -> list[tuple[str, str]]:
+        """The (site, community) pairs whose mirror this file holds, this one's included."""
+        rows = self.db.execute("select distinct site, community from categories order by 1, 2")
+        return [(site, community) for site, community in rows.fetchall()]
+
     def has_categories(self) -> bool:
         """Whether a sync stored this community's categories yet."""
         return self._exists("categories")
