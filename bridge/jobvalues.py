@@ -88,15 +88,59 @@ def read_flag(value: Any) -> bool:
     return value
 
 
+# The tz database's regions: a zone named « Area/Location » follows its place's rules, daylight
+# saving included. Abbreviations (EST), POSIX-style names (EST5EDT) and Etc/ offsets are fixed
+# offsets or ambiguous: an event in July would be an hour off.
+_AREAS = {
+    "Africa",
+    "America",
+    "Antarctica",
+    "Arctic",
+    "Asia",
+    "Atlantic",
+    "Australia",
+    "Europe",
+    "Indian",
+    "Pacific",
+}
+_SUGGESTED = {
+    "est": "America/Toronto",
+    "edt": "America/Toronto",
+    "est5edt": "America/Toronto",
+    "canada/eastern": "America/Toronto",
+    "us/eastern": "America/Toronto",
+    "ast": "America/Halifax",
+    "canada/atlantic": "America/Halifax",
+    "cst": "America/Winnipeg",
+    "cst6cdt": "America/Winnipeg",
+    "canada/central": "America/Winnipeg",
+    "mst": "America/Edmonton",
+    "mst7mdt": "America/Edmonton",
+    "canada/mountain": "America/Edmonton",
+    "pst": "America/Vancouver",
+    "pst8pdt": "America/Vancouver",
+    "canada/pacific": "America/Vancouver",
+}
+
+
 def read_timezone(name: str) -> ZoneInfo:
-    """A zone of the tz database by name (« America/Toronto »)."""
+    """A zone of the tz database named « Area/Location » (« America/Toronto »), or UTC."""
+    text = str(name).strip()
     try:
-        return ZoneInfo(name)
+        zone = ZoneInfo(text)
     except (ZoneInfoNotFoundError, ValueError, OSError):
         # OSError: « America » is a folder of the zone database, not a zone.
+        zone = None
+    canonical = text == "UTC" or ("/" in text and text.split("/", 1)[0] in _AREAS)
+    if zone is not None and canonical:
+        return zone
+    if zone is not None or text.lower() in _SUGGESTED:
+        suggestion = _SUGGESTED.get(text.lower(), "America/Toronto")
         raise BadValue(
-            f"fuseau horaire inconnu {quoted(name)} (exemple : America/Toronto)"
-        ) from None
+            f"fuseau horaire {quoted(name)} refusé : un nom « Région/Ville » suit l'heure "
+            f"avancée de l'endroit, comme {suggestion} (ou UTC)"
+        )
+    raise BadValue(f"fuseau horaire inconnu {quoted(name)} (exemple : America/Toronto)")
 
 
 def read_moment(value: Any, tz: ZoneInfo) -> datetime:
@@ -298,7 +342,8 @@ def duration_label(value: timedelta) -> str:
 
 
 def parse_local_datetime(text: str, tz: ZoneInfo) -> datetime | None:
-    """« 2025-05-15 12:00 », « 2025-05-15T12h00 » in `tz`, or None; a bare date is midnight.
+    """« 2025-05-15 12:00 », « 2025-05-15T12h00 » in `tz`, or None; a date without a time is
+    refused (`BadValue`), never taken as midnight.
 
     A written offset (« 2025-05-15 12:00-04:00 ») is honoured, and the result converted to `tz`.
     """
@@ -306,6 +351,12 @@ def parse_local_datetime(text: str, tz: ZoneInfo) -> datetime | None:
     if not match:
         return None
     y, mo, d, h, mi, s, offset = match.groups()
+    if h is None:
+        # Taken as midnight, « 2027-01-21 » would send a 2-hour reminder at 22 h the day before.
+        raise BadValue(
+            f"date sans heure {quoted(text.strip())} : précisez l'heure, "
+            f"comme « {y}-{mo}-{d} 12:00 »"
+        )
     try:
         naive = datetime(int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(s or 0))
     except ValueError:

@@ -112,6 +112,21 @@ BAD = [
         ["ligne 8", "community.timezone", "fuseau horaire inconnu"],
     ),
     (
+        "abbreviated timezone",
+        GOOD.replace("America/Toronto", "EST"),
+        ["ligne 8", "community.timezone", "« EST » refusé", "comme America/Toronto"],
+    ),
+    (
+        "canada/eastern timezone",
+        GOOD.replace("America/Toronto", "Canada/Eastern"),
+        ["ligne 8", "community.timezone", "refusé", "comme America/Toronto"],
+    ),
+    (
+        "france's french",
+        GOOD.replace("fr_CA", "fr_FR"),
+        ["ligne 9", "community.locale", "« fr_FR » : fr_CA ou en_CA"],
+    ),
+    (
         "unknown locale",
         GOOD.replace("fr_CA", "zz_QQ"),
         ["ligne 9", "community.locale", "langue inconnue"],

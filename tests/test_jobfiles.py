@@ -169,6 +169,31 @@ BAD = {
         "- juste\n- une liste\n",
         "jobs/webinaire.yaml, ligne 1 : des clés sont attendues (title:, start:, …)",
     ),
+    "a start without a time": (
+        replace_line("start: 2025-05-15 12:00", "start: 2025-05-15"),
+        "jobs/webinaire.yaml, ligne 3, start : date sans heure « 2025-05-15 » : précisez "
+        "l'heure, comme « 2025-05-15 12:00 »",
+    ),
+    "a reminder on a date without a time": (
+        replace_line("  - 1 jour\n", "  - 2025-05-14\n"),
+        "jobs/webinaire.yaml, ligne 6, reminders : date sans heure « 2025-05-14 » : précisez "
+        "l'heure, comme « 2025-05-14 12:00 »",
+    ),
+    "an abbreviated timezone": (
+        GOOD + "timezone: EST\n",
+        "jobs/webinaire.yaml, ligne 10, timezone : fuseau horaire « EST » refusé : un nom "
+        "« Région/Ville » suit l'heure avancée de l'endroit, comme America/Toronto (ou UTC)",
+    ),
+    "a POSIX-style timezone": (
+        GOOD + "timezone: PST8PDT\n",
+        "jobs/webinaire.yaml, ligne 10, timezone : fuseau horaire « PST8PDT » refusé : un nom "
+        "« Région/Ville » suit l'heure avancée de l'endroit, comme America/Vancouver (ou UTC)",
+    ),
+    "a fixed offset timezone": (
+        GOOD + "timezone: Etc/GMT+5\n",
+        "jobs/webinaire.yaml, ligne 10, timezone : fuseau horaire « Etc/GMT+5 » refusé : un nom "
+        "« Région/Ville » suit l'heure avancée de l'endroit, comme America/Toronto (ou UTC)",
+    ),
     # Each of these once gave a traceback.
     "a timezone that is a folder of zones": (
         GOOD + "timezone: America\n",
