@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from bridge import __version__
+from bridge.cli_words import install as install_french
 from bridge.config import ENV_CONFIG, Config, load_config
 from bridge.errors import BridgeError, UsageError, os_error_words
 
@@ -24,7 +25,12 @@ log = logging.getLogger("bridge")
 
 
 class BridgeGroup(click.Group):
-    """Maps the bridge's errors to one plain line and their exit code."""
+    """Maps the bridge's errors to one plain line and their exit code; click's own messages
+    (usage errors, help) in French."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        install_french()
+        return super().main(*args, **kwargs)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -67,12 +73,13 @@ class _TopicProgress:
             click.echo("", err=True)
 
 
-@click.group(cls=BridgeGroup)
-@click.version_option(__version__, prog_name="bridge")
+@click.group(cls=BridgeGroup, subcommand_metavar="COMMANDE [ARGUMENTS]...")
+@click.version_option(__version__, prog_name="bridge", help="Afficher la version et quitter.")
 @click.option(
     "--config",
     "config_path",
     type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FICHIER",
     envvar=ENV_CONFIG,
     default="config.yaml",
     show_default=True,
@@ -95,6 +102,7 @@ def _config(ctx: click.Context) -> Config:
     "--store",
     "store_path",
     type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FICHIER",
     help="Garder la base du miroir à cet endroit (par défaut : un dossier temporaire).",
 )
 def demo(store_path: Path | None) -> None:
@@ -155,10 +163,11 @@ def status(ctx: click.Context) -> None:
 
 
 @cli.command()
-@click.argument("query", nargs=-1, required=True)
+@click.argument("query", nargs=-1, required=True, metavar="MOTS...")
 @click.option(
     "--limit",
     type=click.IntRange(min=1),
+    metavar="N",
     default=20,
     show_default=True,
     help="Nombre maximal de résultats (1 ou plus).",
@@ -199,6 +208,7 @@ def search(ctx: click.Context, query: tuple[str, ...], limit: int) -> None:
     "--output",
     "-o",
     type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FICHIER",
     help="Écrire dans ce fichier (par défaut : la sortie standard).",
 )
 @click.pass_context
@@ -265,7 +275,9 @@ def _explain_empty(parts: Parts) -> bool:
 
 
 @cli.command()
-@click.option("--port", default=8001, show_default=True)
+@click.option(
+    "--port", default=8001, show_default=True, metavar="N", help="Le port local de Datasette."
+)
 @click.pass_context
 def browse(ctx: click.Context, port: int) -> None:
     """Ouvre le miroir local dans Datasette (extra facultatif : pip install '.[browse]')."""
@@ -276,7 +288,12 @@ def browse(ctx: click.Context, port: int) -> None:
 
 
 @cli.command()
-@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument(
+    "files",
+    nargs=-1,
+    metavar="[FICHIER.yaml]...",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+)
 @click.option("--now", "now_flag", is_flag=True, help="Publier tout de suite l'annonce nommée.")
 @click.option(
     "--dry-run", is_flag=True, help="Montrer ce qui serait publié, et quand; n'écrit rien."
