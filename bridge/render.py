@@ -106,8 +106,10 @@ class Renderer:
                 f"{self.templates_dir / name}{where}: gabarit invalide ({exc.message})"
             ) from None
         except jinja2.UndefinedError as exc:
+            line = _template_line(exc, name)
+            where = f", ligne {line}" if line else ""
             raise TemplateError(
-                f"{self.templates_dir / name}: variable inconnue ({exc.message}); "
+                f"{self.templates_dir / name}{where}: variable inconnue ({exc.message}); "
                 "les variables permises sont listées dans le README"
             ) from None
         except Exception as exc:  # noqa: BLE001 - a facilitator's template may fail in any way
