@@ -15,6 +15,7 @@ import unicodedata
 from dataclasses import replace
 
 import pytest
+from digestworld import ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
@@ -23,8 +24,6 @@ from bridge.digest.plan import TEMPLATE
 from bridge.digest.sample import sample_context
 from bridge.membertext import plain_excerpt, safe_inline
 from bridge.render import Renderer
-
-from digestworld import ROOT
 
 BBCODE = re.compile(r"\[/?(quote|poll|details|date|wrap|spoiler|code|img|url)\b", re.IGNORECASE)
 HOSTILE_PIECES = [

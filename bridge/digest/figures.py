@@ -5,7 +5,8 @@ member (not the bridge's account) in a listed topic of the category or its subca
 week is `[start, end)` and everything is counted as of its end:
 
 - contributors: distinct people who posted in the week;
-- first-time contributors: those of them whose first post the store knows is in the week;
+- first-time contributors: those of them whose first post the store knows of (deleted ones
+  included) is in the week;
 - answered within 48 h: of the topics opened in the week, the share that got a reply from
   someone other than their author within 48 h, and before the week's end;
 - median time to a first reply: over the topics opened in the week that got a reply from
@@ -17,6 +18,7 @@ week is `[start, end)` and everything is counted as of its end:
 from __future__ import annotations
 
 import statistics
+from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -41,16 +43,38 @@ def person(user_id: int | None, username: str | None) -> Person:
     return user_id if user_id is not None else username or ""
 
 
-@dataclass(frozen=True)
 class Activity:
-    """What the store holds over the stretch the figures of several weeks need."""
+    """What the store holds over the stretch the figures of several weeks need: posts and
+    opened topics in time order, sliced by time with a binary search (a digest reads eight
+    weeks of them, a big community tens of thousands of posts)."""
 
-    posts: Sequence[ActivityPost]
-    opened: Sequence[OpenedTopic]
-    first_posts: dict[int, datetime]
-    # The bridge's account: replying in its topics (welcome threads, announcements) is not
-    # answering a member.
-    bridge_account: str
+    def __init__(
+        self,
+        posts: Sequence[ActivityPost],
+        opened: Sequence[OpenedTopic],
+        first_posts: dict[int, datetime],
+        bridge_account: str,
+    ):
+        self.posts = sorted(posts, key=lambda p: p.created_at)
+        self.opened = sorted(opened, key=lambda t: t.created_at)
+        self.first_posts = {u: at.timestamp() for u, at in first_posts.items()}
+        # Replying in the bridge's topics (welcome threads, announcements) is not answering a
+        # member.
+        self.bridge_account = bridge_account
+        self._post_times = [p.created_at.timestamp() for p in self.posts]
+        self._opened_times = [t.created_at.timestamp() for t in self.opened]
+
+    def posts_between(self, start: datetime, end: datetime) -> Sequence[ActivityPost]:
+        times = self._post_times
+        return self.posts[
+            bisect_left(times, start.timestamp()) : bisect_left(times, end.timestamp())
+        ]
+
+    def opened_between(self, start: datetime, end: datetime) -> Sequence[OpenedTopic]:
+        times = self._opened_times
+        return self.opened[
+            bisect_left(times, start.timestamp()) : bisect_left(times, end.timestamp())
+        ]
 
 
 def first_replies(
@@ -72,24 +96,24 @@ def first_replies(
 def compute_week(week: Week, activity: Activity) -> WeekFigures:
     """A week's figures from the store's activity (which must cover the 4 weeks before its end)."""
     start, end = week.start, week.end
-    in_week = [p for p in activity.posts if start <= p.created_at < end]
+    in_week = activity.posts_between(start, end)
     people = {person(p.user_id, p.username) for p in in_week}
+    since = start.timestamp()
     first_timers = {
         p.user_id
         for p in in_week
-        if p.user_id is not None and activity.first_posts.get(p.user_id, p.created_at) >= start
+        if p.user_id is not None and activity.first_posts.get(p.user_id, since) >= since
     }
-    opened = [t for t in activity.opened if start <= t.created_at < end]
-    replied = first_replies(opened, [p for p in activity.posts if p.created_at < end])
+    opened = activity.opened_between(start, end)
+    # A reply to a topic opened in the week comes after the week's start.
+    replied = first_replies(opened, in_week)
     delays = [replied[t.id] - t.created_at for t in opened if t.id in replied]
     answered = sum(1 for d in delays if d <= ANSWER_WITHIN)
     median = statistics.median(d.total_seconds() / 3600 for d in delays) if delays else None
 
-    since = end - timedelta(weeks=RECIPROCITY_WEEKS)
-    recent = [p for p in activity.posts if since <= p.created_at < end]
-    starters = {
-        person(t.user_id, t.username) for t in activity.opened if since <= t.created_at < end
-    }
+    window = end - timedelta(weeks=RECIPROCITY_WEEKS)
+    recent = activity.posts_between(window, end)
+    starters = {person(t.user_id, t.username) for t in activity.opened_between(window, end)}
     answerers = {
         person(p.user_id, p.username)
         for p in recent

@@ -94,7 +94,7 @@ class _Planner:
         posts = store.activity_posts(self.family, since, week.end, leave_out=self.me)
         opened = store.topics_opened(self.family, since, week.end, leave_out=self.me)
         users = sorted({p.user_id for p in posts if p.user_id is not None})
-        activity = Activity(posts, opened, store.first_post_times(users, self.family), self.me)
+        activity = Activity(posts, opened, store.first_post_times(users), self.me)
 
         series = [week.shifted(-i) for i in range(TREND_WEEKS - 1, -1, -1)]
         stored = store.week_figures([w.name for w in series])
@@ -102,8 +102,8 @@ class _Planner:
         this = figures[-1]
         quiet = this.new_topics == 0 and this.replies == 0
 
-        in_week = [p for p in posts if week.start <= p.created_at < week.end]
-        new = [t for t in opened if week.start <= t.created_at < week.end]
+        in_week = activity.posts_between(week.start, week.end)
+        new = activity.opened_between(week.start, week.end)
         english = self.renderer.language != "fr"
         words = self.renderer.week_words(week.monday, week.sunday)
         title = (
@@ -215,7 +215,8 @@ class _Planner:
         candidates = [
             t for t in opened if as_of - WAITING_WINDOW <= t.created_at <= as_of - WAITING_AFTER
         ]
-        answered = first_replies(candidates, [p for p in posts if p.created_at < as_of])
+        # Posts come up to the week's end, and no later than now: all were made by `as_of`.
+        answered = first_replies(candidates, posts)
         left = [t for t in candidates if t.id not in answered]
         names = self.names([(t.user_id, t.username) for t in left])
         return [

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bridge.digest.figures import Indicator
-from bridge.digest.items import CardItem, EventItem, MemberItem, TopicItem, ToolItem
+from bridge.digest.items import CardItem, EventItem, MemberItem, ToolItem, TopicItem
 from bridge.render import MemberText
 
 SITE = "https://forum.exemple.ca"

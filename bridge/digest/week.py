@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from bridge.errors import UsageError
@@ -31,11 +32,11 @@ class Week:
     def sunday(self) -> date:
         return self.monday + timedelta(days=6)
 
-    @property
+    @cached_property
     def start(self) -> datetime:
         return datetime.combine(self.monday, time(0), tzinfo=self.tz)
 
-    @property
+    @cached_property
     def end(self) -> datetime:
         # The next Monday's midnight, not start + 7 days: a week with a DST change is 167 or
         # 169 hours long.

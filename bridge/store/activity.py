@@ -33,17 +33,20 @@ class ActivityPost:
     topic_username: str | None
 
     @classmethod
-    def from_row(cls, row: dict[str, Any]) -> ActivityPost:
+    def from_tuple(cls, row: tuple[Any, ...]) -> ActivityPost:
+        # A digest reads tens of thousands of these: tuples, not dicts (the columns of
+        # `activity_posts`, in order).
+        topic_id, number, user_id, username, created, category, topic_created, t_uid, t_user = row
         return cls(
-            topic_id=row["topic_id"],
-            post_number=row["post_number"],
-            user_id=row["user_id"],
-            username=row["username"],
-            created_at=datetime.fromisoformat(row["created_at"]),
-            category_id=row["category_id"],
-            topic_created_at=datetime.fromisoformat(row["topic_created_at"]),
-            topic_user_id=row["topic_user_id"],
-            topic_username=row["topic_username"],
+            topic_id,
+            number,
+            user_id,
+            username,
+            datetime.fromisoformat(created),
+            category,
+            datetime.fromisoformat(topic_created),
+            t_uid,
+            t_user,
         )
 
 
@@ -120,20 +123,29 @@ class ActivityMixin(StoreBase):
     ) -> list[ActivityPost]:
         """Live posts made in `[since, until)` in listed live topics of these categories, except
         those of `leave_out` (the bridge's account), oldest first."""
-        rows = self.db.query(
+        rows = self.db.execute(
             "select p.topic_id, p.post_number, p.user_id, p.username, p.created_at, "
-            "t.category_id, t.created_at as topic_created_at, f.user_id as topic_user_id, "
-            "f.username as topic_username from posts p "
+            "t.category_id, t.created_at from posts p "
             "join topics t on t.site = p.site and t.community = p.community and t.id = p.topic_id "
-            "left join posts f on f.site = p.site and f.community = p.community "
-            "and f.topic_id = p.topic_id and f.post_number = 1 "
             "where p.site = :site and p.community = :community "
             "and p.created_at >= :since and p.created_at < :until and p.deleted = 0 "
             f"and t.deleted = 0 and t.visible = 1 and t.category_id in ({_in(category_ids)}) "
             "and coalesce(p.username, '') != :me order by p.created_at, p.id",
             {**self._scope, "since": iso(since), "until": iso(until), "me": leave_out},
-        )
-        return [ActivityPost.from_row(r) for r in rows]
+        ).fetchall()
+        # The topics' authors in a second query: joining each post to its topic's first post
+        # costs more than the whole scan.
+        authors = self.topic_authors(sorted({r[0] for r in rows}))
+        return [ActivityPost.from_tuple((*r, *authors.get(r[0], (None, None)))) for r in rows]
+
+    def topic_authors(self, topic_ids: Sequence[int]) -> dict[int, tuple[int | None, str | None]]:
+        """topic id -> (user id, username) of its first post's author."""
+        rows = self.db.execute(
+            f"select topic_id, user_id, username from posts where {self._WHERE} "
+            f"and post_number = 1 and topic_id in ({_in(topic_ids)})",
+            self._scope,
+        ).fetchall()
+        return {topic_id: (user_id, username) for topic_id, user_id, username in rows}
 
     def topics_opened(
         self, category_ids: Sequence[int], since: datetime, until: datetime, *, leave_out: str
@@ -153,18 +165,15 @@ class ActivityMixin(StoreBase):
         )
         return [OpenedTopic.from_row(r) for r in rows]
 
-    def first_post_times(
-        self, user_ids: Sequence[int], category_ids: Sequence[int]
-    ) -> dict[int, datetime]:
-        """user id -> when the store first saw them post in these categories."""
-        rows = self.db.query(
-            "select p.user_id, min(p.created_at) as first_at from posts p "
-            "join topics t on t.site = p.site and t.community = p.community and t.id = p.topic_id "
-            f"where p.site = :site and p.community = :community and p.user_id in ({_in(user_ids)}) "
-            f"and p.deleted = 0 and t.category_id in ({_in(category_ids)}) group by p.user_id",
+    def first_post_times(self, user_ids: Sequence[int]) -> dict[int, datetime]:
+        """user id -> when the store first saw them post in this community: deleted posts
+        count (they did post then), and the index alone answers."""
+        rows = self.db.execute(
+            "select user_id, min(created_at) from posts "
+            f"where {self._WHERE} and user_id in ({_in(user_ids)}) group by user_id",
             self._scope,
         )
-        return {r["user_id"]: datetime.fromisoformat(r["first_at"]) for r in rows}
+        return {user_id: datetime.fromisoformat(at) for user_id, at in rows.fetchall()}
 
     def posting_places(
         self, user_ids: Sequence[int], category_ids: Sequence[int], until: datetime

@@ -277,5 +277,6 @@ def m006_digest_weeks(db: Database) -> None:
     db.table("posts").create_index(["site", "community", "user_id", "created_at"])
     db.table("topics").create_index(["site", "community", "created_at"])
     db.table("group_members").create_index(["site", "community", "group_name", "added_at"])
+    db.table("group_members").create_index(["site", "community", "user_id"])
     db.table("toolbox_entries").create_index(["site", "community", "created_at"])
     db.table("cartography_cards").create_index(["site", "community", "last_activity_at"])
