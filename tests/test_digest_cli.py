@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,9 +14,11 @@ import pytest
 from click.testing import CliRunner, Result
 
 from bridge.cli import cli
+from bridge.config import load_config
 from bridge.discourse import DiscourseClient
 from bridge.drafts import Draft
 from bridge.publish import Publisher
+from bridge.runs import DigestReport, run_digest
 from bridge.sandbox import STAFF_KEY, STAFF_USERNAME, Sandbox, Topic, seed_world
 from bridge.wiring import Parts
 
@@ -260,3 +263,58 @@ def test_no_sync_at_all_is_refused(workdir: Path, sandbox: Sandbox) -> None:
     result = bridge("digest", "--dry-run")
     assert result.exit_code == 1
     assert "aucune synchronisation réussie" in result.stderr
+
+
+def test_check_renders_the_digest_templates_and_names_the_line(
+    workdir: Path, sandbox: Sandbox
+) -> None:
+    templates = workdir / "templates"
+    templates.mkdir()
+    for template in (ROOT / "templates").glob("*.j2"):
+        (templates / template.name).write_text(template.read_text(encoding="utf-8"))
+    twin = templates / "digest.en.md.j2"
+    lines = twin.read_text(encoding="utf-8").splitlines()
+    number = next(i for i, line in enumerate(lines, 1) if "{{ t.author }}" in line)
+    lines[number - 1] = lines[number - 1].replace("{{ t.author }}", "{{ t.auteur }}")
+    twin.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    config = (workdir / "config.yaml").read_text(encoding="utf-8")
+    (workdir / "config.yaml").write_text(
+        config.replace(str(ROOT / "templates"), str(templates)), encoding="utf-8"
+    )
+
+    result = bridge("check")
+
+    assert result.exit_code == 2
+    [line] = [x for x in result.stderr.splitlines() if "digest" in x]
+    assert line.startswith(f"Erreur : {twin}, ligne {number}: ")
+    assert "auteur" in line
+
+
+def test_two_overlapping_runs_send_one_digest(
+    workdir: Path, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The service and a command typed by hand: the second starts while the first is writing.
+    synced(sandbox)
+    config = load_config(workdir / "config.yaml")
+    reports: dict[str, DigestReport] = {}
+    second = threading.Thread(target=lambda: run("second"))
+
+    def pause(step: str, draft: Draft) -> None:
+        if step == "before_write" and not second.is_alive() and "second" not in reports:
+            second.start()
+            second.join(timeout=1.0)  # time for it to write, if nothing stops it
+
+    def run(name: str, hook: Any = None) -> None:
+        parts = Parts.build(config)
+        if hook is not None:
+            publisher = Parts.publisher
+            monkeypatch.setattr(parts, "publisher", lambda on_step=None: publisher(parts, hook))
+        reports[name] = run_digest(parts, echo=lambda line: None)
+        parts.close()
+
+    first = threading.Thread(target=lambda: run("first", pause))
+    first.start()
+    first.join(timeout=30)
+    second.join(timeout=30)
+    assert [reports["first"].status, reports["second"].status] == ["published", "already"]
+    assert writes(sandbox) == [("POST", "/posts.json")] and len(digests(sandbox)) == 1
