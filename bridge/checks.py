@@ -8,7 +8,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bridge.announce.validate import published_job_ids, stored_categories, validate_jobs
+from bridge.digest.plan import TEMPLATE as DIGEST_TEMPLATE
+from bridge.digest.sample import sample_context
 from bridge.errors import BridgeError
+from bridge.render import Renderer
 from bridge.wiring import Parts
 
 Echo = Callable[[str], None]
@@ -34,6 +37,8 @@ def run_check(parts: Parts, *, echo: Echo, warn: Echo) -> list[str]:
             parts.renderer.check([name])
         except BridgeError as exc:
             problems.append(str(exc))
+    if not problems:
+        problems.extend(_digest_problems(parts))
     if not problems:
         echo(f"Gabarits : {len(names)} gabarit(s) valide(s) dans {config.templates_dir}.")
 
@@ -67,4 +72,20 @@ def run_check(parts: Parts, *, echo: Echo, warn: Echo) -> list[str]:
         problems.append(str(exc))
     for problem in problems:
         warn(f"Erreur : {problem}")
+    return problems
+
+
+def _digest_problems(parts: Parts) -> list[str]:
+    """Render the digest (and its English twin) against a sample week: a template error is
+    found here, with the template's name and line, not on Monday morning."""
+    config = parts.config
+    problems = []
+    for locale in ("fr_CA", "en_CA"):
+        renderer = Renderer(config.templates_dir, locale=locale, timezone=config.community.timezone)
+        if locale != "fr_CA" and renderer.template_name(DIGEST_TEMPLATE) == DIGEST_TEMPLATE:
+            continue  # no English twin: an English community gets the French one
+        try:
+            renderer.render(DIGEST_TEMPLATE, **sample_context(config.community.name))
+        except BridgeError as exc:
+            problems.append(str(exc))
     return problems

@@ -316,3 +316,24 @@ def announce(ctx: click.Context, files: tuple[Path, ...], now_flag: bool, dry_ru
             warn=lambda line: click.echo(f"Erreur : {line}", err=True),
         )
         ctx.exit(report.exit_code)
+
+
+@cli.command()
+@click.option("--week", help="La semaine ISO, comme 2025-W16 (par défaut : la dernière complète).")
+@click.option("--dry-run", is_flag=True, help="Afficher le résumé en Markdown; n'écrit rien.")
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Écrire le résumé dans ce fichier, sans rien publier.",
+)
+@click.pass_context
+def digest(ctx: click.Context, week: str | None, dry_run: bool, output: Path | None) -> None:
+    """Publie le résumé hebdomadaire de l'équipe d'animation (une fois par semaine)."""
+    config = _config(ctx)
+    from bridge.runs import run_digest
+    from bridge.wiring import Parts
+
+    # Previewing reads a private copy of the store: it creates and changes nothing.
+    with Parts.build(config, readonly=dry_run or output is not None) as parts:
+        report = run_digest(parts, week=week, dry_run=dry_run, output=output, echo=click.echo)
+        ctx.exit(report.exit_code)

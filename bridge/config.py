@@ -84,6 +84,20 @@ class CartographyConfig:
     required: tuple[str, ...] = DEFAULT_CARD_REQUIRED
 
 
+# Where the digest goes: a private message to the facilitators' group, or a subcategory's slug.
+DIGEST_TO_FACILITATORS = "facilitators"
+QUIET_WEEK_CHOICES = ("short", "none")
+
+
+@dataclass(frozen=True)
+class DigestConfig:
+    target: str = DIGEST_TO_FACILITATORS
+    # A week with no new topic and no reply: a short digest, or none at all.
+    quiet_week: str = "short"
+    # How many of the week's most active discussions the digest lists.
+    most_active: int = 5
+
+
 @dataclass(frozen=True)
 class Config:
     discourse: DiscourseConfig
@@ -93,6 +107,7 @@ class Config:
     jobs_dir: Path
     sync: SyncConfig = field(default_factory=SyncConfig)
     cartography: CartographyConfig = field(default_factory=CartographyConfig)
+    digest: DigestConfig = field(default_factory=DigestConfig)
     source: Path | None = None
 
     @property
@@ -199,7 +214,9 @@ class _ConfigReader(Reader):
 
     def config(self, data: Any, env: Mapping[str, str]) -> Config:
         top = self.section(
-            data, (), {"discourse", "community", "store", "paths", "sync", "cartography"}
+            data,
+            (),
+            {"discourse", "community", "store", "paths", "sync", "cartography", "digest"},
         )
         d = self.section(
             top.get("discourse"),
@@ -276,6 +293,7 @@ class _ConfigReader(Reader):
             )
         )
         cartography = self.cartography(top.get("cartography"))
+        digest = self.digest(top.get("digest"))
         return Config(
             discourse=discourse,
             community=community,
@@ -284,7 +302,28 @@ class _ConfigReader(Reader):
             jobs_dir=jobs_dir,
             sync=sync,
             cartography=cartography,
+            digest=digest,
             source=self.path,
+        )
+
+    def digest(self, data: Any) -> DigestConfig:
+        keys = ("digest",)
+        section = self.section(data, keys, {"target", "quiet_week", "most_active"}, required=False)
+        defaults = DigestConfig()
+        quiet = self.value(
+            section, keys + ("quiet_week",), "str", default=defaults.quiet_week, check=_check_quiet
+        )
+        most_active = self.value(
+            section,
+            keys + ("most_active",),
+            "number",
+            default=defaults.most_active,
+            check=_check_count,
+        )
+        return DigestConfig(
+            target=self.value(section, keys + ("target",), "name", default=defaults.target),
+            quiet_week=quiet,
+            most_active=int(most_active),
         )
 
     def cartography(self, data: Any) -> CartographyConfig:
@@ -341,6 +380,18 @@ def _check_url(value: str) -> None:
             "adresse http(s) attendue, comme https://passerelles.encommun.io, "
             f"trouvé {_shown(value)}"
         )
+
+
+def _check_quiet(value: str) -> None:
+    if value not in QUIET_WEEK_CHOICES:
+        raise BadValue(
+            f"short (un résumé court) ou none (aucun résumé) attendu, trouvé {_shown(value)}"
+        )
+
+
+def _check_count(value: float) -> None:
+    if not isinstance(value, int) or not 1 <= value <= 50:
+        raise BadValue(f"un nombre entier de 1 à 50 attendu, trouvé {_shown(value)}")
 
 
 def _check_locale(value: str) -> None:

@@ -19,7 +19,7 @@ from bridge.config import (
 )
 from bridge.drafts import Draft, DraftKind
 from bridge.outcomes import OutcomeStatus
-from bridge.runs import run_announce, run_sync
+from bridge.runs import run_announce, run_digest, run_sync
 from bridge.sandbox import Sandbox
 from bridge.store import LedgerState, Store
 from bridge.wiring import Parts
@@ -79,6 +79,7 @@ def run_demo(
             show_entries(store, echo)
 
             announce_demo(parts, sandbox, Path(tmp), echo)
+            digest_demo(parts, sandbox, echo)
 
             draft = Draft(
                 key="demo:bonjour",
@@ -168,3 +169,22 @@ def announce_demo(parts: Parts, sandbox: Sandbox, folder: Path, echo: Echo) -> N
         f"Annonce : « {topic.title} » publiée et {state}, avec {len(posts) - 1} rappel(s) "
         f"→ {sandbox.url}/t/{topic.slug}/{topic.id}"
     )
+
+
+def digest_demo(parts: Parts, sandbox: Sandbox, echo: Echo, lines: int = 8) -> None:
+    """Publish the digest of the sandbox's last complete week, and show how it begins."""
+    report = run_digest(parts, echo=lambda line: None)
+    entry = parts.store.ledger_get(f"digest:{report.week}")
+    topic = sandbox.world.topics.get(entry.topic_id) if entry and entry.topic_id else None
+    if topic is None:
+        echo(f"Résumé {report.week} : rien de publié ({report.describe()}).")
+        return
+    where = f"{sandbox.url}/t/{topic.slug}/{topic.id}"
+    echo(
+        f"Résumé : « {topic.title} » envoyé à {parts.config.community.facilitators_group} → {where}"
+    )
+    first = sandbox.world.posts_in(topic.id)[0].raw.strip().splitlines()
+    for line in first[:lines]:
+        echo(f"  | {line}")
+    if len(first) > lines:
+        echo(f"  | … ({len(first) - lines} ligne(s) de plus)")

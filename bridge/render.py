@@ -35,6 +35,10 @@ class Mention(str):
     """A username the template mentions on purpose."""
 
 
+class MemberText(str):
+    """A member's words already made safe for Markdown (`bridge.membertext.safe_inline`)."""
+
+
 def neutralise_mentions(text: str) -> str:
     return _MENTION.sub("@" + _ZWSP, _AT_ENTITIES.sub("@", text))
 
@@ -42,7 +46,7 @@ def neutralise_mentions(text: str) -> str:
 def _finalize(value: Any) -> Any:
     if value is None:
         return ""
-    if isinstance(value, Mention | Markup):
+    if isinstance(value, Mention | MemberText | Markup):
         return value
     if isinstance(value, str):
         return neutralise_mentions(value)
@@ -102,8 +106,10 @@ class Renderer:
                 f"{self.templates_dir / name}{where}: gabarit invalide ({exc.message})"
             ) from None
         except jinja2.UndefinedError as exc:
+            line = _template_line(exc, name)
+            where = f", ligne {line}" if line else ""
             raise TemplateError(
-                f"{self.templates_dir / name}: variable inconnue ({exc.message}); "
+                f"{self.templates_dir / name}{where}: variable inconnue ({exc.message}); "
                 "les variables permises sont listées dans le README"
             ) from None
         except Exception as exc:  # noqa: BLE001 - a facilitator's template may fail in any way
@@ -139,6 +145,24 @@ class Renderer:
         if self.language == "fr":
             return format_date(value, self._day_pattern(value, "EEEE d MMMM y"), locale=self.locale)
         return format_date(value, format="full", locale=self.locale)
+
+    def week_words(self, first: date, last: date) -> str:
+        """« semaine du 14 au 20 avril 2025 », « week of April 14 to 20, 2025 »."""
+
+        def day(value: date, pattern: str) -> str:
+            if self.language == "fr" and value.day == 1:
+                pattern = "d'er'" + pattern[1:]  # every French pattern here starts with the day
+            return format_date(value, pattern, locale=self.locale)
+
+        if self.language == "fr":
+            since = "d" if first.month == last.month and first.year == last.year else "d MMMM"
+            if first.year != last.year:
+                since = "d MMMM y"
+            return f"semaine du {day(first, since)} au {day(last, 'd MMMM y')}"
+        if first.year != last.year:
+            return f"week of {day(first, 'MMMM d, y')} to {day(last, 'MMMM d, y')}"
+        until = "d, y" if first.month == last.month else "MMMM d, y"
+        return f"week of {day(first, 'MMMM d')} to {day(last, until)}"
 
     def _day_pattern(self, value: date, pattern: str) -> str:
         # French writes the first of the month as an ordinal: « 1er décembre ».

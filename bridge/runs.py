@@ -1,6 +1,8 @@
 """Running a job: the runners that `bridge` commands, the service and the demo call.
 
-`run_sync` is one recorded mirror pass. `run_announce` is what `bridge announce` (and the demo)
+`run_sync` is one recorded mirror pass. `run_digest` plans a week's digest from the store (after
+checking the mirror is fresh) and prints it, writes it to a file, or publishes it once and
+records the week's figures. `run_announce` is what `bridge announce` (and the demo)
 run: validate the job files, plan from the store (`bridge/announce/`, pure), then either show
 the plan and when the rest will come (a dry run writes nothing at all, not even the store) or
 publish it through the publisher.
@@ -31,7 +33,10 @@ from bridge.announce.plan import (
     select_occurrences,
 )
 from bridge.announce.validate import published_job_ids, stored_categories, validate_jobs
-from bridge.errors import UsageError
+from bridge.config import DIGEST_TO_FACILITATORS
+from bridge.digest.plan import DigestPlan, build_digest
+from bridge.digest.week import Week, select_week
+from bridge.errors import BridgeError, ConfigError, UsageError
 from bridge.jobfiles import Job, Occurrence
 from bridge.mirror import Mirror, Progress, SyncSummary
 from bridge.outcomes import OutcomeStatus
@@ -245,3 +250,121 @@ def _record(store: Store, occ: Occurrence, role: StepRole, now: datetime) -> Non
         )
     elif role is StepRole.CHANGE:
         store.record_announcement(occ.job.id, occ.id, now, published_starts_at=occ.start)
+
+
+# --- the weekly digest -------------------------------------------------------------------------
+
+
+@dataclass
+class DigestReport:
+    """What `bridge digest` did for one week."""
+
+    week: str
+    quiet: bool = False
+    status: OutcomeStatus | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.ok else 1
+
+    def describe(self) -> str:
+        if self.status is None:
+            return f"Résumé {self.week} : semaine calme, rien à publier (digest.quiet_week: none)."
+        words = OUTCOME_WORDS[self.status]
+        return f"Résumé {self.week} : {words}" + (f" ({self.error})" if self.error else "") + "."
+
+
+def check_fresh(parts: Parts, week: Week) -> None:
+    """Refuse a complete week the mirror has not been synced since: its figures would be wrong."""
+    if week.end > parts.now():
+        return  # the week under way (a dry run) is read as of now, whatever the mirror holds
+    last = parts.store.last_success("sync")
+    if last is None or last.started_at < week.end:
+        since = (
+            "la dernière synchronisation réussie date du "
+            + parts.renderer.datetime_long(last.started_at)
+            if last is not None
+            else "aucune synchronisation réussie n'est enregistrée"
+        )
+        raise BridgeError(
+            f"le miroir n'est pas à jour pour la semaine {week.name} ({since}, avant la fin de "
+            "la semaine) : lancez bridge sync, puis bridge digest"
+        )
+
+
+def plan_digest(parts: Parts, week_text: str | None, *, current_ok: bool) -> DigestPlan:
+    """The week asked for, checked for freshness, planned from the store."""
+    config = parts.config
+    if config.digest.target == DIGEST_TO_FACILITATORS and not config.community.facilitators_group:
+        raise ConfigError(
+            f"{config.source or 'config.yaml'} : digest.target vaut facilitators mais "
+            "community.facilitators_group est vide : nommez le groupe de l'équipe d'animation"
+        )
+    now = parts.now()
+    week = select_week(week_text, now, config.community.tz, current_ok=current_ok)
+    check_fresh(parts, week)
+    return build_digest(parts.store, config, parts.renderer, week, now)
+
+
+def run_digest(
+    parts: Parts,
+    *,
+    week: str | None = None,
+    dry_run: bool = False,
+    output: Path | None = None,
+    sync_first: bool = False,
+    echo: Callable[[str], None] = print,
+) -> DigestReport:
+    """Plan a week's digest, then print it (`dry_run`), write it to `output`, or publish it.
+
+    Printing and writing to a file touch neither the forum nor the store. Publishing goes
+    through the publisher under the `publish` lock, keyed `digest:<week>`: one digest per
+    week, whatever reruns, crashes or overlapping runs; the week's figures are recorded once
+    it is on the forum (or skipped as quiet), for the trends of later digests. `sync_first`
+    is for the service (`bridge run`): a pass of the mirror just before.
+    """
+    previewing = dry_run or output is not None
+    if sync_first and not previewing:
+        run_sync(parts)
+    if previewing:
+        plan = plan_digest(parts, week, current_ok=True)
+        if output is not None:
+            try:
+                output.write_text(plan.markdown, encoding="utf-8")
+            except OSError as exc:
+                raise UsageError(
+                    f"{output} : écriture impossible ({exc.strerror or exc})"
+                ) from None
+            echo(f"Écrit : {output} (résumé {plan.week.name}, rien de publié)")
+        if dry_run and plan.draft is None:
+            echo(
+                f"Résumé {plan.week.name} : semaine calme, rien ne serait publié "
+                "(digest.quiet_week: none). Le voici tout de même :\n"
+            )
+            echo(plan.markdown)
+        elif dry_run and plan.draft is not None:
+            echo(describe([plan.draft]))
+        return DigestReport(plan.week.name, plan.quiet)
+
+    def work() -> DigestReport:
+        store = parts.store
+        with store.exclusive("publish"):
+            plan = plan_digest(parts, week, current_ok=False)
+            report = DigestReport(plan.week.name, plan.quiet)
+            if plan.draft is not None:
+                outcome = parts.publisher().publish_one(plan.draft)
+                report.status = outcome.status
+                if not outcome.ok:
+                    report.error = outcome.error or OUTCOME_WORDS[outcome.status]
+                    echo(report.describe())
+                    return report
+            store.save_week_figures(plan.figures, parts.now())
+        echo(report.describe())
+        return report
+
+    return parts.run_job("digest", work)

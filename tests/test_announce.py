@@ -584,7 +584,7 @@ def test_validation_renders_each_job_and_names_a_broken_template(
     jobs, problems = validate_jobs(broken, renderer, local(2025, 3, 20))
     assert [j.id for j in jobs] == ["webinaire"]
     assert problems == [
-        f"jobs/autre.yaml, template : {tmp_path / 'templates' / 'casse.md.j2'}: variable "
+        f"jobs/autre.yaml, template : {tmp_path / 'templates' / 'casse.md.j2'}, ligne 1: variable "
         "inconnue ('inconnue' is undefined); les variables permises sont listées dans le README"
     ]
 

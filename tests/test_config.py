@@ -47,6 +47,11 @@ def test_example_config_at_the_root_loads() -> None:
     assert config.community.subcategories.cartography == "cartographie"
     assert config.store_path == ROOT / "data" / "bridge.db"
     assert config.discourse.api_key is None
+    assert (config.digest.target, config.digest.quiet_week, config.digest.most_active) == (
+        "facilitators",
+        "short",
+        5,
+    )
 
 
 def test_secrets_come_from_the_environment(tmp_path: Path) -> None:
@@ -176,6 +181,31 @@ BAD = [
         "cartography unknown required field",
         GOOD + "cartography:\n  required: [couleur]\n",
         ["cartography.required"],
+    ),
+    (
+        "digest quiet week unknown",
+        GOOD + "digest:\n  quiet_week: parfois\n",
+        ["ligne 19", "digest.quiet_week", "short (un résumé court) ou none"],
+    ),
+    (
+        "digest most active zero",
+        GOOD + "digest:\n  most_active: 0\n",
+        ["digest.most_active", "un nombre positif attendu"],
+    ),
+    (
+        "digest most active too many",
+        GOOD + "digest:\n  most_active: 500\n",
+        ["ligne 19", "digest.most_active", "un nombre entier de 1 à 50"],
+    ),
+    (
+        "digest target as a list",
+        GOOD + "digest:\n  target: [a]\n",
+        ["digest.target", "un nom (slug) ou un numéro"],
+    ),
+    (
+        "digest unknown key",
+        GOOD + "digest:\n  cible: animation\n",
+        ["digest.cible : clé inconnue"],
     ),
     (
         "boolean as category",

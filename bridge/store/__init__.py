@@ -15,11 +15,19 @@ One module per concern, each a mixin of `Store`:
   catalog        toolbox entries, cartography cards, the search index
   job_runs       job runs (`JobRun`, `RunStatus`)
   announcements  the committee's announcements (`StoredAnnouncement`)
+  activity       what happened over a week, for the digest, and the figures of past weeks
   tables         the tables in people's words (Datasette's titles for `bridge browse`)
 """
 
 from __future__ import annotations
 
+from bridge.store.activity import (
+    ActivityMixin,
+    ActivityPost,
+    GroupJoin,
+    OpenedTopic,
+    WeekFigures,
+)
 from bridge.store.announcements import (
     AnnouncementFields,
     AnnouncementsMixin,
@@ -35,7 +43,11 @@ from bridge.store.schema import migrations
 from bridge.store.tables import TABLE_TITLES
 
 __all__ = [
+    "ActivityPost",
     "AnnouncementFields",
+    "GroupJoin",
+    "OpenedTopic",
+    "WeekFigures",
     "ERASED_NAME",
     "TABLE_TITLES",
     "JobRun",
@@ -57,5 +69,7 @@ __all__ = [
 ]
 
 
-class Store(ForumMixin, DeletionMixin, LedgerMixin, JobRunsMixin, AnnouncementsMixin):
+class Store(
+    ForumMixin, DeletionMixin, LedgerMixin, JobRunsMixin, AnnouncementsMixin, ActivityMixin
+):
     """One community's view of the store: every query is scoped to (site, community)."""

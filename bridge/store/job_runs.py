@@ -85,3 +85,14 @@ class JobRunsMixin(StoreBase):
             self._scope,
         )
         return [JobRun.from_row(r) for r in rows]
+
+    def last_success(self, job: str) -> JobRun | None:
+        """The latest run of `job` that ended well (the digest's freshness test for `sync`)."""
+        rows = list(
+            self.db.query(
+                f"select * from job_runs where {self._WHERE} and job = :job and status = :ok "
+                "order by started_at desc limit 1",
+                {**self._scope, "job": job, "ok": RunStatus.OK.value},
+            )
+        )
+        return JobRun.from_row(rows[0]) if rows else None

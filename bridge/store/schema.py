@@ -248,3 +248,35 @@ def m004_community_keys(db: Database) -> None:
     # A post held for approval was recorded as a refusal tried a million times; it has its own
     # state now.
     db.execute("update ledger set state = 'held', attempts = 1 where attempts >= 1000000")
+
+
+@migrations()
+def m006_digest_weeks(db: Database) -> None:
+    # The figures of each week a digest was written for: the 8-week trends reuse them, so that
+    # a week reads the same in every later digest even after posts are deleted or people leave.
+    db.table("digest_weeks").create(
+        {
+            "site": str,
+            "community": str,
+            "week": str,
+            "contributors": int,
+            "first_timers": int,
+            "new_topics": int,
+            "answered_topics": int,
+            "median_first_reply_hours": float,
+            "reciprocal": int,
+            "recent_contributors": int,
+            "replies": int,
+            "recorded_at": str,
+        },
+        pk=("site", "community", "week"),
+    )
+    # What the digest asks of a week: posts and topics by time, members by date joined,
+    # entries by date added or changed, the last sync.
+    db.table("posts").create_index(["site", "community", "created_at"])
+    db.table("posts").create_index(["site", "community", "user_id", "created_at"])
+    db.table("topics").create_index(["site", "community", "created_at"])
+    db.table("group_members").create_index(["site", "community", "group_name", "added_at"])
+    db.table("group_members").create_index(["site", "community", "user_id"])
+    db.table("toolbox_entries").create_index(["site", "community", "created_at"])
+    db.table("cartography_cards").create_index(["site", "community", "last_activity_at"])

@@ -14,4 +14,8 @@ TABLE_TITLES: dict[str, tuple[str, str]] = {
     "ledger": ("Publications", "Tout ce que la passerelle a publié, une fois chacun."),
     "job_runs": ("Exécutions", "Chaque passe des tâches de la passerelle."),
     "announcements": ("Annonces", "Les annonces du comité de pilotage."),
+    "digest_weeks": (
+        "Semaines résumées",
+        "Les indicateurs de santé de chaque semaine dont le résumé est parti.",
+    ),
 }
