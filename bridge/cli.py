@@ -319,11 +319,16 @@ def announce(ctx: click.Context, files: tuple[Path, ...], now_flag: bool, dry_ru
 
 
 @cli.command()
-@click.option("--week", help="La semaine ISO, comme 2025-W16 (par défaut : la dernière complète).")
+@click.option(
+    "--week",
+    metavar="SEMAINE",
+    help="La semaine ISO, comme 2025-W16 (par défaut : la dernière complète).",
+)
 @click.option("--dry-run", is_flag=True, help="Afficher le résumé en Markdown; n'écrit rien.")
 @click.option(
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FICHIER",
     help="Écrire le résumé dans ce fichier, sans rien publier.",
 )
 @click.pass_context
