@@ -218,11 +218,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"\n{source} {field}\n  attendu : {expected!r}\n  lu      : {got!r}")
     if args.update_readme:
         text = README.read_text(encoding="utf-8")
-        old = readme_table(text)
-        if old is None:
+        start, end = text.find(TABLE_START), text.find(TABLE_END)
+        if start < 0 or end < start:
             print(f"README.md : repères {TABLE_START} / {TABLE_END} absents", file=sys.stderr)
             return 2
-        README.write_text(text.replace(old, table(result), 1), encoding="utf-8")
+        between = f"{TABLE_START}\n{table(result)}\n"
+        README.write_text(text[:start] + between + text[end:], encoding="utf-8")
     return 0 if all(result.accuracy(f) >= THRESHOLD for f in FIELDS) else 1
 
 
