@@ -20,6 +20,8 @@ from enum import StrEnum
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from bridge.cardhtml import html_as_markdown
+from bridge.cardprose import is_update_note
 from bridge.territories import fold_words
 
 # One parser for cards and toolbox entries: MarkdownIt holds configuration only, no per-document
@@ -33,6 +35,8 @@ LOOSE_BULLET_RE = re.compile(r"^[•·▪◦‣●■➢➤✓✔→]\s*+")
 _SPACE_RUN_RE = re.compile(r"[^\S\n]{2,}")
 # A line longer than this is prose: it is never a label alone on its line.
 _LABEL_LINE_MAX = 120
+# After an unknown label, a value of this many words ending as a sentence is prose.
+_SENTENCE_WORDS = 8
 
 
 def inline_children(text: str) -> list[Token]:
@@ -65,7 +69,7 @@ class _Line:
     text: str
     block: int
     group: int  # the top-level block holding it: a whole list, a quote, a paragraph
-    kind: str  # "para", "item" (in a list item), "heading", "table", "other" (code, rule, html)
+    kind: str  # "para", "item" (in a list item), "heading", "table", "rule", "other" (code, html)
     first: bool
     rows: list[list[str]] | None = None
 
@@ -99,7 +103,9 @@ def _lines(tokens: list[Token]) -> list[_Line]:
             lines.extend(
                 _Line(j, "", block, group, "table", j == start, rows) for j in range(start, end)
             )
-        elif tok.type in ("fence", "code_block", "html_block", "hr"):
+        elif tok.type == "hr":
+            lines.extend(_Line(j, "", block, group, "rule", j == start) for j in range(start, end))
+        elif tok.type in ("fence", "code_block", "html_block"):
             lines.extend(_Line(j, "", block, group, "other", j == start) for j in range(start, end))
     return lines
 
@@ -116,13 +122,22 @@ def _table_rows(tokens: list[Token], start: int) -> list[list[str]]:
     return rows
 
 
+# The name `Labels.lookup` gives the fields a card may hold beyond its model (social networks,
+# opening hours, founding year…): read as fields, so that they never end up in the description.
+EXTRA = "extra"
+# Words that open prose rather than a label (« Notre mission », « Nous offrons : »).
+_PROSE_OPENERS = frozenset(
+    {"notre", "nos", "votre", "vos", "nou", "vou", "on", "je", "il", "elle", "ce", "cette"}
+)
+
+
 class Labels:
     """The configured label aliases, matched whatever the accents, case, plural or extra words."""
 
-    def __init__(self, labels: Mapping[str, Sequence[str]]):
+    def __init__(self, labels: Mapping[str, Sequence[str]], extra: Sequence[str] = ()) -> None:
         self.exact: dict[tuple[str, ...], str] = {}
         self.aliases: list[tuple[tuple[str, ...], str]] = []
-        for name, aliases in labels.items():
+        for name, aliases in [*labels.items(), (EXTRA, extra)]:
             for alias in aliases:
                 key = label_key(alias)
                 if key:
@@ -145,6 +160,28 @@ class Labels:
                         best = (rank, name)
                     break
         return (best[1], False) if best else (None, False)
+
+    def lookup_alone(self, label: str) -> str | None:
+        """The field a label alone on its line names: exactly, or after a possessive (« Notre
+        mission »); a field beyond the model (« Nos heures », « Pour nous suivre ») in any words.
+        """
+        key = label_key(label)
+        if key in self.exact:
+            return self.exact[key]
+        if len(key) > 1 and key[0] in _PROSE_OPENERS and key[1:] in self.exact:
+            return self.exact[key[1:]]
+        # A few words (« Fondé en 2008. »), not a sentence: « Le Fonds vit des dons de la
+        # communauté. » is prose.
+        if len(key) > 4:
+            return None
+        name = self.lookup(label)[0]
+        return name if name == EXTRA else None
+
+
+def _field_like(label: str) -> bool:
+    """Whether a label reads as a field's name (« Année de fondation ») rather than prose."""
+    key = label_key(label)
+    return 0 < len(key) <= 4 and key[0] not in _PROSE_OPENERS
 
 
 def label_key(label: str) -> tuple[str, ...]:
@@ -219,16 +256,24 @@ class Reading:
     fields: list[Field] = field(default_factory=list)
     free_text: str = ""
     table_rows_left: int = 0
+    heading: str | None = None  # a heading opening the card that is not a label: its name
 
 
 def read_fields(raw: str, labels: Labels) -> Reading:
     """The labelled fields of a card, in order, and the free text around them."""
+    raw = html_as_markdown(raw)
     source = NEWLINE_RE.split(raw)
     reading = Reading()
     used: set[int] = set()
     current: Field | None = None
     table_read = False
     for line in _lines(MD.parse(raw)):
+        if line.kind == "rule" or (line.text and is_update_note(line.text)):
+            # A thematic break or a « Mise à jour : … » note ends a field; a note is not text.
+            current = None
+            if line.kind != "rule":
+                used.add(line.index)
+            continue
         if line.kind == "table":
             current = None
             if line.first and line.rows is not None:
@@ -257,6 +302,11 @@ def read_fields(raw: str, labels: Labels) -> Reading:
             current = opened
             reading.fields.append(opened)
             used.add(line.index)
+        elif line.kind == "heading" and not reading.fields and reading.heading is None:
+            # « # Les Cuisines du Marais » above the fields names the card: not free text.
+            reading.heading = plain_text(_without_pictograms(line.text.strip())) or None
+            used.add(line.index)
+            current = None
         elif line.kind == "heading" or current is None or not current.accepts(line):
             current = None  # an unknown heading or a new block ends the field: free text follows
         else:
@@ -287,15 +337,23 @@ def _open_field(line: _Line, current: Field | None, labels: Labels) -> Field | N
             value = value.removesuffix(m.group("open")).strip()  # « **Territoire : Sherbrooke** »
         if name is None and (not value or m.group("sep") not in ":：" or not _plausible(label)):
             return None
+        if name is None and len(value.split()) >= _SENTENCE_WORDS and value.endswith((".", "!")):
+            # « Entreprise d'insertion : des jeunes y apprennent le métier de cuisinier. » is a
+            # sentence with a colon, not a field.
+            return None
+        # « Heures d'ouverture : 9 h à 17 h » in a paragraph of its own reads as a field, whatever
+        # its label; « Notre mission : … » and « Nous offrons : … » read as prose.
+        field_like = bool(value) and line.kind == "para" and line.first and _field_like(label)
         if (
             current is not None
             and current.name == "description"
             and current.mode == FieldMode.SECTION
-            and not (exact or emphasised or line.block == current.block)
+            and not (exact or emphasised or field_like or name == EXTRA)
+            and line.block != current.block
             and not (line.kind == "item" and line.group == current.group)
         ):
-            # Prose (« Notre mission : … ») or a list of services stays in the description;
-            # the next item of the list the description itself is in is a sibling field.
+            # Prose or a list of services (« - Paniers : chaque jeudi ») stays in the
+            # description; the next item of the list the description itself is in is a sibling.
             return None
         mode = (
             FieldMode.SECTION
@@ -313,8 +371,8 @@ def _open_field(line: _Line, current: Field | None, labels: Labels) -> Field | N
     if alone is None or not (line.first or alone.group("open")):
         return None
     # Alone on its line, a label must be exact: « ## Organisme Alpha » is a title, not a label.
-    name, exact = labels.lookup(alone.group("label"))
-    if name is None or not exact:
+    name = labels.lookup_alone(alone.group("label"))
+    if name is None:
         return None
     mode = FieldMode.SECTION if line.kind == "heading" or name == "description" else FieldMode.GROUP
     label = alone.group("label").strip()

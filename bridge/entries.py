@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from markdown_it.token import Token
 
+from bridge.cardprose import description_text
 from bridge.cardtext import (
     LOOSE_BULLET_RE,
     MD,
@@ -30,7 +31,7 @@ from bridge.cardtext import (
     read_fields,
     tidy,
 )
-from bridge.config import DEFAULT_CARD_LABELS, DEFAULT_CARD_REQUIRED
+from bridge.config import DEFAULT_CARD_LABELS, DEFAULT_CARD_REQUIRED, DEFAULT_EXTRA_CARD_LABELS
 from bridge.territories import (
     Territory,
     find_territories,
@@ -125,6 +126,8 @@ _HREF_RE = re.compile(r"""<a\s[^<>]*?href\s*+=\s*+["']([^"']+)["']""", re.I)
 # An address starts where its local part does, never inside it.
 _EMAIL_RE = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}", re.I)
 _PHONE_RE = re.compile(r"\d{3}\)?[\s.-]\d{3}[\s.-]\d{4}")
+# A whole North American number, as a contact when the card has nothing better.
+_PHONE_NUMBER_RE = re.compile(r"(?<!\d)(?:\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[\s.-]\d{4}(?!\d)")
 _ADDRESS_RE = re.compile(
     r"\b(?:rue|ch|chemin|boul|boulevard|av|avenue|route|rang|bureau|local|case postale)\b", re.I
 )
@@ -298,7 +301,7 @@ def parse_card(
     """
     known = tuple(territories) if territories is not None else load_territories()
     raw = topic.first_post_raw or ""
-    reading = read_fields(raw, Labels(labels))
+    reading = read_fields(raw, Labels(labels, DEFAULT_EXTRA_CARD_LABELS))
     issues: list[str] = []
     values: dict[str, list[Field]] = {}
     for f in reading.fields:
@@ -311,18 +314,26 @@ def parse_card(
         if first is None:
             return None
         lines = (plain_text(LOOSE_BULLET_RE.sub("", t.strip())) for t in first.texts)
-        return ", ".join(ln.strip(" ,;") for ln in lines if ln.strip(" ,;")) or None
+        # « Organisme\n: Partage » is a definition list: its colon opens the value.
+        kept = (ln.strip(" ,;").lstrip(":：").strip() for ln in lines)
+        return ", ".join(ln for ln in kept if ln) or None
 
-    organisation = plain("organisation") or topic.title.strip() or None
+    organisation = plain("organisation") or reading.heading or _title_name(topic.title)
 
     territory_raw = plain("territory")
     found = find_territories(territory_raw, known) if territory_raw else ()
     if territory_raw and not found and not names_whole_region(territory_raw):
         issues.append(f"Territoire non reconnu : {_quote(territory_raw)}")
+    # A tag naming a territory (« memphremagog », « hsf ») says where, not what about.
+    place_tags = [(tag, find_territories(tag, known)) for tag in topic.tags]
+    found = tuple(dict.fromkeys([*found, *(t for _, named in place_tags for t in named)]))
 
     written = (plain_text(t) for f in values.get("themes", []) for t in f.texts)
     parts = (p.strip(_THEME_TRIM) for text in written for p in _THEME_SPLIT_RE.split(text))
-    themes = _dedupe([*parts, *topic.tags], folded=True)
+    # The card's own themes first; its other tags only when it lists none.
+    themes = _dedupe(parts, folded=True) or _dedupe(
+        (tag for tag, named in place_tags if not named), folded=True
+    )
 
     website = None
     if "website" in values:
@@ -339,17 +350,18 @@ def parse_card(
     contact = ", ".join(_dedupe(contacts, folded=True)) or None
 
     described = [f.value_md for f in values.get("description", [])]
-    description = "\n\n".join(described) or reading.free_text or None
+    names = [topic.title, organisation or ""]
+    description = description_text("\n\n".join(described) or reading.free_text, names) or None
 
     position, contact_in_coordinates = _position(values, reading.fields, raw, issues)
     if contact is None:
         # « Coordonnées » also means address and phone in Québec French; else any email will do.
-        email = _EMAIL_RE.search(raw)
+        email = _EMAIL_RE.search(raw) or _PHONE_NUMBER_RE.search(raw)
         contact = contact_in_coordinates or (email.group() if email else None)
 
     present = {
         "organisation": organisation,
-        "territory": territory_raw,
+        "territory": territory_raw or found,
         "themes": themes,
         "website": "website" in values,
         "contact": contact,
@@ -384,6 +396,15 @@ def parse_card(
         fields=tuple((f.label, f.value_md) for f in reading.fields),
         warnings=tuple(_dedupe(warnings, folded=False)),
     )
+
+
+# « Fiche – Coop Alpha », « Fiche : Coop Alpha », « [Cartographie] Coop Alpha »: the card's name
+# is what follows.
+_TITLE_PREFIX_RE = re.compile(r"^\s*(?:\[[^\]]{1,40}\]\s*|fiche\s*[:–—-]\s*)", re.I)
+
+
+def _title_name(title: str) -> str | None:
+    return _TITLE_PREFIX_RE.sub("", title, count=1).strip() or title.strip() or None
 
 
 def _website(value_md: str) -> str | None:

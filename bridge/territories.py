@@ -126,45 +126,28 @@ def _territory(item: Any, source: str, number: int) -> Territory:
     )
 
 
-# --- additions: municipalities ------------------------------------------------------------------
+# --- additions: other names ---------------------------------------------------------------------
 
-# ADDITIONS to the shared territories file, kept here because bridge/data/estrie-territoires.yaml
-# must stay a byte copy of it: well-known municipalities members name instead of their MRC, under
-# the name of the territory they belong to (a territory of another name, from another file, gets
-# none). Former names count: Val-des-Sources was Asbestos until 2020. A town whose name holds
-# another's is listed too (« Saint-Georges-de-Windsor », « Stanstead-Est »): the longest name wins.
-MUNICIPALITY_ADDITIONS: dict[str, tuple[str, ...]] = {
-    "Sherbrooke": ("Lennoxville", "Fleurimont", "Rock Forest", "Bromptonville"),
-    "Memphrémagog": (
-        "Stanstead",
-        "North Hatley",
-        "Ayer's Cliff",
-        "Ayers Cliff",
-        "Eastman",
-        "Potton",
-    ),
-    "Coaticook": ("Compton", "Waterville", "Stanstead-Est"),
-    "Le Val-Saint-François": ("Windsor", "Valcourt", "Val-Joli", "Saint-Denis-de-Brompton"),
-    "Le Haut-Saint-François": ("East Angus", "Weedon", "Ascot Corner", "Dudswell", "Scotstown"),
-    "Le Granit": ("Lambton", "Lac-Drolet"),
-    "Les Sources": (
-        "Asbestos",
-        "Danville",
-        "Wotton",
-        "Saint-Camille",
-        "Saint-Georges-de-Windsor",
-    ),
-    "Brome-Missisquoi": (
-        "Bromont",
-        "Sutton",
-        "Lac-Brome",
-        "Knowlton",
-        "Farnham",
-        "Dunham",
-        "Frelighsburg",
-    ),
-    "La Haute-Yamaska": ("Waterloo", "Shefford", "Roxton Pond"),
-}
+PACKAGED_NAMES = "data/estrie-noms.yaml"
+
+
+def _packaged_names() -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
+    """The names members use beside the shared file's: municipalities, and the MRCs' short forms.
+
+    Kept in a file of their own because bridge/data/estrie-territoires.yaml must stay a byte copy
+    of the shared one. They apply under the name of the territory they belong to, so a territory
+    of another name, from another file, gets none.
+    """
+    text = resources.files("bridge").joinpath(PACKAGED_NAMES).read_text(encoding="utf-8")
+    data = yaml.safe_load(text)
+    towns = {name: tuple(entry.get("municipalities") or ()) for name, entry in data.items()}
+    others = {name: tuple(entry.get("other_names") or ()) for name, entry in data.items()}
+    return towns, others
+
+
+# Former names count (Val-des-Sources was Asbestos until 2020, the MRC d'Asbestos became the MRC
+# des Sources); so do initials and short forms (« HSF », « Memphré »).
+MUNICIPALITY_ADDITIONS, OTHER_NAMES = _packaged_names()
 
 
 # --- matching -----------------------------------------------------------------------------------
@@ -172,7 +155,10 @@ MUNICIPALITY_ADDITIONS: dict[str, tuple[str, ...]] = {
 
 def _keys(territory: Territory) -> set[tuple[str, ...]]:
     keys: set[tuple[str, ...]] = set()
-    additions = MUNICIPALITY_ADDITIONS.get(territory.name, ())
+    additions = (
+        *MUNICIPALITY_ADDITIONS.get(territory.name, ()),
+        *OTHER_NAMES.get(territory.name, ()),
+    )
     for written in (territory.name, territory.seat, *territory.aliases, *additions):
         words = _words(written)
         if words:

@@ -182,7 +182,8 @@ def test_card_bold_labels_with_french_spacing():
         territory="Memphrémagog",
         territories=("Memphrémagog",),
         territory_raw="MRC de Memphrémagog",
-        themes=("Sécurité alimentaire", "entraide", "bénévolat", "aines"),
+        # The card lists its themes: the topic's tags do not add to them.
+        themes=("Sécurité alimentaire", "entraide", "bénévolat"),
         website="https://www.cabmagog.org",
         contact="Julie Gagnon, julie@cabmagog.org",
         description=(
@@ -249,7 +250,7 @@ def test_card_as_a_bullet_list():
         territory="Le Granit",
         territories=("Le Granit",),
         territory_raw="Lac-Mégantic",
-        themes=("Logement", "Environnement", "logement-social"),
+        themes=("Logement", "Environnement"),
         website="https://www.solidarite-granit.ca",
         contact="info@solidarite-granit.ca",
         description="Offrir du logement abordable.",
@@ -450,10 +451,8 @@ def test_card_without_labels_for_organisation_and_description():
         territories=("Sherbrooke",),
         territory_raw="la Ville de Sherbrooke",
         contact="accueil@sanc.org",
-        description=(
-            "Bonjour à toutes et à tous !\n\n"
-            "Nous accompagnons les personnes immigrantes à leur arrivée."
-        ),
+        # The greeting opens the message, it does not describe the service.
+        description="Nous accompagnons les personnes immigrantes à leur arrivée.",
         fields=(
             ("Territoire", "la Ville de Sherbrooke"),
             ("Horaires", "lundi au vendredi"),
@@ -576,7 +575,7 @@ def test_card_labels_after_emoji_and_in_html_bold():
         territory_raw="Sherbrooke",
         themes=("Logement", "Mobilité"),
         website="https://alpha.coop",
-        contact="info@alpha.coop",
+        contact="info@alpha.coop, 819 555-0101",  # « Téléphone » is a contact line
         description="Une coop d'habitation.",
         fields=(
             ("Territoire", "Sherbrooke"),
@@ -803,6 +802,15 @@ def _adversarial() -> list[object]:
         ("a long section", "### Description\n" + "a\n" * 20_000, {"organisation": "Fiche"}),
         ("many fields", "Organisme : Alpha\n" * 5_000, {"organisation": "Alpha"}),
         ("50 000 spaces", "Organisme" + " " * 50_000 + "x", {"fields": ()}),
+        ("many closings", "Une coop.\n" + "Merci !\n" * 20_000, {"description": "Une coop."}),
+        (
+            "many signatures",
+            "Une coop.\n\nAu plaisir !\n" + "— Julie\n" * 20_000,
+            {"description": "Une coop."},
+        ),
+        ("many notes", "Mise à jour : x\n" * 10_000 + "\nUne coop.", {"description": "Une coop."}),
+        ("html blocks", "<div>" + "<p>" * (_WIDE // 3) + "x</p>" * (_WIDE // 4), nothing),
+        ("html block lines", "<div>\n" + "<li><b>Thème :</b> a</li>\n" * 10_000, nothing),
     ]
     return [pytest.param(raw, expected, id=name) for name, raw, expected in cases]
 

@@ -11,6 +11,7 @@ import pytest
 from bridge.errors import ConfigError
 from bridge.territories import (
     MUNICIPALITY_ADDITIONS,
+    OTHER_NAMES,
     Territory,
     find_territories,
     fold_words,
@@ -198,6 +199,33 @@ def test_municipality_additions_each_name_one_packaged_territory():
     for name, towns in MUNICIPALITY_ADDITIONS.items():
         for town in towns:
             assert find_territories(town, TERRITORIES) == (by_name[name],), town
+
+
+def test_other_names_each_name_one_packaged_territory():
+    by_name = {t.name: t for t in TERRITORIES}
+    assert set(OTHER_NAMES) <= set(by_name)
+    for name, others in OTHER_NAMES.items():
+        for other in others:
+            assert find_territories(other, TERRITORIES) == (by_name[name],), other
+
+
+@pytest.mark.parametrize(
+    "text, names",
+    [
+        ("Memphré", ("Memphrémagog",)),
+        ("HSF", ("Le Haut-Saint-François",)),
+        ("Racine, Bonsecours et Maricourt (VSF)", ("Le Val-Saint-François",)),
+        ("Granit", ("Le Granit",)),
+        ("MRC d'Asbestos", ("Les Sources",)),
+        ("Cookshire", ("Le Haut-Saint-François",)),
+        ("Ste-Catherine-de-Hatley", ("Memphrémagog",)),
+        ("Saint-Élie-d'Orford", ("Sherbrooke",)),
+        ("Ascot Corner et Ascot", ("Le Haut-Saint-François", "Sherbrooke")),
+        ("Stanstead-Est, Stanstead", ("Coaticook", "Memphrémagog")),
+    ],
+)
+def test_short_old_and_municipal_names(text, names):
+    assert tuple(t.name for t in find_territories(text, TERRITORIES)) == names
 
 
 def test_municipality_additions_leave_other_territory_files_alone():
