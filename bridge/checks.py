@@ -10,7 +10,7 @@ from collections.abc import Callable
 from bridge.announce.validate import published_job_ids, stored_categories, validate_jobs
 from bridge.digest.plan import TEMPLATE as DIGEST_TEMPLATE
 from bridge.digest.sample import sample_context
-from bridge.errors import BridgeError
+from bridge.errors import BridgeError, NotFoundError
 from bridge.render import Renderer
 from bridge.wiring import Parts
 
@@ -70,6 +70,8 @@ def run_check(parts: Parts, *, echo: Echo, warn: Echo) -> list[str]:
             )
     except BridgeError as exc:
         problems.append(str(exc))
+    else:
+        problems.extend(_facilitators_problems(parts, echo))
     for problem in problems:
         warn(f"Erreur : {problem}")
     return problems
@@ -89,3 +91,32 @@ def _digest_problems(parts: Parts) -> list[str]:
         except BridgeError as exc:
             problems.append(str(exc))
     return problems
+
+
+def _facilitators_problems(parts: Parts, echo: Echo) -> list[str]:
+    """The digest goes to the facilitators' group as a private message: Discourse refuses it
+    unless the group is messageable by the bridge's account (the group's « Qui peut lui
+    envoyer un message » setting)."""
+    config = parts.config
+    group = config.community.facilitators_group
+    if not group:
+        return []
+    username = config.discourse.api_username
+    try:
+        ok = parts.client.group_messageable(group)
+    except NotFoundError:
+        return [
+            f"le groupe « {group} » (community.facilitators_group) est introuvable sur "
+            f"{config.site}, ou le compte « {username} » ne peut pas le voir"
+        ]
+    except BridgeError as exc:
+        return [str(exc)]
+    if not ok:
+        return [
+            f"le compte « {username} » ne peut pas envoyer de message privé au groupe "
+            f"« {group} » sur {config.site} : le résumé hebdomadaire ne pourra pas lui être "
+            "envoyé ; dans les réglages du groupe, « Qui peut envoyer un message à ce groupe » "
+            "doit inclure les modérateurs"
+        ]
+    echo(f"Animation : le compte « {username} » peut écrire au groupe « {group} ».")
+    return []

@@ -91,6 +91,23 @@ DEFAULT_CARD_REQUIRED = ("organisation", "territory", "description")
 
 
 @dataclass(frozen=True)
+class SiteSettings:
+    """The Discourse site settings the bridge must respect before it writes, with Discourse's
+    defaults: a moderator's key cannot read them, so a site that changed them says so here."""
+
+    min_post_length: int = 20
+    min_first_post_length: int = 20
+    min_personal_message_post_length: int = 10
+    max_post_length: int = 32_000
+    min_topic_title_length: int = 15
+    min_personal_message_title_length: int = 2
+    max_topic_title_length: int = 255
+    max_emojis_in_title: int = 3
+    title_prettify: bool = True
+    allow_uppercase_posts: bool = False
+
+
+@dataclass(frozen=True)
 class DiscourseConfig:
     url: str
     api_username: str
@@ -98,6 +115,7 @@ class DiscourseConfig:
     api_key: str | None = field(default=None, repr=False)
     timeout: float = 30.0
     requests_per_minute: float = 50.0
+    site_settings: SiteSettings = field(default_factory=SiteSettings)
 
 
 @dataclass(frozen=True)
@@ -271,7 +289,7 @@ class _ConfigReader(Reader):
         d = self.section(
             top.get("discourse"),
             ("discourse",),
-            {"url", "api_username", "timeout", "requests_per_minute"},
+            {"url", "api_username", "timeout", "requests_per_minute", "site_settings"},
         )
         url = self.value(d, ("discourse", "url"), "str", check=_check_url).rstrip("/")
         username = env.get(ENV_API_USERNAME) or self.value(d, ("discourse", "api_username"), "str")
@@ -283,6 +301,7 @@ class _ConfigReader(Reader):
             requests_per_minute=float(
                 self.value(d, ("discourse", "requests_per_minute"), "rate", default=50.0)
             ),
+            site_settings=self.site_settings(d.get("site_settings")),
         )
 
         c = self.section(
@@ -375,6 +394,30 @@ class _ConfigReader(Reader):
             quiet_week=quiet,
             most_active=int(most_active),
         )
+
+    def site_settings(self, data: Any) -> SiteSettings:
+        keys = ("discourse", "site_settings")
+        defaults = SiteSettings()
+        names = set(defaults.__dataclass_fields__)
+        section = self.section(data, keys, names, required=False)
+        values: dict[str, Any] = {}
+        for name in sorted(names):
+            default = getattr(defaults, name)
+            if isinstance(default, bool):
+                value = section.get(name, default)
+                if not isinstance(value, bool):
+                    raise self.fail(
+                        keys + (name,), f"true ou false attendu, trouvé {_shown(value)}"
+                    )
+            else:
+                value = self.value(section, keys + (name,), "rate", default=default)
+                if value != int(value):
+                    raise self.fail(
+                        keys + (name,), f"nombre entier attendu, trouvé {_shown(value)}"
+                    )
+                value = int(value)
+            values[name] = value
+        return SiteSettings(**values)
 
     def cartography(self, data: Any) -> CartographyConfig:
         keys = ("cartography",)

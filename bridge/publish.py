@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from bridge.config import SiteSettings
 from bridge.drafts import Draft, DraftKind
 from bridge.errors import (
     AuthError,
@@ -27,6 +28,7 @@ from bridge.errors import (
     RejectedError,
     WriteOutcomeUnknown,
 )
+from bridge.limits import clean_title, refusal, same_title
 from bridge.outcomes import Outcome, OutcomeStatus, Report
 from bridge.store import LedgerState, Store
 from bridge.words import TOPIC_STATUS_WORDS
@@ -64,8 +66,10 @@ class Publisher:
         now: Callable[[], datetime],
         max_attempts: int = MAX_ATTEMPTS,
         on_step: StepHook | None = None,
+        site_settings: SiteSettings | None = None,
     ):
         self.client = client
+        self.site_settings = site_settings or SiteSettings()
         self.store = store
         self.resolve_category = resolve_category
         self.now = now
@@ -117,6 +121,12 @@ class Publisher:
                 )
                 return Outcome(draft, OutcomeStatus.RECOVERED, topic_id, post_id)
 
+        problem = self._refusal(draft, target)
+        if problem is not None:
+            # Discourse would answer 422: refused here, recorded, never sent.
+            self.store.ledger_intend(draft, self.now())
+            return self._failed(draft, problem)
+
         self.store.ledger_intend(draft, self.now())
         self.on_step("before_write", draft)
         try:
@@ -151,7 +161,17 @@ class Publisher:
         )
         return Outcome(draft, OutcomeStatus.PUBLISHED, topic_id, post_id)
 
-    def _failed(self, draft: Draft, exc: Exception) -> Outcome:
+    def _refusal(self, draft: Draft, target: _Target) -> str | None:
+        """Why Discourse would refuse this draft (`bridge.limits`), before anything is sent."""
+        raw = draft.raw if draft.creates_topic else draft.raw_with_marker(self.store.community)
+        # An edit without its own post id edits its parent's first post.
+        first_post = draft.kind is DraftKind.TOPIC or (
+            draft.kind is DraftKind.EDIT and draft.post_id is None
+        )
+        problem = refusal(draft, raw, self.site_settings, first_post=first_post)
+        return f"{draft.key} : {problem}" if problem else None
+
+    def _failed(self, draft: Draft, exc: Exception | str) -> Outcome:
         self.store.ledger_failed(draft.key, str(exc), self.now())
         return Outcome(draft, OutcomeStatus.FAILED, error=str(exc))
 
@@ -193,7 +213,7 @@ class Publisher:
         community = self.store.community
         if draft.kind is DraftKind.TOPIC:
             created = self.client.create_topic(
-                title=draft.title or "",
+                title=clean_title(draft.title or "", self.site_settings),
                 raw=draft.raw,
                 category_id=self.resolve_category(draft.category or ""),
                 tags=draft.tags,
@@ -201,7 +221,7 @@ class Publisher:
             )
         elif draft.kind is DraftKind.PRIVATE_MESSAGE:
             created = self.client.create_private_message(
-                title=draft.title or "",
+                title=clean_title(draft.title or "", self.site_settings),
                 raw=draft.raw,
                 recipients=draft.recipients,
                 external_id=draft.external_id(community),
@@ -233,6 +253,10 @@ class Publisher:
             if found is None:
                 return None
             detail = self.client.fetch_topic(found)
+            # Discourse stored the title cleaned (capitals, "!!!", final period): compared in
+            # that form, only a real change made on the forum is worth a word.
+            if draft.title and not same_title(detail.title, draft.title, self.site_settings):
+                log.info("%s : titre changé sur le forum (« %s »)", draft.key, detail.title)
             first = detail.stream[0] if detail.stream else None
             return found, first, 1
         if draft.kind is DraftKind.REPLY:

@@ -112,6 +112,7 @@ class Parts:
             resolve_category=self.category_id,
             now=self.now,
             on_step=on_step,
+            site_settings=self.config.discourse.site_settings,
         )
 
     def run_job(self, job: str, work: Callable[[], S]) -> S:

@@ -718,7 +718,7 @@ def test_create_topic_sends_exactly_these_fields(
         "title": "Rappel : webinaire « Mesurer l'impact social » — 15 mai 2025",
         "raw": "La CdP 2isE vous invite au webinaire **Mesurer l'impact social**.",
         "category": "14",
-        "tags[]": "annonce",
+        "tags[][name]": "annonce",
         "external_id": "br-3f9a1c2b7d4e5f60",
     }
     reply(
@@ -744,7 +744,7 @@ def test_create_topic_sends_exactly_these_fields(
         topic_slug="rappel-webinaire-mesurer-limpact-social-15-mai-2025",
     )
     # The matcher keeps one value per key; tags[] must carry both names, in order.
-    assert form_of(mocked.calls[0])["tags[]"] == ["webinaire", "annonce"]
+    assert form_of(mocked.calls[0])["tags[][name]"] == ["webinaire", "annonce"]
     assert mocked.calls[0].request.method == "POST"
 
 

@@ -153,7 +153,7 @@ def topic_form(store: Store, draft: Draft = TOPIC) -> dict[str, list[str]]:
         "title": [draft.title or ""],
         "raw": [draft.raw],
         "category": [str(CATEGORIES[draft.category or ""])],
-        "tags[]": list(draft.tags),
+        "tags[][name]": list(draft.tags),
         "external_id": [draft.external_id(store.community)],
     }
 
@@ -193,7 +193,7 @@ def test_topic_without_tags_sends_no_tags(
         raw="Bienvenue dans la communauté !",
         category="bienvenue",
     )
-    expected = {k: v for k, v in topic_form(store, draft).items() if k != "tags[]"}
+    expected = {k: v for k, v in topic_form(store, draft).items() if k != "tags[][name]"}
     answer(mocked, "POST", "/posts.json", created(2001, 200, 1), match=(form(expected),))
 
     assert publisher.publish_one(draft).status == "published"
@@ -249,7 +249,12 @@ def test_reply_waits_for_its_parent_topic(
 def test_reply_to_a_given_topic_id(
     mocked: responses.RequestsMock, publisher: Publisher, store: Store
 ) -> None:
-    draft = Draft(key="digest:2025-W16:note", kind=DraftKind.REPLY, raw="Une note.", topic_id=77)
+    draft = Draft(
+        key="digest:2025-W16:note",
+        kind=DraftKind.REPLY,
+        raw="Une note pour les animatrices.",
+        topic_id=77,
+    )
     raw = draft.raw_with_marker(store.community)
     answer(
         mocked,
@@ -318,7 +323,9 @@ def test_edit_of_the_parent_topics_first_post(
 
 
 def test_edit_waits_for_its_parent(mocked: responses.RequestsMock, publisher: Publisher) -> None:
-    draft = Draft(key="e", kind=DraftKind.EDIT, raw="Texte modifié.", parent_key=TOPIC.key)
+    draft = Draft(
+        key="e", kind=DraftKind.EDIT, raw="Texte modifié par le comité.", parent_key=TOPIC.key
+    )
 
     assert publisher.publish_one(draft).status == "waiting"
 
@@ -447,7 +454,9 @@ def test_pending_reply_whose_topic_is_gone_fails_without_stopping_the_batch(
 ) -> None:
     publish_done(store, TOPIC, TOPIC_ID, FIRST_POST_ID, 1)
     store.ledger_intend(REPLY, NOW)
-    after = Draft(key="digest:2025-W16", kind=DraftKind.REPLY, raw="Résumé.", topic_id=77)
+    after = Draft(
+        key="digest:2025-W16", kind=DraftKind.REPLY, raw="Résumé de la semaine passée.", topic_id=77
+    )
     answer(mocked, "GET", f"/t/{TOPIC_ID}/posts.json", NOT_FOUND, status=404)
     answer(
         mocked,
@@ -588,7 +597,12 @@ def test_pending_reply_found_by_its_marker_is_recovered(
 ) -> None:
     publish_done(store, TOPIC, TOPIC_ID, FIRST_POST_ID, 1)
     store.ledger_intend(REPLY, NOW)
-    other = Draft(key="announce:autre", kind=DraftKind.REPLY, raw="Autre.", parent_key=TOPIC.key)
+    other = Draft(
+        key="announce:autre",
+        kind=DraftKind.REPLY,
+        raw="Un autre rappel, pour une autre fois.",
+        parent_key=TOPIC.key,
+    )
     answer(
         mocked,
         "GET",
@@ -731,7 +745,12 @@ def test_a_post_held_for_approval_is_never_written_again(
     assert methods(mocked) == ["POST /posts.json"]
     entry = store.ledger_get(TOPIC.key)
     assert (entry.state, entry.attempts) == ("held", 1)
-    reply = Draft(key="announce:x:rappel-1j", kind=DraftKind.REPLY, raw="R.", parent_key=TOPIC.key)
+    reply = Draft(
+        key="announce:x:rappel-1j",
+        kind=DraftKind.REPLY,
+        raw="Rappel : c'est demain, à midi.",
+        parent_key=TOPIC.key,
+    )
     assert make_publisher(client, store).publish_one(reply).status == "abandoned"
 
 
@@ -740,7 +759,10 @@ def test_a_reply_whose_topic_was_abandoned_is_abandoned_too(
 ) -> None:
     answer(mocked, "POST", "/posts.json", TITLE_TAKEN, status=422)
     reply = Draft(
-        key="announce:x:rappel-1j", kind=DraftKind.REPLY, raw="Rappel.", parent_key=TOPIC.key
+        key="announce:x:rappel-1j",
+        kind=DraftKind.REPLY,
+        raw="Rappel : c'est demain, à midi.",
+        parent_key=TOPIC.key,
     )
     for _ in range(MAX_ATTEMPTS):
         make_publisher(client, store).publish_one(TOPIC)

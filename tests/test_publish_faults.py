@@ -29,6 +29,7 @@ from bridge.drafts import Draft, DraftKind
 from bridge.publish import Publisher, Report, StepHook
 from bridge.sandbox import STAFF_USERNAME, WATCHED, Sandbox, seed_world
 from bridge.sandbox.model import Post, Topic
+from bridge.sandbox.posting import TOPIC_NOT_FOUND
 from bridge.store import Store
 
 NOW = datetime(2025, 5, 20, 14, 0, tzinfo=UTC)
@@ -479,8 +480,9 @@ def test_reply_to_a_deleted_topic_is_refused_without_blocking_the_rest(forum: Fo
     report = forum.run([TOPIC, REPLY, MESSAGE])
 
     assert [o.status for o in report.outcomes] == ["already", "failed", "published"]
+    # PostCreator answers a reply to a deleted topic with a 422 (I18n :topic_not_found).
     assert report.outcomes[1].error == (
-        f"introuvable sur Discourse (404) : POST {forum.sandbox.url}/posts.json"
+        f"Discourse a refusé POST /posts.json (422) : {TOPIC_NOT_FOUND}"
     )
     assert_one_topic(forum, MESSAGE)
     statuses = [forum.run([TOPIC, REPLY]).outcomes[1].status for _ in range(3)]

@@ -318,7 +318,7 @@ def test_post_create_topic_and_reply(sb: Sandbox) -> None:
             "title": "Un sujet pour le contrat",
             "raw": "Un corps de message assez long.",
             "category": 11,
-            "tags[]": ["evaluation"],
+            "tags[][name]": ["evaluation"],
         },
     )
     assert_valid("topic_create_response", created)

@@ -247,6 +247,13 @@ class DiscourseClient:
             if not members or total is None or offset >= total:
                 return
 
+    def group_messageable(self, group: str) -> bool:
+        """Whether the bridge's account may send `group` a private message (the `messageable`
+        of GET /groups/{name}.json, Discourse's Group.messageable)."""
+        path = f"/groups/{quote(group, safe='')}.json"
+        payload = self._read(path)
+        return self._parse(path, lambda body: bool(body["group"]["messageable"]), payload)
+
     def fetch_user(self, username: str) -> User:
         path = f"/u/{quote(username, safe='')}.json"
         payload = self._read(path)
@@ -288,7 +295,9 @@ class DiscourseClient:
     ) -> Created:
         data: dict[str, Any] = {"title": title, "raw": raw, "category": int(category_id)}
         if tags:
-            data["tags[]"] = list(tags)
+            # Tags as `{name}` objects (Rails' `tags[][name]`): what Discourse reads since
+            # 2026.01 and the only form since 2026.07, which drops plain names silently.
+            data["tags[][name]"] = list(tags)
         return self._create(data, external_id)
 
     def create_private_message(

@@ -72,11 +72,18 @@ class Accounts:
             raise KeyError(f"no user {username!r}")
         return found
 
-    def add_group(self, name: str, full_name: str) -> Group:
+    def add_group(self, name: str, full_name: str, *, messageable_level: int = 0) -> Group:
+        """A group; like Discourse's, nobody may message it unless `messageable_level` says so
+        (see `Group`)."""
         with self.lock:
             group = self.groups.get(name.lower())
             if group is None:
-                group = Group(id=self._id("group"), name=name, full_name=full_name)
+                group = Group(
+                    id=self._id("group"),
+                    name=name,
+                    full_name=full_name,
+                    messageable_level=messageable_level,
+                )
                 self.groups[name.lower()] = group
             return group
 

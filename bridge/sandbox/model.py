@@ -57,10 +57,15 @@ class Membership:
 
 @dataclass(eq=False)
 class Group:
+    """`messageable_level` is Discourse's Group::ALIAS_LEVELS: 0 nobody (the default for a new
+    group), 1 only admins, 2 mods and admins, 3 members, mods and admins, 4 owners, mods and
+    admins, 99 everyone."""
+
     id: int
     name: str
     full_name: str
     members: dict[int, Membership] = field(default_factory=dict)  # by user id
+    messageable_level: int = 0
 
 
 @dataclass(eq=False)
@@ -176,8 +181,3 @@ def clean_tag(name: str) -> str:
     tag = re.sub(r"[\s]+", "-", name.strip().lower())
     tag = re.sub(r"[/?#\[\]@!$&'()*+,;=.%\\`^|{}\"<>]+", "", tag)
     return tag.strip("-")[:20]
-
-
-def clean_title(title: str) -> str:
-    """What Discourse's TextCleaner does to titles, as far as uniqueness cares: trim, one space."""
-    return re.sub(r"\s+", " ", title).strip()

@@ -15,6 +15,7 @@ from typing import Any
 
 from .cook import excerpt
 from .model import REGULAR, Category, Post, Topic, User, iso
+from .posting import can_post_in
 from .world import World
 
 _COLORS = ("e9a140", "8c6238", "5e8aa8", "c57346", "3ab54a", "a87137", "9de0ad", "b19c9b")
@@ -40,7 +41,7 @@ def basic_user(user: User) -> Json:
 
 
 def tags(world: World, topic: Topic) -> list[Any]:
-    """Objects on current Discourse, plain names on older versions (`world.tags_as_objects`)."""
+    """Objects on current Discourse, plain names before 2026.01 (`world.tag_era`)."""
     if not world.tags_as_objects:
         return list(topic.tags)
     return [{"id": world.tag_id(name), "name": name, "slug": name} for name in topic.tags]
@@ -392,7 +393,7 @@ def topic_show(world: World, topic: Topic, viewer: User | None, near: int | None
         "can_move_posts": staff,
         "can_delete": staff,
         "can_remove_allowed_users": staff,
-        "can_create_post": viewer is not None and (staff or not (topic.closed or topic.archived)),
+        "can_create_post": viewer is not None and can_post_in(world, topic, viewer),
         "can_reply_as_new_topic": viewer is not None,
         "can_convert_topic": staff,
         "can_review_topic": staff,

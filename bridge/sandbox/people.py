@@ -13,6 +13,7 @@ from typing import Any
 
 from .model import Group, User, iso
 from .payloads import avatar_template, basic_user
+from .posting import messageable
 from .world import World
 
 Json = dict[str, Any]
@@ -32,9 +33,10 @@ def group_member(user: User, added_at: datetime) -> Json:
 def group_members(
     group: Group, order: str | None, ascending: bool, limit: int, offset: int
 ) -> Json:
-    """GroupsController#members: by `order` (added_at, last_seen_at, last_posted_at) or, when
-    none is given, owners first; then by username; all in one direction, descending unless
-    `asc` (which Discourse takes as true whatever its value, even "false")."""
+    """GroupsController#members: owners first whatever the order asked (`.order("NOT
+    group_users.owner")` comes before the rest), then by `order` (added_at, last_seen_at,
+    last_posted_at) if given, then by username; all in one direction, descending unless `asc`
+    (which Discourse takes as true whatever its value, even "false")."""
     memberships = list(group.members.values())
     # Successive stable sorts give SQL's multi-column ORDER BY: username is the tie-breaker.
     ranked = sorted(memberships, key=lambda m: m.user.username_lower, reverse=not ascending)
@@ -45,8 +47,7 @@ def group_members(
         dated.sort(key=lambda m: getattr(m.user, order), reverse=not ascending)
         # NULLS LAST, whatever the direction.
         ranked = dated + [m for m in ranked if getattr(m.user, order) is None]
-    else:
-        ranked = [m for m in ranked if m.owner] + [m for m in ranked if not m.owner]
+    ranked = [m for m in ranked if m.owner] + [m for m in ranked if not m.owner]
     page = ranked[offset : offset + limit]
     return {
         "members": [group_member(m.user, m.added_at) for m in page],
@@ -55,7 +56,25 @@ def group_members(
     }
 
 
-def _group(group: Group, user: User) -> Json:
+def group_show(world: World, group: Group, viewer: User | None) -> Json:
+    """GET /groups/{name}.json: GroupShowSerializer, whose `messageable` says whether the viewer
+    may send the group a private message (Group.messageable)."""
+    data = _group(group, viewer)
+    data.update(
+        {
+            "messageable_level": group.messageable_level,
+            "messageable": messageable(world, viewer, group.name),
+            "mentionable": False,
+            "is_group_user": viewer is not None and viewer.id in group.members,
+            "is_group_owner": viewer is not None
+            and viewer.id in group.members
+            and group.members[viewer.id].owner,
+        }
+    )
+    return {"group": data, "extras": {"visible_group_names": sorted(world.groups)}}
+
+
+def _group(group: Group, user: User | None) -> Json:
     return {
         "id": group.id,
         "automatic": False,
@@ -63,7 +82,7 @@ def _group(group: Group, user: User) -> Json:
         "display_name": group.name,
         "user_count": len(group.members),
         "mentionable_level": 3,
-        "messageable_level": 3,
+        "messageable_level": group.messageable_level,
         "visibility_level": 0,
         "primary_group": False,
         "title": None,

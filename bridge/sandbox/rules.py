@@ -8,12 +8,11 @@ status and JSON body Discourse would answer with.
 from __future__ import annotations
 
 import math
-import re
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from .model import REGULAR, ApiKey, Category, Post, Topic, User, clean_tag, clean_title
+from .model import REGULAR, ApiKey, Category, Post, Topic, User
 from .world import STATUSES, World
 
 _BAD_KEY = (
@@ -115,11 +114,14 @@ def authenticate(
     return user, api_key
 
 
-def check_scope(api_key: ApiKey | None, scope: str | None) -> None:
-    """A granular key outside its scopes is refused exactly like a wrong key."""
+def check_scope(api_key: ApiKey | None, method: str, allowed: tuple[str, ...]) -> None:
+    """A granular key outside its scopes is refused exactly like a wrong key. `global:read`
+    allows any GET (app/models/api_key_scope.rb, `global: { read: { methods: [:get] } }`)."""
     if api_key is None or api_key.scopes is None:
         return
-    if scope is None or scope not in api_key.scopes:
+    if method == "GET" and "global:read" in api_key.scopes:
+        return
+    if not any(scope in api_key.scopes for scope in allowed):
         raise bad_key()
 
 
@@ -143,11 +145,12 @@ def check_api_rate(world: World) -> None:
 
 
 def can_see(world: World, topic: Topic, viewer: User | None) -> bool:
-    """Private messages: participants (users or their groups) and staff. Deleted: staff."""
+    """Private messages: participants (users or their groups) and admins, not moderators
+    (lib/guardian/topic_guardian.rb, `can_see_topic?`). Deleted topics: staff."""
     staff = viewer is not None and viewer.staff
     if topic.deleted_at is not None and not staff:
         return False
-    if not topic.is_private_message or staff:
+    if not topic.is_private_message or (viewer is not None and viewer.admin):
         return True
     if viewer is None:
         return False
@@ -204,12 +207,16 @@ def topic_posts(
     post_ids: list[int] | None = None,
     post_number: int | None = None,
     asc: bool | None = None,
+    viewer: User | None = None,
 ) -> list[Post]:
     """TopicsController#posts: given ids, or the chunk after (asc) / before a post number, or
-    the first chunk."""
+    the first chunk. Asked by id, staff also get deleted posts, with their `deleted_at`
+    (TopicView#filter_posts_by_ids: `with_deleted` when `can_see_deleted_posts?`)."""
     live = world.posts_in(topic.id)
     if post_ids:
         wanted = set(post_ids)
+        if viewer is not None and viewer.staff:
+            return [world.posts[i] for i in topic.post_ids if i in wanted]
         return [p for p in live if p.id in wanted]
     if post_number is not None:
         if asc:
@@ -218,182 +225,7 @@ def topic_posts(
     return live[: world.chunk_size]
 
 
-# --- writing ------------------------------------------------------------------------------
-
-
-def _too_short(kind: str, minimum: int) -> str:
-    return f"{kind} is too short (minimum is {minimum} characters)"
-
-
-def _body_errors(world: World, raw: str, minimum: int) -> list[str]:
-    if not raw.strip():
-        return ["Body can't be blank"]
-    if len(raw.strip()) < minimum:
-        return [_too_short("Body", minimum)]
-    return []
-
-
-def _external_id_errors(world: World, external_id: str | None) -> list[str]:
-    if external_id is None:
-        return []
-    if len(external_id) > 50:
-        return ["External is too long (maximum is 50 characters)"]
-    if not re.fullmatch(r"[\w-]+", external_id, re.ASCII):
-        return ["External is invalid"]
-    # Soft-deleted topics keep their external_id: the id stays taken.
-    if world.find_topic_by_external_id(external_id) is not None:
-        return ["External has already been taken"]
-    return []
-
-
-def _non_staff_checks(world: World, actor: User, raw: str) -> None:
-    """Staff are exempt from "too similar" and from the posting rate limit."""
-    if actor.staff:
-        return
-    since = world.now() - world.unique_posts_window
-    for post in reversed(world.posts_by(actor.username)):
-        if post.created_at >= since and post.raw.strip() == raw.strip():
-            raise rejected(["Body is too similar to what you recently posted"])
-    if world.rate_limit_per_minute is not None:
-        window = world.user_writes.setdefault(actor.id, deque())
-        _take(window, world.rate_limit_per_minute, world.now(), "create_post")
-
-
-def create_post(world: World, actor: User | None, form: dict[str, list[str]]) -> Post:
-    """POST /posts.json: a reply (`topic_id`), a private message, or a new topic."""
-    if actor is None:
-        raise forbidden("You need to be logged in to do that.")
-
-    def first(name: str) -> str | None:
-        values = form.get(name)
-        return values[0] if values else None
-
-    raw = first("raw") or ""
-    if first("topic_id"):
-        return _reply(world, actor, form, raw)
-    title = clean_title(first("title") or "")
-    external_id = first("external_id") or None
-    is_pm = first("archetype") == "private_message"
-    minimum_title = (
-        world.min_personal_message_title_length if is_pm else world.min_topic_title_length
-    )
-    errors: list[str] = []
-    if not title:
-        errors.append("Title can't be blank")
-    elif len(title) < minimum_title:
-        errors.append(_too_short("Title", minimum_title))
-    elif len(title) > world.max_topic_title_length:
-        errors.append(f"Title is too long (maximum is {world.max_topic_title_length} characters)")
-    elif not is_pm and _title_taken(world, title):
-        errors.append("Title has already been used")
-    minimum_body = world.min_personal_message_post_length if is_pm else world.min_first_post_length
-    errors += _body_errors(world, raw, minimum_body)
-    errors += _external_id_errors(world, external_id)
-
-    if is_pm:
-        recipients = [
-            name.strip()
-            for value in form.get("target_recipients", []) + form.get("target_usernames", [])
-            for name in value.split(",")
-            if name.strip()
-        ]
-        if not recipients:
-            errors.append("You must choose a valid user.")
-        for name in recipients:
-            if name.lower() not in world.groups and world.find_user(name) is None:
-                errors.append(
-                    "One of the users you are sending this message to could not be found."
-                )
-                break
-        if errors:
-            raise rejected(errors)
-        _non_staff_checks(world, actor, raw)
-        topic_id = world.add_private_message(
-            actor.username, recipients, title, raw, world.now(), external_id=external_id
-        )
-    else:
-        category_param = first("category")
-        if category_param:
-            if not category_param.isdigit() or int(category_param) not in world.categories:
-                raise invalid_parameter("category")
-            category = world.categories[int(category_param)]
-        else:
-            category = world.category("uncategorized")
-        if errors:
-            raise rejected(errors)
-        _non_staff_checks(world, actor, raw)
-        tags = form.get("tags[]", []) + form.get("tags", [])
-        # Only staff (and high trust levels) may create tags; others' unknown tags are dropped.
-        if not actor.staff:
-            tags = [t for t in tags if clean_tag(t) in world.tags]
-        topic_id = world.add_topic(
-            actor.username, category.id, title, raw, world.now(), tags, external_id=external_id
-        )
-    return world.posts[world.topics[topic_id].post_ids[0]]
-
-
-def _title_taken(world: World, title: str) -> bool:
-    wanted = title.lower()
-    return any(
-        t.title.lower() == wanted
-        for t in world.topics.values()
-        if t.deleted_at is None and not t.is_private_message
-    )
-
-
-def _reply(world: World, actor: User, form: dict[str, list[str]], raw: str) -> Post:
-    topic_param = form["topic_id"][0]
-    if not topic_param.isdigit() or int(topic_param) not in world.topics:
-        raise not_found()
-    topic = visible_topic(world, int(topic_param), actor)
-    if topic.deleted_at is not None:
-        raise not_found()
-    if (topic.closed or topic.archived) and not actor.staff:
-        raise forbidden()
-    minimum = (
-        world.min_personal_message_post_length
-        if topic.is_private_message
-        else world.min_post_length
-    )
-    errors = _body_errors(world, raw, minimum)
-    if errors:
-        raise rejected(errors)
-    _non_staff_checks(world, actor, raw)
-    reply_to = (form.get("reply_to_post_number") or [""])[0]
-    post_id = world.add_reply(
-        topic.id,
-        actor.username,
-        raw,
-        world.now(),
-        reply_to_post_number=int(reply_to) if reply_to.isdigit() else None,
-    )
-    return world.posts[post_id]
-
-
-def update_post(
-    world: World, actor: User | None, post_id: int, raw: str | None, edit_reason: str | None
-) -> Post:
-    """PUT /posts/{id}.json: the author or staff; no bump; an unchanged raw is a no-op."""
-    post = world.posts.get(post_id)
-    if post is None or post.deleted_at is not None:
-        raise not_found()
-    topic = visible_topic(world, post.topic_id, actor)
-    if actor is None:
-        raise forbidden("You need to be logged in to do that.")
-    if not actor.staff and (actor is not post.user or topic.archived):
-        raise forbidden()
-    if raw is None:
-        raise invalid_parameter("post")
-    if topic.is_private_message:
-        minimum = world.min_personal_message_post_length
-    else:
-        minimum = world.min_first_post_length if post.post_number == 1 else world.min_post_length
-    errors = _body_errors(world, raw, minimum)
-    if errors:
-        raise rejected(errors, action=None)
-    if raw != post.raw:
-        world.edit_post(post.id, raw, world.now(), edit_reason=edit_reason)
-    return post
+# --- writing (creations and edits are in posting.py) ------------------------------------
 
 
 def update_status(

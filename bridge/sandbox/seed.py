@@ -291,7 +291,8 @@ def add_base_accounts(world: World, ago: Callable[[float], datetime]) -> None:
     )
     world.add_user("lbeaulieu", "Louise Beaulieu", created_at=ago(90), trust_level=2)
     world.add_group("cdp-2ise", "CdP Impact et innovation sociale en Estrie")
-    world.add_group("animation-2ise", "Équipe d'animation de la CdP 2isE")
+    # Its members and the moderators may message it: the digest goes there.
+    world.add_group("animation-2ise", "Équipe d'animation de la CdP 2isE", messageable_level=3)
     world.add_member(STAFF_USERNAME, None, ago(70), "animation-2ise")
     world.add_member("catherine.lafleur", None, ago(60), "animation-2ise")
     world.add_member("stephane.dubuc", None, ago(60), "animation-2ise")

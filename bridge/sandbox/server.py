@@ -8,6 +8,7 @@ then authenticated, counted against the API budget, routed and answered in JSON 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import re
@@ -16,12 +17,12 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, parse_qsl, unquote, urlsplit
 
-from . import payloads, people, rules
+from . import payloads, people, posting, rules
 from .model import User
 from .rules import ApiError
 from .seed import STAFF_KEY, STAFF_USERNAME, seed_world
@@ -81,24 +82,36 @@ class Faults:
             return None, 0
 
 
-# Routes: method, path pattern (without ".json"), handler name, granular API scope (None: the
-# action is in no scope, like pinning, so only global keys may do it).
-_ROUTES: list[tuple[str, re.Pattern[str], str, str | None]] = [
+# Routes: method, path pattern (without ".json"), handler name, and the granular API scopes
+# that allow it, from app/models/api_key_scope.rb `default_mappings` (a key with `global:read`
+# may also make every GET). An empty tuple: in no scope, so only global keys may.
+_ROUTES: list[tuple[str, re.Pattern[str], str, tuple[str, ...]]] = [
     (m, re.compile(p), h, s)
     for m, p, h, s in [
-        ("GET", r"/categories", "categories", "categories:list"),
-        ("GET", r"/site", "site", "categories:list"),
-        ("GET", r"/c/(?P<spec>.+?)(?:/l/latest)?", "category_topics", "topics:read_lists"),
-        ("GET", r"/t/external_id/(?P<external_id>[^/]+)", "external_id", "topics:read"),
-        ("GET", r"/t/(?P<id>\d+)/posts", "topic_posts", "topics:read"),
-        ("GET", r"/t/(?P<slug>[^/]+)/(?P<id>\d+)(?:/(?P<near>\d+))?", "topic", "topics:read"),
-        ("GET", r"/t/(?P<id>\d+)", "topic", "topics:read"),
-        ("GET", r"/posts/(?P<id>\d+)", "post", "posts:read"),
-        ("GET", r"/groups/(?P<name>[^/]+)/members", "members", "groups:members"),
-        ("GET", r"/(?:u|users)/(?P<username>[^/]+)", "user", "users:show"),
-        ("POST", r"/posts", "create", "topics:write"),
-        ("PUT", r"/posts/(?P<id>\d+)", "edit", "posts:edit"),
-        ("PUT", r"/t/(?P<id>\d+)/status", "status", None),
+        ("GET", r"/categories", "categories", ("categories:list",)),
+        ("GET", r"/site", "site", ("wordpress:publishing",)),
+        ("GET", r"/c/(?P<spec>.+?)(?:/l/latest)?", "category_topics", ("topics:read_lists",)),
+        ("GET", r"/t/external_id/(?P<external_id>[^/]+)", "external_id", ("topics:read",)),
+        ("GET", r"/t/(?P<id>\d+)/posts", "topic_posts", ("topics:read",)),
+        (
+            "GET",
+            r"/t/(?P<slug>[^/]+)/(?P<id>\d+)(?:/(?P<near>\d+))?",
+            "topic",
+            ("topics:read", "wordpress:publishing"),
+        ),
+        ("GET", r"/t/(?P<id>\d+)", "topic", ("topics:read", "wordpress:publishing")),
+        ("GET", r"/posts/(?P<id>\d+)", "post", ()),
+        ("GET", r"/groups/(?P<name>[^/]+)/members", "members", ("groups:manage_groups",)),
+        ("GET", r"/groups/(?P<name>[^/]+)", "group", ("groups:administer_groups",)),
+        ("GET", r"/(?:u|users)/(?P<username>[^/]+)", "user", ("users:show",)),
+        ("POST", r"/posts", "create", ("topics:write", "wordpress:publishing")),
+        ("PUT", r"/posts/(?P<id>\d+)", "edit", ("posts:edit",)),
+        (
+            "PUT",
+            r"/t/(?P<id>\d+)/status",
+            "status",
+            ("topics:update", "topics:status", "wordpress:publishing"),
+        ),
     ]
 ]
 
@@ -206,7 +219,7 @@ class Sandbox:
                 for route_method, pattern, name, scope in _ROUTES:
                     match = pattern.fullmatch(path)
                     if route_method == method and match:
-                        rules.check_scope(api_key, scope)
+                        rules.check_scope(api_key, method, scope)
                         if api_key is not None:
                             rules.check_api_rate(world)
                         form = {**query, **_parse_body(headers.get("Content-Type", ""), body)}
@@ -241,7 +254,7 @@ class Sandbox:
         )
 
     def _external_id(self, viewer: Viewer, args: Args, form: Form, headers: Any) -> Reply:
-        topic = self.world.find_topic_by_external_id(args["external_id"])
+        topic = self.world.topic_at_external_id(args["external_id"])
         if topic is None or topic.deleted_at is not None:
             raise rules.not_found()
         rules.visible_topic(self.world, topic.id, viewer)
@@ -272,6 +285,7 @@ class Sandbox:
             post_ids=ids or None,
             post_number=int(number) if number and number.isdigit() else None,
             asc=asc,
+            viewer=viewer,
         )
         # Discourse tests `!!params[:include_raw]`: any value, even "false", includes raw.
         raw = "include_raw" in form
@@ -308,14 +322,36 @@ class Sandbox:
             raise rules.not_found()
         return Reply(200, people.user_profile(self.world, user, viewer))
 
+    def _group(self, viewer: Viewer, args: Args, form: Form, headers: Any) -> Reply:
+        group = self.world.groups.get(args["name"].lower())
+        if group is None:
+            raise rules.not_found()
+        return Reply(200, people.group_show(self.world, group, viewer))
+
     def _create(self, viewer: Viewer, args: Args, form: Form, headers: Any) -> Reply:
-        post = rules.create_post(self.world, viewer, form)
-        return Reply(200, payloads.post(self.world, post, viewer, "create"))
+        """PostsController#create memoises API creates by their signature for 120 s
+        (DistributedMemoizer.memoize(signature_for(params), 120)): the same request again
+        gets the same answer, a 422 included, without writing anything."""
+        world = self.world
+        signature = _signature(viewer, form, headers)
+        now = world.now()
+        remembered = world.create_memo.get(signature)
+        if remembered is not None and remembered[0] > now:
+            return Reply(remembered[1], json.loads(json.dumps(remembered[2])))
+        try:
+            post = posting.create_post(world, viewer, form)
+            reply = Reply(200, payloads.post(world, post, viewer, "create"))
+        except ApiError as error:
+            if error.status != 422:
+                raise  # exceptions (403, 404, 429…) escape the memoizer's block
+            reply = Reply(error.status, error.body, dict(error.headers))
+        if world.create_memo_seconds:
+            until = now + timedelta(seconds=world.create_memo_seconds)
+            world.create_memo[signature] = (until, reply.status, json.loads(json.dumps(reply.body)))
+        return reply
 
     def _edit(self, viewer: Viewer, args: Args, form: Form, headers: Any) -> Reply:
-        raw = _first(form, "post[raw]") or _first(form, "raw")
-        reason = _first(form, "post[edit_reason]") or _first(form, "edit_reason")
-        post = rules.update_post(self.world, viewer, int(args["id"]), raw, reason)
+        post = posting.update_post(self.world, viewer, int(args["id"]), form)
         return Reply(200, {"post": payloads.post(self.world, post, viewer, "update")})
 
     def _status(self, viewer: Viewer, args: Args, form: Form, headers: Any) -> Reply:
@@ -335,8 +371,19 @@ def _first(form: dict[str, list[str]], name: str) -> str | None:
     return values[0] if values else None
 
 
+def _signature(viewer: Viewer, form: Form, headers: Any) -> str:
+    """PostsController#signature_for: the create's parameters, with the user, and the
+    `ip_address` and `user_agent` create_params adds, sorted by name."""
+    pairs = sorted((name, values) for name, values in form.items())
+    pairs.append(("user", [str(viewer.id if viewer else None)]))
+    pairs.append(("user_agent", [str(headers.get("User-Agent") or "")]))
+    return hashlib.sha1(json.dumps(pairs).encode()).hexdigest()
+
+
 def _parse_body(content_type: str, body: bytes) -> dict[str, list[str]]:
-    """Form-encoded (what pydiscourse sends) or JSON, flattened to Rails-style names."""
+    """Form-encoded (what pydiscourse sends) or JSON, flattened to Rails-style names. Arrays of
+    hashes (`tags[][name]=a&tags[][name]=b`) are grouped as Rails does, a new hash starting
+    when a key comes back, and handed over as JSON under `tags[][]`."""
     if not body:
         return {}
     text = body.decode("utf-8", errors="replace")
@@ -346,7 +393,20 @@ def _parse_body(content_type: str, body: bytes) -> dict[str, list[str]]:
         except ValueError:
             return {}
         return _flatten(data) if isinstance(data, dict) else {}
-    return parse_qs(text, keep_blank_values=True)
+    form = parse_qs(text, keep_blank_values=True)
+    hashes: dict[str, list[dict[str, str]]] = {}
+    for name, value in parse_qsl(text, keep_blank_values=True):
+        match = re.fullmatch(r"(\w+)\[\]\[(\w+)\]", name)
+        if match is None:
+            continue
+        array, key = match.groups()
+        items = hashes.setdefault(array, [])
+        if not items or key in items[-1]:
+            items.append({})
+        items[-1][key] = value
+    for array, items in hashes.items():
+        form[f"{array}[][]"] = [json.dumps(item) for item in items]
+    return form
 
 
 def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, list[str]]:
@@ -356,6 +416,8 @@ def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, list[str]]:
         name = f"{prefix}[{key}]" if prefix else str(key)
         if isinstance(value, dict):
             out.update(_flatten(value, name))
+        elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+            out[name + "[][]"] = [json.dumps(v) for v in value]
         elif isinstance(value, list):
             out[name if name.endswith("[]") else name + "[]"] = [_scalar(v) for v in value]
         elif value is not None:

@@ -25,11 +25,12 @@ from .model import (
     Topic,
     User,
     clean_tag,
-    clean_title,
     slugify,
 )
+from .text import clean_title
 
 STATUSES = ("pinned", "pinned_globally", "closed", "archived", "visible")
+TAG_ERAS = ("names", "both", "objects")
 
 
 class World(Accounts):
@@ -47,7 +48,10 @@ class World(Accounts):
         )
 
         # Site settings, named after Discourse's where one exists.
-        self.tags_as_objects = True  # current Discourse: {id, name, slug}; False: names (older)
+        # Which Discourse the sandbox plays for tags (see TAG_ERAS): "objects" (2026.07 on) reads
+        # and answers `{id, name, slug}` objects and drops names silently; "both" (2026.01 to
+        # 2026.06) takes either and answers objects; "names" (before) takes and answers names.
+        self.tag_era = "objects"
         self.rate_limit_per_minute: int | None = 12  # new posts/topics per non-staff user
         self.api_requests_per_minute: int | None = None  # all keys together; None: unlimited
         self.unique_posts_window = timedelta(hours=24)  # "too similar" look-back, non-staff
@@ -57,6 +61,16 @@ class World(Accounts):
         self.min_first_post_length = 20
         self.min_personal_message_title_length = 2
         self.min_personal_message_post_length = 10
+        self.max_post_length = 32_000
+        self.title_prettify = True
+        self.allow_uppercase_posts = False
+        self.max_emojis_in_title = 3
+        self.title_min_entropy = 10
+        self.title_max_word_length = 30
+        self.body_min_entropy = 7
+        # PostsController#create memoises identical API creates this long (DistributedMemoizer).
+        self.create_memo_seconds = 120
+        self.create_memo: dict[str, tuple[datetime, int, dict[str, object]]] = {}
         self.per_page = 30  # topics per category page
         self.chunk_size = 20  # posts per topic chunk
         # Real Discourse adds a "small action" post (post_type 3) when a topic is pinned or
@@ -77,6 +91,21 @@ class World(Accounts):
 
     def now(self) -> datetime:
         return self.clock()
+
+    @property
+    def tags_as_objects(self) -> bool:
+        """Whether topics answer their tags as `{id, name, slug}` (every era but "names")."""
+        return self.tag_era != "names"
+
+    @tags_as_objects.setter
+    def tags_as_objects(self, value: bool) -> None:
+        self.tag_era = "objects" if value else "names"
+
+    def clean_title(self, title: str) -> str:
+        """What Topic#before_validation makes of a title under this site's settings."""
+        return clean_title(
+            title, prettify=self.title_prettify, allow_uppercase=self.allow_uppercase_posts
+        )
 
     def _id(self, kind: str) -> int:
         value = self._next[kind]
@@ -197,18 +226,22 @@ class World(Accounts):
         at: datetime | None = None,
         *,
         external_id: str | None = None,
+        groups: Iterable[str] | None = None,
     ) -> int:
-        """Create a private message to users and/or groups; returns the topic id."""
+        """Create a private message; returns the topic id. Without `groups`, each recipient is
+        a group if one has that name, else a user; with `groups`, recipients are usernames."""
         with self.lock:
             topic_id = self._new_topic(username, None, title, raw, at, (), external_id, 0)
             topic = self.topics[topic_id]
             topic.archetype = "private_message"
             topic.allowed_users.append(topic.user)
             for name in recipients:
-                if name.lower() in self.groups:
+                if groups is None and name.lower() in self.groups:
                     topic.allowed_groups.append(self.groups[name.lower()])
                 elif self.user(name) not in topic.allowed_users:
                     topic.allowed_users.append(self.user(name))
+            for name in groups or ():
+                topic.allowed_groups.append(self.groups[name.lower()])
             return topic_id
 
     def _new_topic(
@@ -224,7 +257,7 @@ class World(Accounts):
     ) -> int:
         user = self.user(username)
         moment = at or self.now()
-        title = clean_title(title)
+        title = self.clean_title(title)
         topic = Topic(
             id=self._id("topic"),
             title=title,
@@ -407,15 +440,25 @@ class World(Accounts):
 
     def find_topic_by_title(self, title: str) -> Topic | None:
         """A live topic of that title (case-insensitive), or None."""
-        wanted = clean_title(title).lower()
+        wanted = self.clean_title(title).lower()
         with self.lock:
             for topic in self.topics.values():
                 if topic.deleted_at is None and topic.title.lower() == wanted:
                     return topic
             return None
 
+    def topic_at_external_id(self, external_id: str) -> Topic | None:
+        """TopicsController#show_by_external_id: `Topic.find_by(external_id:)`, an exact,
+        case-sensitive match (uniqueness, below, is not)."""
+        with self.lock:
+            for topic in self.topics.values():
+                if topic.external_id == external_id:
+                    return topic
+            return None
+
     def find_topic_by_external_id(self, external_id: str) -> Topic | None:
-        """Any topic holding that external id, deleted ones included (the id stays taken)."""
+        """Any topic holding that external id whatever its case, deleted ones included: what
+        Topic's `uniqueness: { case_sensitive: false }` validation looks for."""
         wanted = external_id.lower()
         with self.lock:
             for topic in self.topics.values():
