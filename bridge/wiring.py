@@ -89,8 +89,8 @@ class Parts:
     def category(self, slug_or_id: str) -> Category:
         """A category of the site by slug or id: the watched category's family is read once
         per run (not /categories.json, which large sites page and truncate); another category
-        is read by itself."""
-        if not self._categories:
+        is read by itself (the only read when the mirror holds the family already)."""
+        if not self._categories and not self.store.has_categories():
             for c in self.client.fetch_category_family(self.config.community.category):
                 self._categories.setdefault(c.slug, c)
                 self._categories[str(c.id)] = c
