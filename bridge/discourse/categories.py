@@ -178,10 +178,6 @@ class CategoryReads:
             todo += children
         return [category, *ancestors, *descendants]
 
-    def check_access(self, category_slug_or_id: str | int) -> Category:
-        """The reads proving the key works and can see the category (and its family)."""
-        return self.fetch_category_family(category_slug_or_id)[0]
-
     def iter_category_pages(self, category: Category) -> Iterator[list[TopicSummary]]:
         """The category's list a whole page at a time (30 topics, `page` from 0), by activity:
         the category's pinned topics first, then by last activity, newest first, whatever the

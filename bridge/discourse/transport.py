@@ -3,6 +3,8 @@
 This is the only module in the project that imports pydiscourse. It subclasses pydiscourse's
 client and replaces its `_request`, because upstream retries 429 with a real sleep (writes
 included), ignores `Retry-After`, has no timeout or session, and cannot report a redirect.
+Reads follow a redirect on the same site (Discourse answers 301 to a category's canonical
+path); a redirect to another site, or of a write, is an error.
 What comes back is decoded JSON; giving it types is `bridge.discourse.client`'s job.
 
 Rules kept here: reads are retried on 5xx, timeouts and dropped connections; writes never are,
