@@ -324,11 +324,12 @@ def target(phase: Phase, facts: dict[str, Any]) -> int:
         return 2
     if phase.bump:
         return phase.bump + math.ceil((phase.bump + facts["floated"]) / TOPICS_PER_PAGE) + 2
-    # The sweep's stated cost when nothing is missing from the lists: categories, every list
-    # page, every member page, one read per toolbox entry or card, one profile per author who
-    # is not a member and whose name nothing else the sweep reads shows.
+    # The sweep's stated cost when nothing is missing from the lists: categories (the category
+    # and its subcategories: 2), every list page, every member page, one read per toolbox entry
+    # or card, one profile per author who is not a member and whose name nothing else the
+    # sweep reads shows.
     return (
-        1
+        2
         + facts["list_pages"]
         + math.ceil(facts["members"] / MEMBERS_PER_PAGE)
         + facts["entries"]

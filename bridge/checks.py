@@ -10,6 +10,7 @@ from collections.abc import Callable
 from bridge.announce.validate import published_job_ids, stored_categories, validate_jobs
 from bridge.digest.plan import TEMPLATE as DIGEST_TEMPLATE
 from bridge.digest.sample import sample_context
+from bridge.discourse import Category, DiscourseClient, User
 from bridge.errors import BridgeError, NotFoundError
 from bridge.render import Renderer
 from bridge.wiring import Parts
@@ -57,7 +58,8 @@ def run_check(parts: Parts, *, echo: Echo, warn: Echo) -> list[str]:
 
     try:
         client = parts.client
-        category = client.check_access(config.community.category)
+        family = client.fetch_category_family(config.community.category)
+        category = family[0]
         echo(
             f"Accès : le compte « {config.discourse.api_username} » voit la catégorie "
             f"« {category.name} » sur {config.site}."
@@ -68,6 +70,8 @@ def run_check(parts: Parts, *, echo: Echo, warn: Echo) -> list[str]:
                 f"le compte « {account.username} » n'est pas modérateur sur {config.site} : "
                 "il ne pourra pas épingler les annonces et sera soumis aux limites de publication"
             )
+        for line in muting_warnings(client, account, family):
+            warn(f"Avertissement : {line}")
     except BridgeError as exc:
         problems.append(str(exc))
     else:
@@ -120,3 +124,41 @@ def _facilitators_problems(parts: Parts, echo: Echo) -> list[str]:
         ]
     echo(f"Animation : le compte « {username} » peut écrire au groupe « {group} ».")
     return []
+
+
+def muting_warnings(client: DiscourseClient, account: User, family: list[Category]) -> list[str]:
+    """What the bridge's account muted that Discourse hides from the lists the mirror reads
+    (TopicQuery#remove_muted): the category's own topics stay when the category itself is
+    muted, but its subcategories' go, and a muted subcategory's topics vanish from the
+    category's list. One read more: the category's topics muted one by one (`state=muted`)."""
+    category, who = family[0], f"le compte « {account.username} »"
+    # family: the category, its ancestors, its subcategories; muting an ancestor mutes it too.
+    by_id = {c.id: c for c in family}
+    above = {category.id}
+    parent = category.parent_id
+    while parent in by_id and parent not in above:
+        above.add(parent)
+        parent = by_id[parent].parent_id
+    lines = [
+        f"{who} a mis en sourdine la catégorie « {c.name} » : Discourse retire "
+        f"{'les sujets des sous-catégories' if c.id in above else 'ses sujets'} des listes "
+        "que lit la passerelle, qui ne les verra pas ; remettez-la en suivi normal"
+        for c in family
+        if c.id in set(account.muted_category_ids)
+    ]
+    if account.muted_tags:
+        tags = ", ".join(account.muted_tags)
+        lines.append(
+            f"{who} a mis en sourdine les étiquettes {tags} : Discourse retire des listes les "
+            "sujets qui les portent, que la passerelle ne verra pas ; retirez-les de la sourdine"
+        )
+    topics = client.fetch_muted_topics(category)
+    if topics:
+        titles = ", ".join(f"« {t.title} »" for t in topics[:3])
+        more = f" et {len(topics) - 3} autre(s)" if len(topics) > 3 else ""
+        lines.append(
+            f"{who} a mis en sourdine {len(topics)} sujet(s) de la catégorie ({titles}{more}) : "
+            "Discourse les retire des listes, la passerelle ne les verra pas ; "
+            "remettez-les en suivi normal"
+        )
+    return lines

@@ -38,7 +38,7 @@ from bridge.discourse import (
     TopicSummary,
 )
 from bridge.errors import BridgeError
-from bridge.store import Store, StoredTopic, iso, parse_iso
+from bridge.store import Store, StoredCategory, StoredTopic, iso, parse_iso
 from bridge.sweep import WHOLE_TOPIC, OnSaved, Sweeps, anonymised
 
 log = logging.getLogger(__name__)
@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 CURSOR_TOPICS = "topics_bumped_at"
 CURSOR_MEMBERS = "members_added_at"
 CURSOR_SWEEP = "last_sweep"
+CURSOR_CATEGORY = "category_id"
 
 
 @dataclass
@@ -178,26 +179,41 @@ class Mirror(Sweeps):
         return sum(c.topic_count for c in stored if c is not None)
 
     def _category(self, *, refresh: bool) -> Category:
-        """The watched category: read from Discourse by a sweep (one request, which also finds
-        new subcategories), else from the store (an idle pass reads nothing for it)."""
-        stored = None if refresh else self.store.category(self.category_ref)
-        if stored is not None:
-            return Category(
-                id=stored.id,
-                slug=stored.slug,
-                name=stored.name,
-                parent_id=stored.parent_id,
-                topic_count=stored.topic_count,
-                subcategory_ids=tuple(self.store.subcategory_ids(stored.id)),
-            )
-        categories = self.client.fetch_categories()
-        category = self.client.resolve_category(self.category_ref, categories=categories)
-        family = {category.id, *category.subcategory_ids}
+        """The watched category: read from Discourse by a sweep (its family, two reads on most
+        sites: they also find new subcategories and renamed slugs), else from the store (an
+        idle pass reads nothing for it). Once known, it is found again by id, so a renamed
+        slug never breaks a pass."""
+        known = self.store.get_cursor(CURSOR_CATEGORY)
+        ref = known or self.category_ref.rstrip("/").rsplit("/", 1)[-1]
+        stored = self.store.category(ref)
+        if stored is not None and not refresh:
+            return self._stored_category(stored.id)
+        family = self.client.fetch_category_family(
+            stored.id if stored is not None else self.category_ref
+        )
         with self.store.atomic():
-            self.store.save_categories(
-                [c for c in categories if c.id in family or c.parent_id in family]
-            )
-        return category
+            # Its ancestors too: their slugs make the canonical path of its list.
+            self.store.save_categories(family)
+            self.store.set_cursor(CURSOR_CATEGORY, str(family[0].id), self.now())
+        return family[0]
+
+    def _stored_category(self, category_id: int) -> Category:
+        """A stored category, with the slug path its stored ancestors give."""
+        chain: list[StoredCategory] = []
+        current = self.store.category(category_id)
+        while current is not None and len(chain) < 4:
+            chain.insert(0, current)
+            current = self.store.category(current.parent_id) if current.parent_id else None
+        stored = chain[-1]
+        return Category(
+            id=stored.id,
+            slug=stored.slug,
+            name=stored.name,
+            parent_id=stored.parent_id,
+            topic_count=stored.topic_count,
+            subcategory_ids=tuple(self.store.subcategory_ids(stored.id)),
+            slug_path=tuple(c.slug or f"{c.id}-category" for c in chain),
+        )
 
     # --- topics ----------------------------------------------------------------------------------
 

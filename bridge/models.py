@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 
 Payload = Mapping[str, Any]
 
@@ -92,12 +92,19 @@ class Category:
     parent_id: int | None
     topic_count: int
     subcategory_ids: tuple[int, ...]
+    # The slugs of its URL from the top-level ancestor down (Category#slug_path), when known:
+    # a list is read at `/c/{slug path}/{id}`, else Discourse answers 301 to it.
+    slug_path: tuple[str, ...] = ()
+    # Whether Discourse says it has subcategories (`subcategory_ids` may not be sent).
+    has_children: bool = False
+    subcategory_count: int | None = None
 
     @classmethod
     def from_api(cls, payload: Payload, *, parent_id: int | None = None) -> Category:
         payload = json_object(payload, "catégorie")
         nested = json_objects(payload.get("subcategory_list"), "subcategory_list")
         sub_ids = payload.get("subcategory_ids") or [sub["id"] for sub in nested]
+        count = payload.get("subcategory_count")
         return cls(
             id=int(payload["id"]),
             slug=str(payload["slug"]),
@@ -105,7 +112,21 @@ class Category:
             parent_id=payload.get("parent_category_id") or parent_id,
             topic_count=int(payload.get("topic_count") or 0),
             subcategory_ids=tuple(int(i) for i in sub_ids),
+            has_children=bool(payload.get("has_children") or sub_ids),
+            subcategory_count=int(count) if count is not None else None,
         )
+
+    @property
+    def url_slug(self) -> str:
+        """Category#slug_for_url: its slug, or `{id}-category` when it has none."""
+        return self.slug or f"{self.id}-category"
+
+    @property
+    def list_path(self) -> str:
+        """Its list's path: `/c/{slug path}/{id}` (just its own slug when the path is not
+        known, which Discourse redirects for a subcategory)."""
+        slugs = self.slug_path or (self.url_slug,)
+        return "/c/" + "/".join(quote(s, safe="%") for s in slugs) + f"/{self.id}"
 
 
 def flatten_categories(items: Iterable[Payload], parent_id: int | None = None) -> list[Category]:
@@ -286,6 +307,9 @@ class User:
     staff: bool = False
     # The names of the groups the account belongs to (those the viewer can see; staff see all).
     groups: tuple[str, ...] = ()
+    # What the account muted (sent to itself and to staff): Discourse hides these from its lists.
+    muted_category_ids: tuple[int, ...] = ()
+    muted_tags: tuple[str, ...] = ()
 
     @classmethod
     def from_api(cls, payload: Payload) -> User:
@@ -301,6 +325,8 @@ class User:
             website=_optional_text(payload.get("website")),
             staff=bool(payload.get("moderator") or payload.get("admin")),
             groups=tuple(str(g["name"]) for g in groups if g.get("name")),
+            muted_category_ids=tuple(int(i) for i in payload.get("muted_category_ids") or ()),
+            muted_tags=tuple(tag_names(payload.get("muted_tags") or ())),
         )
 
 

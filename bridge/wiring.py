@@ -13,7 +13,7 @@ from typing import Protocol, TypeVar
 
 from bridge.config import Config
 from bridge.discourse import Category, DiscourseClient
-from bridge.errors import ConfigError
+from bridge.errors import ConfigError, NotFoundError
 from bridge.publish import Publisher, StepHook
 from bridge.render import Renderer
 from bridge.store import RunStatus, Store
@@ -87,18 +87,25 @@ class Parts:
         return self._client
 
     def category(self, slug_or_id: str) -> Category:
-        """A category of the site by slug or id, read once per run."""
-        if not self._categories:
-            for c in self.client.fetch_categories():
-                self._categories[c.slug] = c
+        """A category of the site by slug or id: the watched category's family is read once
+        per run (not /categories.json, which large sites page and truncate); another category
+        is read by itself (the only read when the mirror holds the family already)."""
+        if not self._categories and not self.store.has_categories():
+            for c in self.client.fetch_category_family(self.config.community.category):
+                self._categories.setdefault(c.slug, c)
                 self._categories[str(c.id)] = c
+        found = self._categories.get(str(slug_or_id))
+        if found is not None:
+            return found
         try:
-            return self._categories[str(slug_or_id)]
-        except KeyError:
+            found = self.client.fetch_category(slug_or_id)
+        except NotFoundError:
             raise ConfigError(
                 f"{self.config.source}: la catégorie « {slug_or_id} » n'existe pas sur "
                 f"{self.config.site} (ou la clé ne peut pas la voir)"
             ) from None
+        self._categories[str(slug_or_id)] = found
+        return found
 
     def category_id(self, slug_or_id: str) -> int:
         """A category's id: from the mirror when `bridge sync` stored it, saving a read."""

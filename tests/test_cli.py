@@ -331,6 +331,6 @@ def test_publishing_after_a_sync_resolves_categories_from_the_mirror(
 
     assert parts.category_id("annonces") == 14
     assert sandbox.requests == []  # no /categories.json read: the mirror knows it
-    # Unknown to the mirror: one read of the site's categories settles it.
+    # Unknown to the mirror: one read of that category settles it.
     assert parts.category_id("general") == 2
-    assert [path for _, path in sandbox.requests] == ["/categories.json?include_subcategories=true"]
+    assert [path for _, path in sandbox.requests] == ["/c/general/show.json"]

@@ -236,6 +236,8 @@ def test_flatten_categories_nests_subcategories_under_their_parent() -> None:
         parent_id=None,
         topic_count=19,
         subcategory_ids=(11, 12, 13, 14),
+        has_children=True,
+        subcategory_count=4,
     )
 
 
@@ -312,11 +314,111 @@ def test_resolve_unknown_category_says_what_is_visible(
     assert KEY not in message
 
 
-def test_check_access_is_one_read(mocked: responses.RequestsMock, client: DiscourseClient) -> None:
+def show(category_id: int, slug: str, parent: int | None = None, **extra: Any) -> Any:
+    """A /c/{id}/show.json answer, as CategorySerializer sends it."""
+    category: dict[str, Any] = {"id": category_id, "slug": slug, "name": slug.title(), **extra}
+    if parent is not None:
+        category["parent_category_id"] = parent
+    return {"category": category}
+
+
+def test_the_category_family_is_the_category_then_its_subcategories_in_two_reads(
+    mocked: responses.RequestsMock, client: DiscourseClient
+) -> None:
+    reply(
+        mocked,
+        "GET",
+        "/c/innovation-sociale-estrie/show.json",
+        show(5, "innovation-sociale-estrie", has_children=True, subcategory_count=2),
+    )
+    children = {
+        "category_list": {
+            "categories": [
+                {"id": 11, "slug": "boite-a-outils", "parent_category_id": 5},
+                {"id": 12, "slug": "cartographie", "parent_category_id": 5},
+            ]
+        }
+    }
+    reply(
+        mocked,
+        "GET",
+        "/categories.json",
+        children,
+        match=(matchers.query_param_matcher({"parent_category_id": "5", "page": "1"}),),
+    )
+
+    family = client.fetch_category_family("innovation-sociale-estrie")
+
+    assert [(c.id, c.parent_id, c.slug_path) for c in family] == [
+        (5, None, ("innovation-sociale-estrie",)),
+        (11, 5, ("innovation-sociale-estrie", "boite-a-outils")),
+        (12, 5, ("innovation-sociale-estrie", "cartographie")),
+    ]
+    assert family[0].subcategory_ids == (11, 12)
+    assert client.requests_sent == 2
+
+
+def test_a_watched_subcategory_reads_its_parent_for_its_canonical_path(
+    mocked: responses.RequestsMock, client: DiscourseClient
+) -> None:
+    reply(mocked, "GET", "/c/11/show.json", show(11, "boite-a-outils", parent=5))
+    reply(mocked, "GET", "/c/5/show.json", show(5, "innovation-sociale-estrie", has_children=True))
+
+    family = client.fetch_category_family(11)
+
+    assert [c.id for c in family] == [11, 5]
+    assert family[0].list_path == "/c/innovation-sociale-estrie/boite-a-outils/11"
+    assert client.requests_sent == 2  # no subcategory read: Discourse says it has none
+
+
+def test_subcategories_are_read_page_by_page_on_a_large_site(
+    mocked: responses.RequestsMock, client: DiscourseClient
+) -> None:
+    reply(mocked, "GET", "/c/5/show.json", show(5, "parent", has_children=True))
+    pages = [
+        [{"id": 100 + n, "slug": f"s{n}", "parent_category_id": 5} for n in range(20)],
+        [{"id": 200, "slug": "derniere", "parent_category_id": 5}],
+    ]
+    for number, items in enumerate(pages, start=1):
+        reply(
+            mocked,
+            "GET",
+            "/categories.json",
+            {"category_list": {"categories": items}},
+            match=(matchers.query_param_matcher({"parent_category_id": "5", "page": str(number)}),),
+        )
+
+    family = client.fetch_category_family("5")
+
+    assert len(family[0].subcategory_ids) == 21 and family[-1].slug == "derniere"
+    assert client.requests_sent == 3
+
+
+def test_a_slug_path_is_found_by_slug_and_an_unknown_one_says_how_to_name_it(
+    mocked: responses.RequestsMock, client: DiscourseClient
+) -> None:
+    reply(
+        mocked,
+        "GET",
+        "/c/innovation-sociale-estrie/boite-a-outils/find_by_slug.json",
+        show(11, "boite-a-outils", parent=5),
+    )
+    reply(mocked, "GET", "/c/nulle-part/show.json", {"errors": ["introuvable"]}, status=404)
     reply(mocked, "GET", "/categories.json", load("categories.json"))
 
-    assert client.check_access("innovation-sociale-estrie").id == 5
-    assert client.requests_sent == 1
+    assert client.fetch_category("innovation-sociale-estrie/boite-a-outils").id == 11
+    with pytest.raises(NotFoundError, match="indiquez son id, ou son chemin « parent/enfant »"):
+        client.fetch_category("nulle-part")
+
+
+def test_a_subcategory_named_by_its_own_slug_is_found_in_the_category_list(
+    mocked: responses.RequestsMock, client: DiscourseClient
+) -> None:
+    # Discourse finds a bare slug among top-level categories only.
+    reply(mocked, "GET", "/c/cartographie/show.json", {"errors": ["introuvable"]}, status=404)
+    reply(mocked, "GET", "/categories.json", load("categories.json"))
+
+    assert client.fetch_category("cartographie").id == 12
 
 
 # --- topic lists ----------------------------------------------------------------------------------
@@ -326,14 +428,19 @@ CATEGORY = Category(
 )
 
 
-def register_pages(rsps: responses.RequestsMock, pages: list[dict[str, Any]]) -> None:
+LIST_PATH = "/c/innovation-sociale-estrie/5/l/latest.json"
+
+
+def register_pages(
+    rsps: responses.RequestsMock, pages: list[dict[str, Any]], path: str = LIST_PATH
+) -> None:
     for number, page in enumerate(pages):
         reply(
             rsps,
             "GET",
-            "/c/innovation-sociale-estrie/5.json",
+            path,
             page,
-            match=(matchers.query_param_matcher({"page": str(number)}),),
+            match=(matchers.query_param_matcher({"order": "activity", "page": str(number)}),),
         )
 
 
@@ -358,10 +465,11 @@ def test_category_pages_come_whole_one_read_each_when_asked_for(
         [127, 126, 125],
         [124, 118, 117],
     ]
+    # An explicit activity order: the category's own view or sort order changes nothing.
     assert [query_of(c) for c in mocked.calls] == [
-        {"page": ["0"]},
-        {"page": ["1"]},
-        {"page": ["2"]},
+        {"order": ["activity"], "page": ["0"]},
+        {"order": ["activity"], "page": ["1"]},
+        {"order": ["activity"], "page": ["2"]},
     ]
     assert client.requests_sent == 3
 
@@ -982,13 +1090,57 @@ def test_other_client_errors_are_refusals_with_discourses_words(
     assert not isinstance(caught.value, WriteOutcomeUnknown)
 
 
-def test_unexpected_redirect_is_an_error(
+def test_a_read_follows_a_redirect_on_the_same_site_and_reads_on_there(
     mocked: responses.RequestsMock, client: DiscourseClient
 ) -> None:
-    reply(mocked, "GET", "/categories.json", status=302, headers={"Location": f"{SITE}/login"})
+    # The slug was renamed: Discourse answers 301 to the canonical path, query kept.
+    canonical = "/c/innovation-sociale/5/l/latest.json"
+    reply(
+        mocked,
+        "GET",
+        LIST_PATH,
+        status=301,
+        headers={"Location": f"{SITE}{canonical}?order=activity&page=0"},
+        match=(matchers.query_param_matcher({"order": "activity", "page": "0"}),),
+    )
+    register_pages(mocked, [load(f"category_topics_page{n}.json") for n in range(2)], canonical)
+
+    pages = list(islice(client.iter_category_pages(CATEGORY), 2))
+
+    assert [len(page) for page in pages] == [4, 3]
+    # The next page is asked for at the new path: no second redirect.
+    assert [urlsplit(c.request.url).path for c in mocked.calls] == [
+        LIST_PATH,
+        canonical,
+        canonical,
+    ]
+    assert client.requests_sent == 3
+
+
+def test_a_redirect_to_another_site_is_refused_in_words(
+    mocked: responses.RequestsMock, client: DiscourseClient
+) -> None:
+    elsewhere = "https://autre-site.example/c/innovation-sociale-estrie/5/l/latest.json"
+    reply(mocked, "GET", LIST_PATH, status=301, headers={"Location": elsewhere})
+
+    with pytest.raises(DiscourseError) as caught:
+        next(client.iter_category_pages(CATEGORY))
+
+    assert str(caught.value) == (
+        f"Discourse a redirigé GET {SITE}{LIST_PATH} vers un autre site ({elsewhere}) : la "
+        f"passerelle ne suit pas une redirection hors de {SITE} ; vérifiez discourse.url"
+    )
+    assert client.requests_sent == 1  # the key never went to the other site
+
+
+def test_a_write_never_follows_a_redirect(
+    mocked: responses.RequestsMock, client: DiscourseClient
+) -> None:
+    reply(mocked, "POST", "/posts.json", status=301, headers={"Location": f"{SITE}/posts.json"})
 
     with pytest.raises(DiscourseError, match="redirection inattendue"):
-        client.fetch_categories()
+        client.create_reply(topic_id=135, raw="Une réponse assez longue pour Discourse.")
+    assert client.requests_sent == 1
 
 
 def test_html_instead_of_json_is_an_error(

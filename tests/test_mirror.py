@@ -30,7 +30,7 @@ from bridge.demo import demo_config
 from bridge.discourse import DiscourseClient
 from bridge.entries import CartographyCard
 from bridge.errors import BridgeError
-from bridge.mirror import CURSOR_MEMBERS, CURSOR_SWEEP, CURSOR_TOPICS, SyncSummary
+from bridge.mirror import CURSOR_CATEGORY, CURSOR_MEMBERS, CURSOR_SWEEP, CURSOR_TOPICS, SyncSummary
 from bridge.runs import run_sync
 from bridge.sandbox import STAFF_USERNAME, Sandbox, World, build_world, rules
 from bridge.store import Store, StoredTopic, iso, parse_iso
@@ -112,6 +112,10 @@ def parts(sandbox: Sandbox, tmp_path: Path, clock: Clock) -> Parts:
 def sync(parts: Parts, sandbox: Sandbox, *, full: bool = False) -> SyncSummary:
     sandbox.reset_requests()
     return run_sync(parts, full=full)
+
+
+# The watched category's list, as the mirror reads it (with ?order=activity&page=N).
+LIST = "/c/innovation-sociale-estrie/10/l/latest.json"
 
 
 def paths(sandbox: Sandbox) -> list[str]:
@@ -326,13 +330,14 @@ def test_first_sync_mirrors_the_watched_category_and_nothing_else(parts, sandbox
     assert {
         r["username"]: parse_iso(r["added_at"]) for r in store.db["group_members"].rows
     } == members
-    # One categories read, one list page, one read per topic, one member page.
+    # The category and its subcategories (two reads), one list page (by activity, at its
+    # canonical path), one read per topic, one member page.
     assert paths(sandbox) == (
-        ["/categories.json", "/c/innovation-sociale-estrie/10.json"]
+        ["/c/innovation-sociale-estrie/show.json", "/categories.json", LIST]
         + [f"/t/{tid}/posts.json" for tid in (t.id for t in _in_list_order(store, world))]
         + ["/groups/cdp-2ise/members.json"]
     )
-    assert summary.requests == 26
+    assert summary.requests == 27
     assert summary.swept and summary.topics_saved == 23 and summary.posts_saved == 47
     assert count_rows(store, "toolbox_entries") == 6
     assert count_rows(store, "cartography_cards") == 8
@@ -429,6 +434,7 @@ def test_first_sync_stores_exact_rows(parts, sandbox):
         CURSOR_TOPICS: iso(max(t.bumped_at for t in listed(world).values())),
         CURSOR_MEMBERS: iso(NOW - timedelta(days=0.3)),
         CURSOR_SWEEP: iso(NOW),
+        CURSOR_CATEGORY: "10",
     }
 
 
@@ -443,7 +449,7 @@ def test_an_idle_pass_reads_the_first_list_page_and_the_newest_members_only(part
     summary = sync(parts, sandbox)
 
     assert paths(sandbox) == [
-        "/c/innovation-sociale-estrie/10.json",
+        LIST,
         "/groups/cdp-2ise/members.json",
     ]
     assert summary.requests == 2 and not summary.swept
@@ -460,7 +466,7 @@ def test_a_new_reply_is_picked_up_with_one_post_read(parts, sandbox, clock):
     summary = sync(parts, sandbox)
 
     assert paths(sandbox) == [
-        "/c/innovation-sociale-estrie/10.json",
+        LIST,
         f"/t/{tid}/posts.json",
         "/groups/cdp-2ise/members.json",
     ]
@@ -575,14 +581,15 @@ def test_the_sweep_costs_categories_list_pages_member_pages_and_one_read_per_ent
     entries = count_rows(parts.store, "toolbox_entries") + count_rows(
         parts.store, "cartography_cards"
     )
-    assert paths(sandbox)[:2] == ["/categories.json", "/c/innovation-sociale-estrie/10.json"]
-    assert paths(sandbox)[2] == "/groups/cdp-2ise/members.json"
+    # A sweep finds the category again by its id (a renamed slug never breaks a pass).
+    assert paths(sandbox)[:3] == ["/c/10/show.json", "/categories.json", LIST]
+    assert paths(sandbox)[3] == "/groups/cdp-2ise/members.json"
     assert len([p for p in paths(sandbox) if p.endswith("/posts.json")]) == entries == 14
     # A reply by someone who is not a member, in a discussion someone else answered since:
     # nothing the sweep reads shows that account; one profile read does.
     assert unseen_authors(sandbox.world) == {"lbeaulieu"}
     assert [p for p in paths(sandbox) if p.startswith("/u/")] == ["/u/lbeaulieu.json"]
-    assert summary.requests == 1 + 1 + 1 + entries + 1
+    assert summary.requests == 2 + 1 + 1 + entries + 1
     after = dump(parts.store)
     assert {k: v for k, v in after.items() if k != "cursors"} == {
         k: v for k, v in before.items() if k != "cursors"
@@ -1043,11 +1050,12 @@ def _changes(world: World, clock: Clock) -> None:
     world.anonymize_user("dfoley")
 
 
-# The sweep after `_changes`: categories 1, list page 1, post reads 5 (3 replies, the new topic,
-# the topic that lost a reply read again), member page 1, the profile of the member who left 1,
-# first posts of the 13 entries and cards left 13, the deleted card read once 1 (missing from
-# the list), the profile of the author who is not a member and was not seen 1.
-SWEEP_REQUESTS = 1 + 1 + 5 + 1 + 1 + 13 + 1 + 1
+# The sweep after `_changes`: categories 2 (the category, its subcategories), list page 1,
+# post reads 5 (3 replies, the new topic, the topic that lost a reply read again), member
+# page 1, the profile of the member who left 1, first posts of the 13 entries and cards left 13,
+# the deleted card read once 1 (missing from the list), the profile of the author who is not a
+# member and was not seen 1.
+SWEEP_REQUESTS = 2 + 1 + 5 + 1 + 1 + 13 + 1 + 1
 
 
 @pytest.mark.slow
@@ -1209,7 +1217,7 @@ def test_bridge_sync_prints_a_one_line_summary(tmp_path):
     assert first.output.splitlines() == [
         "Synchronisation : 23 sujet(s) mis à jour, 47 message(s), 12 nouveau(x) membre(s), "
         "réconciliation : 0 fiche(s) relue(s), 0 sujet(s) et 0 message(s) supprimés, "
-        "0 départ(s), 0 compte(s) effacé(s) ; 26 requête(s) en "
+        "0 départ(s), 0 compte(s) effacé(s) ; 27 requête(s) en "
         + first.output.split(" en ")[-1].strip()
     ]
     assert again.exit_code == 0

@@ -150,8 +150,9 @@ def test_pages_of_30_with_more_topics_url_only_before_the_last_page(sb: Sandbox)
         call(sb, "GET", f"/c/bienvenue/13.json?page={p}").json()["topic_list"] for p in range(3)
     ]
     assert [len(p["topics"]) for p in pages] == [30, 30, 5]
-    assert pages[0]["more_topics_url"] == "/c/bienvenue/13?page=1"
-    assert pages[1]["more_topics_url"] == "/c/bienvenue/13?page=2"
+    # The next page's URL is the canonical one (ListController#construct_url_with).
+    assert pages[0]["more_topics_url"] == "/c/innovation-sociale-estrie/bienvenue/13?page=1"
+    assert pages[1]["more_topics_url"] == "/c/innovation-sociale-estrie/bienvenue/13?page=2"
     assert "more_topics_url" not in pages[2]
     ids = [t["id"] for p in pages for t in p["topics"]]
     assert len(set(ids)) == 65

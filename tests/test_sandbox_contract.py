@@ -124,6 +124,12 @@ def _user_profile(schema: Schema) -> None:
             user["properties"][name] = {"type": "string"}
 
 
+def _category_parent(schema: Schema) -> None:
+    for obj in _objects(schema):
+        if {"slug", "color", "has_children"} <= set(obj["properties"]):
+            obj["properties"].setdefault("parent_category_id", {"type": "integer"})
+
+
 # Where real Discourse departs from the published schemas: (what, why, how).
 EXCEPTIONS: list[tuple[str, str, Callable[[Schema], None]]] = [
     (
@@ -153,6 +159,11 @@ EXCEPTIONS: list[tuple[str, str, Callable[[Schema], None]]] = [
         _like_counts,
     ),
     ("group members: last_posted_at may be null", "members who never posted", _member_last_posted),
+    (
+        "categories: parent_category_id for a subcategory",
+        "BasicCategorySerializer sends it when set; the schemas' examples were top-level",
+        _category_parent,
+    ),
     (
         "user: featured_topic may be null; profile fields when set",
         "bio_raw, location, website… are sent only when filled in",
@@ -225,6 +236,40 @@ def topic_id(sb: Sandbox, title: str) -> int:
 @pytest.mark.parametrize("query", ["", "?include_subcategories=true"])
 def test_categories(sb: Sandbox, query: str) -> None:
     assert_valid("category_list_response", get(sb, f"/categories.json{query}"))
+
+
+@pytest.mark.parametrize(
+    "query", ["?parent_category_id=10", "?parent_category_id=10&page=1", "?page=1"]
+)
+def test_categories_of_a_parent_and_by_page(sb: Sandbox, query: str) -> None:
+    assert_valid("category_list_response", get(sb, f"/categories.json{query}"))
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/c/10/show.json", "/c/innovation-sociale-estrie/show.json", "/c/11/show.json"],
+)
+def test_category_show(sb: Sandbox, path: str) -> None:
+    assert_valid("category_create_response", get(sb, path))
+
+
+def test_category_find_by_slug_answers_like_show(sb: Sandbox) -> None:
+    body = get(sb, "/c/innovation-sociale-estrie/boite-a-outils/find_by_slug.json")
+    assert body == get(sb, "/c/11/show.json")
+    assert_valid("category_create_response", body)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/c/innovation-sociale-estrie/10/l/latest.json?order=activity",
+        "/c/innovation-sociale-estrie/10/l/latest.json?order=views&ascending=true",
+        "/c/innovation-sociale-estrie/10/l/top.json",
+        "/c/innovation-sociale-estrie/boite-a-outils/11/l/latest.json?order=activity&page=1",
+    ],
+)
+def test_category_lists_in_any_order(sb: Sandbox, path: str) -> None:
+    assert_valid("category_topics_response", get(sb, path))
 
 
 @pytest.mark.parametrize("as_objects", [True, False], ids=["tag objects", "tag names"])

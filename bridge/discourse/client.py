@@ -15,18 +15,16 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 from urllib.parse import quote
 
+from bridge.discourse.categories import CategoryReads
 from bridge.discourse.transport import Transport
 from bridge.errors import DiscourseError, HeldForApproval, NotFoundError
 from bridge.models import (
-    Category,
     Created,
     GroupMember,
     Payload,
     Post,
     TopicDetail,
-    TopicSummary,
     User,
-    flatten_categories,
     json_object,
     json_objects,
     topic_id_from_location,
@@ -43,18 +41,6 @@ _EXTERNAL_ID = re.compile(r"[A-Za-z0-9_-]{1,50}")
 
 # Payload walkers: each raises KeyError, TypeError or ValueError on a payload of the wrong shape
 # (json_object, json_objects), which `DiscourseClient._parse` reports as Discourse's surprise.
-
-
-def _categories(payload: Payload) -> list[Category]:
-    category_list = json_object(payload.get("category_list") or {}, "category_list")
-    return flatten_categories(json_objects(category_list.get("categories"), "categories"))
-
-
-def _topic_page(payload: Payload) -> tuple[list[TopicSummary], bool]:
-    """One list page's topics, and whether Discourse announces another page."""
-    topic_list = json_object(payload.get("topic_list") or {}, "topic_list")
-    topics = [TopicSummary.from_api(t) for t in json_objects(topic_list.get("topics"), "topics")]
-    return topics, bool(topic_list.get("more_topics_url"))
 
 
 def _post_chunk(payload: Payload) -> list[tuple[int, Post]]:
@@ -79,8 +65,11 @@ def _listed(chunk: Iterable[tuple[int, Post]]) -> list[Post]:
     return [post for kind, post in chunk if kind not in (_SMALL_ACTION, _WHISPER)]
 
 
-class DiscourseClient:
-    """The bridge's Discourse client: domain reads and writes, paced and retried where safe."""
+class DiscourseClient(CategoryReads):
+    """The bridge's Discourse client: domain reads and writes, paced and retried where safe.
+
+    Category reads (finding the category and its subcategories, its list) are `CategoryReads`.
+    """
 
     def __init__(
         self,
@@ -127,59 +116,6 @@ class DiscourseClient:
         self._api.session.close()
 
     # Reads
-
-    def fetch_categories(self) -> list[Category]:
-        path = "/categories.json"
-        payload = self._read(path, {"include_subcategories": "true"})
-        return self._parse(path, _categories, payload)
-
-    def resolve_category(
-        self, slug_or_id: str | int, *, categories: Sequence[Category] | None = None
-    ) -> Category:
-        """The category named by slug or id; pass `categories` to resolve several from one read."""
-        known = list(categories) if categories is not None else self.fetch_categories()
-        wanted = str(slug_or_id).strip()
-        if wanted.isdigit():
-            matches = [c for c in known if c.id == int(wanted)]
-        else:
-            matches = [c for c in known if c.slug.lower() == wanted.lower()]
-        if len(matches) == 1:
-            return matches[0]
-        if matches:
-            ids = ", ".join(str(c.id) for c in matches)
-            raise NotFoundError(
-                f"plusieurs catégories portent le slug « {wanted} » sur {self.url} (ids {ids}) :"
-                " indiquez l'id"
-            )
-        visible = ", ".join(c.slug for c in known[:20]) or "aucune"
-        raise NotFoundError(
-            f"la catégorie « {wanted} » est introuvable sur {self.url} (ou le compte "
-            f"« {self._api.api_username} » ne peut pas la voir) ; catégories visibles : {visible}"
-        )
-
-    def check_access(self, category_slug_or_id: str | int) -> Category:
-        """One read proving the key works and can see the category."""
-        return self.resolve_category(category_slug_or_id)
-
-    def iter_category_pages(self, category: Category) -> Iterator[list[TopicSummary]]:
-        """The category's list a whole page at a time (30 topics, `page` from 0), as Discourse
-        orders it: the category's pinned topics first, then by last activity, newest first.
-
-        A page is read only when the caller asks for the next one, so a caller that has seen
-        enough stops at a page boundary and reads nothing more. The list ends at the first empty
-        page or the first one without a `more_topics_url` (a full page always announces more).
-        """
-        # Discourse finds the category by its id; the slug (as stored, maybe %-encoded) is cosmetic.
-        path = f"/c/{quote(category.slug, safe='%')}/{category.id}.json"
-        page = 0
-        while True:
-            topics, more = self._parse(path, _topic_page, self._read(path, {"page": page}))
-            if not topics:
-                return
-            yield topics
-            if not more:
-                return
-            page += 1
 
     def iter_topic_posts(
         self, topic_id: int, posts_count: int | None = None, *, after_post_number: int = 0

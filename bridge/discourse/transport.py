@@ -3,6 +3,8 @@
 This is the only module in the project that imports pydiscourse. It subclasses pydiscourse's
 client and replaces its `_request`, because upstream retries 429 with a real sleep (writes
 included), ignores `Retry-After`, has no timeout or session, and cannot report a redirect.
+Reads follow a redirect on the same site (Discourse answers 301 to a category's canonical
+path); a redirect to another site, or of a write, is an error.
 What comes back is decoded JSON; giving it types is `bridge.discourse.client`'s job.
 
 Rules kept here: reads are retried on 5xx, timeouts and dropped connections; writes never are,
@@ -16,6 +18,7 @@ import logging
 import random
 from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import requests
 from pydiscourse import DiscourseClient as _UpstreamClient
@@ -41,6 +44,14 @@ _BACKOFF_CAP = 30.0
 _MAX_TOTAL_WAIT = 300.0
 # pydiscourse's own guess when a 429 says nothing about how long to wait.
 _DEFAULT_RATE_LIMIT_WAIT = 10.0
+# Redirects a read follows on the same site before giving up (Discourse needs one).
+_MAX_REDIRECTS = 5
+
+
+def _same_site(url: str, host: str) -> bool:
+    # Scheme and host:port: the API key never leaves for another site, nor over plain HTTP.
+    there, here = urlsplit(url), urlsplit(host)
+    return (there.scheme, there.netloc.lower()) == (here.scheme, here.netloc.lower())
 
 
 def _discourse_words(response: requests.Response) -> str:
@@ -121,6 +132,7 @@ class Transport(_UpstreamClient):  # type: ignore[misc]
         is_read = verb == "GET"
         waited = 0.0
         attempt = 0
+        hops = 0
         while True:
             self._pace()
             self.requests_sent += 1
@@ -166,10 +178,28 @@ class Transport(_UpstreamClient):  # type: ignore[misc]
                 elif status >= 400:
                     raise self._client_error(verb, path, response)
                 elif 300 <= status < 400 and not redirects_ok:
-                    raise DiscourseError(
-                        f"redirection inattendue ({status}) de {where} vers "
-                        f"{response.headers.get('Location', '?')} : vérifiez discourse.url"
-                    )
+                    # Discourse answers 301 to a category's canonical path (a subcategory, a
+                    # renamed slug): a read follows it on the same site; a write never does.
+                    target = urljoin(url, response.headers.get("Location", ""))
+                    if not is_read or not response.headers.get("Location"):
+                        raise DiscourseError(
+                            f"redirection inattendue ({status}) de {where} vers "
+                            f"{response.headers.get('Location', '?')} : vérifiez discourse.url"
+                        )
+                    if not _same_site(target, self.host):
+                        raise DiscourseError(
+                            f"Discourse a redirigé {where} vers un autre site ({target}) : la "
+                            f"passerelle ne suit pas une redirection hors de {self.host} ; "
+                            "vérifiez discourse.url"
+                        )
+                    hops += 1
+                    if hops > _MAX_REDIRECTS:
+                        raise DiscourseError(f"trop de redirections à partir de {where}")
+                    log.debug("%s -> %s %s", where, status, target)
+                    # The Location carries the query string already.
+                    url, where = target, f"{verb} {target}"
+                    request_kwargs = {**request_kwargs, "params": None}
+                    continue
                 else:
                     return response
             if attempt >= self.max_read_retries or waited + delay > _MAX_TOTAL_WAIT:

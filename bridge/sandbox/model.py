@@ -80,6 +80,13 @@ class Category:
     position: int = 0
     # The "À propos de la catégorie …" topic Discourse creates with every category.
     topic_id: int | None = None
+    # The category's own list settings (Category columns): `default_view` "latest" or "top"
+    # (ListController#category_default), `sort_order` a TopicQuery::SORTABLE_MAPPING key
+    # ("views", "likes", "created"…) with `sort_ascending`, used when a list names no `order`.
+    default_view: str | None = None
+    sort_order: str | None = None
+    sort_ascending: bool | None = None
+    default_top_period: str = "all"
 
 
 @dataclass(eq=False)

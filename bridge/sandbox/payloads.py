@@ -103,19 +103,22 @@ def category(world: World, cat: Category, viewer: User | None, with_children: bo
         "topic_url": f"/t/{about.slug}/{about.id}" if about else None,
         "read_restricted": False,
         "permission": 1,
-        "notification_level": 1,
+        # CategoryUser level for the viewer: 0 when muted, else "regular".
+        "notification_level": 0
+        if viewer is not None and cat.id in world.muted_category_ids.get(viewer.id, ())
+        else 1,
         "can_edit": bool(viewer and viewer.admin),
         "topic_template": None,
         "topic_title_placeholder": None,
         "has_children": bool(children),
         "subcategory_count": len(children) or None,
-        "sort_order": None,
-        "sort_ascending": None,
+        "sort_order": cat.sort_order,
+        "sort_ascending": cat.sort_ascending,
         "show_subcategory_list": bool(children),
         "num_featured_topics": 3,
-        "default_view": None,
+        "default_view": cat.default_view,
         "subcategory_list_style": "rows_with_featured_topics",
-        "default_top_period": "all",
+        "default_top_period": cat.default_top_period,
         "default_list_filter": "all",
         "minimum_required_tags": 0,
         "navigate_to_first_post_after_read": False,
@@ -240,8 +243,15 @@ def topic_list_item(world: World, topic: Topic) -> tuple[Json, list[User]]:
 
 
 def category_topics(
-    world: World, cat: Category, topics: list[Topic], more: bool, page: int, viewer: User | None
+    world: World,
+    cat: Category,
+    topics: list[Topic],
+    more_topics_url: str | None,
+    per_page: int,
+    viewer: User | None,
 ) -> Json:
+    """A category's topic list; `more_topics_url` as ListController#construct_url_with builds
+    it (the canonical category path, the list's options, the next page)."""
     items = []
     users: dict[int, User] = {}
     for topic in topics:
@@ -250,11 +260,11 @@ def category_topics(
         users.update((u.id, u) for u in people)
     topic_list: Json = {
         "can_create_topic": viewer is not None,
-        "per_page": world.per_page,
+        "per_page": per_page,
         "topics": items,
     }
-    if more:
-        topic_list["more_topics_url"] = f"/c/{cat.slug}/{cat.id}?page={page + 1}"
+    if more_topics_url is not None:
+        topic_list["more_topics_url"] = more_topics_url
     return {
         "users": [basic_user(u) for u in users.values()],
         "primary_groups": [],

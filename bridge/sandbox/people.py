@@ -207,12 +207,14 @@ def user_profile(world: World, user: User, viewer: User | None) -> Json:
         "can_be_deleted": bool(viewer and viewer.admin) and not posts,
         "can_delete_all_posts": bool(viewer and viewer.admin),
         "locale": "fr",
-        "muted_category_ids": [],
+        # UserSerializer's private fields (the user and staff see them): CategoryUser and
+        # TagUser at level "muted".
+        "muted_category_ids": sorted(world.muted_category_ids.get(user.id, ())) if can_edit else [],
         "regular_category_ids": [],
         "watched_tags": [],
         "watching_first_post_tags": [],
         "tracked_tags": [],
-        "muted_tags": [],
+        "muted_tags": sorted(world.muted_tags.get(user.id, ())) if can_edit else [],
         "tracked_category_ids": [],
         "watched_category_ids": [],
         "watched_first_post_category_ids": [],

@@ -12,6 +12,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from . import lists
 from .model import REGULAR, ApiKey, Category, Post, Topic, User
 from .world import STATUSES, World
 
@@ -172,32 +173,10 @@ def visible_topic(world: World, topic_id: int, viewer: User | None) -> Topic:
 def category_topics(
     world: World, category: Category, page: int, viewer: User | None
 ) -> tuple[list[Topic], bool]:
-    """One page of a category's list and whether Discourse would give a `more_topics_url`.
-
-    Topics of the category and its subcategories; the category's own pinned topics first, then
-    by `bumped_at`, newest first. Subcategories' "À propos" topics are left out, as Discourse
-    does by default. Like Discourse, a full page always announces more, even if the next page
-    turns out empty.
-    """
-    world.expire_pins()
-    staff = viewer is not None and viewer.staff
-    ids = world.descendant_ids(category.id)
-    hidden = {c.topic_id for c in world.categories.values() if c.id != category.id and c.topic_id}
-    listed = [
-        t
-        for t in world.topics.values()
-        if t.category_id in ids
-        and t.deleted_at is None
-        and not t.is_private_message
-        and (t.visible or staff)
-        and t.id not in hidden
-    ]
-    newest_first = sorted(listed, key=lambda t: (t.bumped_at, t.id), reverse=True)
-    pinned = [t for t in newest_first if t.pinned_at is not None and t.category_id == category.id]
-    ordered = pinned + [t for t in newest_first if t not in pinned]
-    start = page * world.per_page
-    chunk = ordered[start : start + world.per_page]
-    return chunk, len(chunk) == world.per_page
+    """One page of a category's latest list by activity (`lists.latest`, order=activity) and
+    whether Discourse would give a `more_topics_url`."""
+    listed = lists.latest(world, category, viewer, page=page, order="activity")
+    return listed.topics, listed.more
 
 
 def topic_posts(

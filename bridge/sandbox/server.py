@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qs, parse_qsl, unquote, urlencode, urlsplit
 
-from . import payloads, people, posting, rules
+from . import categories, lists, payloads, people, posting, rules
 from .model import User
 from .rules import ApiError
 from .seed import STAFF_KEY, STAFF_USERNAME, seed_world
@@ -90,7 +90,14 @@ _ROUTES: list[tuple[str, re.Pattern[str], str, tuple[str, ...]]] = [
     for m, p, h, s in [
         ("GET", r"/categories", "categories", ("categories:list",)),
         ("GET", r"/site", "site", ("wordpress:publishing",)),
-        ("GET", r"/c/(?P<spec>.+?)(?:/l/latest)?", "category_topics", ("topics:read_lists",)),
+        ("GET", r"/c/(?P<id>[^/]+)/show", "category_show", ("categories:show",)),
+        ("GET", r"/c/(?P<spec>.+?)/find_by_slug", "category_find_by_slug", ()),
+        (
+            "GET",
+            r"/c/(?P<spec>.+?)(?:/l/(?P<filter>latest|top))?",
+            "category_topics",
+            ("topics:read_lists",),
+        ),
         ("GET", r"/t/external_id/(?P<external_id>[^/]+)", "external_id", ("topics:read",)),
         ("GET", r"/t/(?P<id>\d+)/posts", "topic_posts", ("topics:read",)),
         (
@@ -224,7 +231,9 @@ class Sandbox:
                             rules.check_api_rate(world)
                         form = {**query, **_parse_body(headers.get("Content-Type", ""), body)}
                         handler = getattr(self, f"_{name}")
-                        result: Reply = handler(viewer, match.groupdict(), form, headers)
+                        # The unescaped path and query, for redirects that rewrite it.
+                        args = {**match.groupdict(), "fullpath": unquote(target)}
+                        result: Reply = handler(viewer, args, form, headers)
                         return result
                 raise rules.not_found()
             except ApiError as error:
@@ -234,24 +243,78 @@ class Sandbox:
                 return Reply(500, failure)
 
     def _categories(self, viewer: Viewer, args: Args, form: Form, headers: Any) -> Reply:
+        # CategoriesController#index / #fetch_category_list.
         include = _first(form, "include_subcategories") == "true"
-        return Reply(200, payloads.category_list(self.world, viewer, include))
+        parent_ref = _first(form, "parent_category_id")
+        parent = categories.fetch_category(self.world, parent_ref) if parent_ref else None
+        page_param = _first(form, "page") or "1"
+        page = int(page_param) if page_param.isdigit() else 1
+        body = categories.category_list(
+            self.world, viewer, parent=parent, include_subcategories=include, page=page
+        )
+        return Reply(200, body)
+
+    def _category_show(self, viewer: Viewer, args: Args, form: Form, headers: Any) -> Reply:
+        category = categories.fetch_category(self.world, args["id"])
+        if category is None:
+            raise rules.not_found()
+        return Reply(200, categories.show(self.world, category, viewer))
+
+    def _category_find_by_slug(self, viewer: Viewer, args: Args, form: Form, headers: Any) -> Reply:
+        category = categories.find_by_slug_path(self.world, args["spec"].split("/"))
+        if category is None:
+            raise rules.not_found()
+        return Reply(200, categories.show(self.world, category, viewer))
 
     def _site(self, viewer: Viewer, args: Args, form: Form, headers: Any) -> Reply:
         return Reply(200, payloads.site(self.world))
 
     def _category_topics(self, viewer: Viewer, args: Args, form: Form, headers: Any) -> Reply:
-        last = args["spec"].split("/")[-1]
-        try:
-            category = self.world.category(last)
-        except KeyError as error:
-            raise rules.not_found() from error
+        """ListController#category_default, #category_latest, #category_top."""
+        spec = args["spec"]
+        category = categories.find_by_slug_path_with_id(self.world, spec)
+        if category is None:
+            raise rules.not_found()
+        canonical = self.world.full_slug(category)
+        if spec != canonical:
+            # ListController#set_category: a wrong slug path answers 301 to the canonical one,
+            # the rest of the path and the query kept (Rails makes the Location absolute).
+            host = headers.get("Host") or self.url.removeprefix("http://")
+            location = args["fullpath"].replace(spec, canonical)
+            return Reply(301, None, {"Location": f"http://{host}{location}"})
+        view = args.get("filter")
+        if view is None:
+            view = category.default_view if category.default_view in ("latest", "top") else None
         page_param = _first(form, "page") or "0"
         page = int(page_param) if page_param.isdigit() else 0
-        topics, more = rules.category_topics(self.world, category, page, viewer)
-        return Reply(
-            200, payloads.category_topics(self.world, category, topics, more, page, viewer)
+        options = {
+            name: value
+            for name in ("order", "ascending", "state", "period")
+            if (value := _first(form, name)) is not None
+        }
+        if view == "top":
+            period = options.get("period") or category.default_top_period
+            listed = lists.top(self.world, category, viewer, page=page, period=period)
+        else:
+            listed = lists.latest(
+                self.world,
+                category,
+                viewer,
+                page=page,
+                order=options.get("order"),
+                ascending=options.get("ascending"),
+                state=options.get("state"),
+            )
+        more_url = None
+        if listed.more:
+            # ListController#construct_url_with: the same route, its options, the next page.
+            route = f"/c/{canonical}" + (f"/l/{args['filter']}" if args.get("filter") else "")
+            query = urlencode(sorted({**options, "page": str(page + 1)}.items()))
+            more_url = f"{route}?{query}"
+        body = payloads.category_topics(
+            self.world, category, listed.topics, more_url, listed.per_page, viewer
         )
+        return Reply(200, body)
 
     def _external_id(self, viewer: Viewer, args: Args, form: Form, headers: Any) -> Reply:
         topic = self.world.topic_at_external_id(args["external_id"])
@@ -512,7 +575,7 @@ class _Handler(BaseHTTPRequestHandler):
 def request_kind(target: str) -> str:
     """categories, list, posts, members, topic, user or other."""
     path = target.split("?")[0]
-    if path == "/categories.json":
+    if path == "/categories.json" or path.endswith(("/show.json", "/find_by_slug.json")):
         return "categories"
     if path.startswith("/c/"):
         return "list"

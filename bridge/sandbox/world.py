@@ -76,6 +76,19 @@ class World(Accounts):
         # Real Discourse adds a "small action" post (post_type 3) when a topic is pinned or
         # closed; off by default so that post counts in tests stay what the test wrote.
         self.small_action_posts = False
+        # Category lists (CategoryList): past `max_unoptimized_categories` categories, or with
+        # `lazy_load_categories` on, /categories.json comes `categories_per_page` at a time.
+        self.lazy_load_categories = False
+        self.max_unoptimized_categories = 1000
+        self.categories_per_page = 20
+        self.subcategories_per_category = 5
+        # TopicQuery.remove_muted_tags: "always", "only_muted" or "never".
+        self.remove_muted_tags_from_latest = "always"
+        self.topics_per_period_in_top_page = 50
+        # What each user muted (CategoryUser, TagUser, TopicUser at level "muted"), by user id.
+        self.muted_category_ids: dict[int, set[int]] = {}
+        self.muted_tags: dict[int, set[str]] = {}
+        self.muted_topic_ids: dict[int, set[int]] = {}
 
         self._init_accounts()
         self.categories: dict[int, Category] = {}
@@ -191,6 +204,42 @@ class World(Accounts):
                 changed = not more <= found
                 found |= more
             return found
+
+    def slug_path(self, category: Category) -> list[str]:
+        """Category#slug_path: the slugs from the top-level ancestor down (`{id}-category` for
+        a category without a slug)."""
+        with self.lock:
+            path: list[str] = []
+            seen: set[int] = set()
+            current: Category | None = category
+            while current is not None and current.id not in seen:
+                seen.add(current.id)
+                path.insert(0, current.slug or f"{current.id}-category")
+                parent = current.parent_id
+                current = self.categories.get(parent) if parent is not None else None
+            return path
+
+    def full_slug(self, category: Category) -> str:
+        """Category#full_slug("/"): the canonical `parent/child/id` of the category's URL."""
+        return "/".join([*self.slug_path(category), str(category.id)])
+
+    def rename_category_slug(self, slug_or_id: str | int, new_slug: str) -> None:
+        """What an admin does in the category's settings; old URLs then answer 301."""
+        with self.lock:
+            self.category(slug_or_id).slug = new_slug
+
+    def mute_category(self, username: str, slug_or_id: str | int) -> None:
+        with self.lock:
+            category = self.category(slug_or_id)
+            self.muted_category_ids.setdefault(self.user(username).id, set()).add(category.id)
+
+    def mute_tag(self, username: str, tag: str) -> None:
+        with self.lock:
+            self.muted_tags.setdefault(self.user(username).id, set()).add(clean_tag(tag))
+
+    def mute_topic(self, username: str, topic_id: int) -> None:
+        with self.lock:
+            self.muted_topic_ids.setdefault(self.user(username).id, set()).add(topic_id)
 
     def tag_id(self, name: str) -> int:
         with self.lock:
