@@ -352,3 +352,8 @@ def topic_id_from_location(location: str) -> int | None:
     """The topic id in a redirect such as `/t/some-slug/123.json` or a full URL to it."""
     match = _TOPIC_PATH.search(urlparse(location).path)
     return int(match.group(1)) if match else None
+
+
+def topic_url(site: str, slug: str, topic_id: int) -> str:
+    """A topic's address; Discourse redirects `/t/-/{id}` when the slug is unknown."""
+    return f"{site}/t/{quote(slug or '-', safe='-')}/{int(topic_id)}"

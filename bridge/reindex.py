@@ -10,37 +10,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bridge.config import Config
-from bridge.entries import TopicInput, parse_card, parse_toolbox
+from bridge.entries import parse_card, parse_toolbox
 from bridge.store import Store
 from bridge.territories import load_territories
-
-
-def topic_url(site: str, slug: str, topic_id: int) -> str:
-    return f"{site}/t/{slug}/{topic_id}"
 
 
 def refresh_entries(store: Store, config: Config, topic_ids: Sequence[int]) -> int:
     """Re-parse the given topics into entries and search documents; return how many."""
     sub = config.community.subcategories
     territories = load_territories()
-    sources = store.topic_sources(sorted(set(topic_ids)))
+    topics = store.topic_inputs(sorted(set(topic_ids)))
     with store.atomic():
-        for source in sources:
-            url = topic_url(store.site, source.slug, source.id)
-            topic = TopicInput(
-                topic_id=source.id,
-                title=source.title,
-                slug=source.slug,
-                category_slug=source.category_slug,
-                tags=source.tags,
-                author=source.author,
-                created_at=source.created_at,
-                last_activity_at=source.bumped_at,
-                reply_count=source.reply_count,
-                like_count=source.like_count,
-                first_post_raw=source.first_post_raw,
-                url=url,
-            )
+        for topic in topics:
             kind = "sujet"
             if topic.category_slug == sub.toolbox:
                 store.save_toolbox_entry(parse_toolbox(topic))
@@ -58,6 +39,6 @@ def refresh_entries(store: Store, config: Config, topic_ids: Sequence[int]) -> i
                 store.drop_entries([topic.topic_id])
             body = "\n\n".join([topic.first_post_raw, store.replies_text(topic.topic_id)])
             store.save_search_document(
-                f"topic:{topic.topic_id}", kind, topic.topic_id, topic.title, body, url
+                f"topic:{topic.topic_id}", kind, topic.topic_id, topic.title, body, topic.url
             )
-    return len(sources)
+    return len(topics)

@@ -4,7 +4,6 @@ safe (`bridge.membertext`), each link absolute."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import quote
 
 from bridge.render import MemberText
 
@@ -13,11 +12,6 @@ TITLE_LIMIT = 90
 NAME_LIMIT = 40
 EXCERPT_LIMIT = 140
 FIELD_LIMIT = 60
-
-
-def topic_url(site: str, slug: str, topic_id: int) -> str:
-    """A topic's address; Discourse redirects `/t/-/{id}` when the slug is unknown."""
-    return f"{site}/t/{quote(slug or '-', safe='-')}/{int(topic_id)}"
 
 
 @dataclass(frozen=True)

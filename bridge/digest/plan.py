@@ -35,11 +35,12 @@ from bridge.digest.items import (
     MemberItem,
     ToolItem,
     TopicItem,
-    topic_url,
 )
 from bridge.digest.week import Week
 from bridge.drafts import Draft, DraftKind
+from bridge.entries import CartographyCard
 from bridge.membertext import plain_excerpt, safe_inline
+from bridge.models import topic_url
 from bridge.render import Renderer
 from bridge.store import ActivityPost, OpenedTopic, Store, WeekFigures
 
@@ -244,28 +245,20 @@ class _Planner:
         ]
 
     def cards(self) -> list[CardItem]:
-        return [
-            CardItem(
-                title=safe_inline(c.title, TITLE_LIMIT),
-                url=c.url,
-                territory=safe_inline(c.territory or c.territory_raw or "", FIELD_LIMIT),
-                added=c.created_at >= self.week.start,
-                warnings=safe_inline("; ".join(c.warnings), EXCERPT_LIMIT),
-            )
-            for c in self.store.cards_changed(self.week.start, self.week.end)
-        ]
+        changed = self.store.cards_changed(self.week.start, self.week.end)
+        return [self._card_item(c) for c in changed]
 
     def cards_to_follow(self) -> list[CardItem]:
-        return [
-            CardItem(
-                title=safe_inline(c.title, TITLE_LIMIT),
-                url=c.url,
-                territory=safe_inline(c.territory or c.territory_raw or "", FIELD_LIMIT),
-                added=c.created_at >= self.week.start,
-                warnings=safe_inline("; ".join(c.warnings), EXCERPT_LIMIT),
-            )
-            for c in self.store.cards_with_warnings(self.week.end)
-        ]
+        return [self._card_item(c) for c in self.store.cards_with_warnings(self.week.end)]
+
+    def _card_item(self, card: CartographyCard) -> CardItem:
+        return CardItem(
+            title=safe_inline(card.title, TITLE_LIMIT),
+            url=card.url,
+            territory=safe_inline(card.territory or card.territory_raw or "", FIELD_LIMIT),
+            added=card.created_at >= self.week.start,
+            warnings=safe_inline("; ".join(card.warnings), EXCERPT_LIMIT),
+        )
 
     def new_members(self) -> list[MemberItem]:
         joins = [

@@ -34,7 +34,7 @@ from bridge.store.announcements import (
     StoredAnnouncement,
 )
 from bridge.store.base import iso, parse_iso, searchable
-from bridge.store.catalog import SearchHit, TopicSource
+from bridge.store.catalog import SearchHit
 from bridge.store.deletion import ERASED_NAME, DeletionMixin
 from bridge.store.forum import ForumMixin, MirrorCounts, StoredCategory, StoredPost, StoredTopic
 from bridge.store.job_runs import JobRun, JobRunsMixin, RunStatus
@@ -61,7 +61,6 @@ __all__ = [
     "StoredCategory",
     "StoredPost",
     "StoredTopic",
-    "TopicSource",
     "iso",
     "migrations",
     "parse_iso",

@@ -12,30 +12,14 @@ from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from typing import Any, TypeVar
 
-from bridge.entries import CartographyCard, ToolboxEntry
+from bridge.entries import CartographyCard, ToolboxEntry, TopicInput
+from bridge.models import topic_url
 from bridge.store.base import StoreBase, iso, searchable
 
 # Words French elides before a vowel: « l'Estrie », « qu'elle », « jusqu'à ».
 _ELIDED = {"qu", "jusqu", "lorsqu", "puisqu", "quoiqu"}
 _TOOLBOX, _CARDS = "toolbox_entries", "cartography_cards"
 E = TypeVar("E", ToolboxEntry, CartographyCard)
-
-
-@dataclass(frozen=True)
-class TopicSource:
-    """What the entry parsers read of a live topic: its row, category and first post."""
-
-    id: int
-    title: str
-    slug: str
-    category_slug: str
-    tags: tuple[str, ...]
-    author: str
-    created_at: datetime
-    bumped_at: datetime
-    reply_count: int
-    like_count: int
-    first_post_raw: str
 
 
 @dataclass(frozen=True)
@@ -76,8 +60,9 @@ def _decode(cls: type[E], row: dict[str, Any]) -> E:
 class CatalogMixin(StoreBase):
     # --- entries and search ------------------------------------------------------------------
 
-    def topic_sources(self, topic_ids: Sequence[int]) -> list[TopicSource]:
-        """Live topics with their category slug, author and first post's raw Markdown."""
+    def topic_inputs(self, topic_ids: Sequence[int]) -> list[TopicInput]:
+        """Live topics as the entry parsers read them: category slug, author, first post's raw
+        Markdown, and the topic's address on the forum."""
         if not topic_ids:
             return []
         marks = ", ".join(str(int(i)) for i in topic_ids)
@@ -94,18 +79,19 @@ class CatalogMixin(StoreBase):
             self._scope,
         )
         return [
-            TopicSource(
-                id=row["id"],
+            TopicInput(
+                topic_id=row["id"],
                 title=row["title"],
                 slug=row["slug"] or "",
                 category_slug=row["category_slug"] or "",
                 tags=tuple(json.loads(row["tags"] or "[]")),
                 author=row["author"] or "",
                 created_at=datetime.fromisoformat(row["created_at"]),
-                bumped_at=datetime.fromisoformat(row["bumped_at"]),
+                last_activity_at=datetime.fromisoformat(row["bumped_at"]),
                 reply_count=row["reply_count"] or 0,
                 like_count=row["like_count"] or 0,
                 first_post_raw=row["first_post_raw"] or "",
+                url=topic_url(self.site, row["slug"] or "", row["id"]),
             )
             for row in rows
         ]
