@@ -105,11 +105,17 @@ def _config(ctx: click.Context) -> Config:
     metavar="FICHIER",
     help="Garder la base du miroir à cet endroit (par défaut : un dossier temporaire).",
 )
-def demo(store_path: Path | None) -> None:
+@click.option(
+    "--keep",
+    type=click.Path(file_okay=False, path_type=Path),
+    metavar="DOSSIER",
+    help="Laisser dans ce dossier config.yaml et sa base, à explorer ensuite.",
+)
+def demo(store_path: Path | None, keep: Path | None) -> None:
     """Un cycle complet contre le bac à sable intégré : aucun serveur, aucune clé."""
     from bridge.demo import run_demo
 
-    run_demo(store_path=store_path, echo=click.echo)
+    run_demo(store_path=store_path, keep=keep, echo=click.echo)
 
 
 @cli.command()
