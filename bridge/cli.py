@@ -119,6 +119,35 @@ def demo(store_path: Path | None, keep: Path | None) -> None:
 
 
 @cli.command()
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8700,
+    show_default=True,
+    metavar="N",
+    help="Le port local (0 : n'importe quel port libre).",
+)
+@click.option(
+    "--world",
+    type=click.Choice(["small", "large"]),
+    default="small",
+    show_default=True,
+    help="small : le petit monde de la démo; large : 2 000 sujets sur un an.",
+)
+@click.option(
+    "--config-out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FICHIER",
+    help="Écrire la configuration prête dans ce fichier (sinon : l'afficher).",
+)
+def sandbox(port: int, world: str, config_out: Path | None) -> None:
+    """Sert le bac à sable jusqu'à Ctrl-C, avec une configuration prête et sa clé."""
+    from bridge.sandboxcmd import serve
+
+    serve(port=port, world=world, config_out=config_out, echo=click.echo)
+
+
+@cli.command()
 @click.pass_context
 def check(ctx: click.Context) -> None:
     """Vérifie la configuration, les gabarits, les annonces et l'accès au forum; n'écrit rien."""

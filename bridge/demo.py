@@ -72,7 +72,7 @@ def run_demo(
     with tempfile.TemporaryDirectory(prefix="bridge-demo-") as tmp:
         path = store_path or (keep or Path(tmp)) / "bridge.db"
         if store_path or keep:
-            start_clean(path, DEMO_SITE)
+            start_clean(path, DEMO_SITE.__eq__)
         with Sandbox(now=clock) as sandbox:
             # The rows carry the stable demo address, not the sandbox's random port.
             config = demo_config(DEMO_SITE, sandbox.api_username, sandbox.api_key, path)

@@ -10,6 +10,7 @@ the links they hold lead to a running `bridge sandbox`.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 from bridge.config import ENV_API_KEY, Config
@@ -78,9 +79,10 @@ def _written_here(path: Path) -> bool:
         return False
 
 
-def start_clean(path: Path, site: str) -> None:
-    """Remove the store at `path` so that a new run starts clean, if it holds nothing but
-    `site`'s rows (an earlier demo or sandbox); refuse a store in service, or any other file."""
+def start_clean(path: Path, ours: Callable[[str], bool]) -> None:
+    """Remove the store at `path` so that a new run starts clean, if it holds only rows of
+    sites that are `ours` (an earlier demo or sandbox); refuse a store in service, or any other
+    file."""
     if not path.exists() or (path.is_file() and path.stat().st_size == 0):
         _remove(path)
         return
@@ -90,7 +92,7 @@ def start_clean(path: Path, site: str) -> None:
             f"{path} n'est pas une base de la passerelle : elle n'est ni effacée ni modifiée "
             "(choisissez un autre fichier)"
         )
-    others = sorted({s for s, _ in scopes if s != site})
+    others = sorted({s for s, _ in scopes if not ours(s)})
     if others:
         raise UsageError(
             f"{path} contient les données de {', '.join(others)} : le bac à sable n'écrit jamais "
