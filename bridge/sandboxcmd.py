@@ -69,7 +69,12 @@ def serve(
             config = demo_config(sandbox.url, sandbox.api_username, sandbox.api_key, store)
             config = replace(config, jobs_dir=folder / JOBS_NAME)
             config.jobs_dir.mkdir(parents=True, exist_ok=True)
-            text = ready_config(config, folder, why="bridge sandbox, réécrit à chaque démarrage")
+            # A printed config may be saved anywhere: its paths are absolute.
+            text = ready_config(
+                config,
+                folder if config_out else None,
+                why="bridge sandbox, réécrit à chaque démarrage",
+            )
             show_ready(sandbox, text, config_out, world, echo)
             if ready is not None:
                 ready(sandbox)
