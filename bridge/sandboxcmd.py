@@ -43,9 +43,8 @@ def serve(
     world: str = "small",
     config_out: Path | None = None,
     echo: Echo = print,
-    ready: Callable[[Sandbox], None] | None = None,
 ) -> None:
-    """Serve until SIGINT or SIGTERM; `ready` is called once the sandbox answers (tests)."""
+    """Serve until SIGINT or SIGTERM."""
     folder = (config_out.parent if config_out else Path.cwd()).resolve()
     store = folder / STORE_NAME
     stop = threading.Event()
@@ -76,8 +75,6 @@ def serve(
                 why="bridge sandbox, réécrit à chaque démarrage",
             )
             show_ready(sandbox, text, config_out, world, echo)
-            if ready is not None:
-                ready(sandbox)
             # Signals land in the main thread between waits: a short wait notices them at once.
             while not stop.wait(0.2):
                 pass
