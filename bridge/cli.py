@@ -105,11 +105,46 @@ def _config(ctx: click.Context) -> Config:
     metavar="FICHIER",
     help="Garder la base du miroir à cet endroit (par défaut : un dossier temporaire).",
 )
-def demo(store_path: Path | None) -> None:
+@click.option(
+    "--keep",
+    type=click.Path(file_okay=False, path_type=Path),
+    metavar="DOSSIER",
+    help="Laisser dans ce dossier config.yaml et sa base, à explorer ensuite.",
+)
+def demo(store_path: Path | None, keep: Path | None) -> None:
     """Un cycle complet contre le bac à sable intégré : aucun serveur, aucune clé."""
     from bridge.demo import run_demo
 
-    run_demo(store_path=store_path, echo=click.echo)
+    run_demo(store_path=store_path, keep=keep, echo=click.echo)
+
+
+@cli.command()
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8700,
+    show_default=True,
+    metavar="N",
+    help="Le port local (0 : n'importe quel port libre).",
+)
+@click.option(
+    "--world",
+    type=click.Choice(["small", "large"]),
+    default="small",
+    show_default=True,
+    help="small : le petit monde de la démo; large : 2 000 sujets sur un an.",
+)
+@click.option(
+    "--config-out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FICHIER",
+    help="Écrire la configuration prête dans ce fichier (sinon : l'afficher).",
+)
+def sandbox(port: int, world: str, config_out: Path | None) -> None:
+    """Sert le bac à sable jusqu'à Ctrl-C, avec une configuration prête et sa clé."""
+    from bridge.sandboxcmd import serve
+
+    serve(port=port, world=world, config_out=config_out, echo=click.echo)
 
 
 @cli.command()

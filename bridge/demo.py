@@ -6,8 +6,10 @@ the same client, store, templates and publisher as in production.
 
 from __future__ import annotations
 
+import shlex
 import tempfile
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,8 +19,10 @@ from bridge.config import (
     DiscourseConfig,
     Subcategories,
 )
+from bridge.discourse import DiscourseClient
 from bridge.drafts import Draft, DraftKind
 from bridge.outcomes import OutcomeStatus
+from bridge.playground import DEMO_SITE, ready_config, start_clean, write_ready_config
 from bridge.runs import run_announce, run_digest, run_sync
 from bridge.sandbox import Sandbox
 from bridge.store import LedgerState, Store
@@ -58,15 +62,29 @@ def demo_config(url: str, username: str, key: str, store_path: Path) -> Config:
 def run_demo(
     *,
     store_path: Path | None = None,
+    keep: Path | None = None,
     echo: Echo = print,
     now: Callable[[], datetime] | None = None,
 ) -> None:
+    """The demo; `keep` leaves a config.yaml and its store (bridge.db, or `store_path`) in that
+    folder, and `store_path` alone keeps the store. Either starts clean on every run."""
     clock = now or (lambda: datetime.now(UTC))
     with tempfile.TemporaryDirectory(prefix="bridge-demo-") as tmp:
-        path = store_path or Path(tmp) / "bridge.db"
+        path = store_path or (keep or Path(tmp)) / "bridge.db"
+        if store_path or keep:
+            start_clean(path, DEMO_SITE.__eq__)
         with Sandbox(now=clock) as sandbox:
-            config = demo_config(sandbox.url, sandbox.api_username, sandbox.api_key, path)
-            parts = Parts.build(config, now=clock)
+            # The rows carry the stable demo address, not the sandbox's random port.
+            config = demo_config(DEMO_SITE, sandbox.api_username, sandbox.api_key, path)
+            config = replace(config, jobs_dir=(keep or Path(tmp)) / "jobs")
+            if keep:
+                write_ready_config(
+                    keep / "config.yaml",
+                    ready_config(
+                        config, keep.resolve(), why="bridge demo --keep, réécrit à chaque démo"
+                    ),
+                )
+            parts = Parts.build(config, now=clock, client=sandbox_client(sandbox))
             echo(f"Bac à sable Discourse démarré sur {sandbox.url} (CdP 2isE, données fictives).")
 
             summary = run_sync(parts)
@@ -78,7 +96,7 @@ def run_demo(
             )
             show_entries(store, echo)
 
-            announce_demo(parts, sandbox, Path(tmp), echo)
+            announce_demo(parts, sandbox, config.jobs_dir, echo)
             digest_demo(parts, sandbox, echo)
 
             draft = Draft(
@@ -102,11 +120,44 @@ def run_demo(
             )
             runs = sorted((run.job, RUN_WORDS[run.status]) for run in store.last_runs())
             echo(f"Tâches : {', '.join(f'{job} {state}' for job, state in runs)}.")
-            if store_path:
-                echo(f"Base locale : {path} (à explorer avec bridge browse, search ou export).")
-            else:
-                echo("Base locale : temporaire, effacée à la fin (gardez-la avec --store).")
             parts.close()
+        show_kept(path, keep if keep else None, kept_store=bool(store_path or keep), echo=echo)
+
+
+def sandbox_client(sandbox: Sandbox) -> DiscourseClient:
+    return DiscourseClient(
+        sandbox.url, sandbox.api_username, sandbox.api_key, requests_per_minute=0
+    )
+
+
+# A word the demo's toolbox, cards and topics hold (tests/test_demo.py searches it).
+DEMO_SEARCH = "mobilisation"
+
+
+def show_kept(path: Path, keep: Path | None, *, kept_store: bool, echo: Echo) -> None:
+    """Where the demo's files are, and the commands that explore them, ready to paste."""
+    if keep is None:
+        if kept_store:
+            echo(
+                f"Base locale : {path} (gardée; pour l'explorer avec search, export ou status, "
+                "gardez aussi sa configuration : bridge demo --keep DOSSIER)."
+            )
+        else:
+            echo("Base locale : temporaire, effacée à la fin (gardez-la avec --keep DOSSIER).")
+        return
+    config = shlex.quote(str(keep / "config.yaml"))
+    echo(f"Base locale : {path}, et sa configuration {keep / 'config.yaml'}. À explorer :")
+    for command in (
+        f"search {DEMO_SEARCH}",
+        "export cartography --format csv --output " + shlex.quote(str(keep / "cartographie.csv")),
+        "status",
+        "browse    (extra facultatif : pip install -e '.[browse]')",
+    ):
+        echo(f"  bridge --config {config} {command}")
+    echo(
+        f"Relancer la démo sur {keep} repart de zéro; bridge sandbox sert ce même site "
+        f"({DEMO_SITE}) pour essayer les autres commandes."
+    )
 
 
 def show_entries(store: Store, echo: Echo, count: int = 3) -> None:
@@ -144,21 +195,22 @@ tags: [webinaire]
 
 def announce_demo(parts: Parts, sandbox: Sandbox, folder: Path, echo: Echo) -> None:
     """Announce a webinar in three days, then come back the day before for its reminder."""
-    real_now = parts.now
     tz = parts.config.community.tz
-    start = (real_now().astimezone(tz) + timedelta(days=3)).replace(
+    start = (parts.now().astimezone(tz) + timedelta(days=3)).replace(
         hour=12, minute=0, second=0, microsecond=0
     )
+    folder.mkdir(parents=True, exist_ok=True)
     job = folder / "webinaire-demo.yaml"
     job.write_text(DEMO_JOB.format(start=start, end=start + timedelta(hours=1)), encoding="utf-8")
     quiet: Echo = lambda line: None  # noqa: E731
-    try:
-        run_announce(parts, files=[job], now_flag=True, echo=quiet)
-        # The reminder is due one day before: move the bridge's clock there.
-        parts.now = lambda: start - timedelta(days=1) + timedelta(minutes=1)
-        run_announce(parts, files=[job], echo=quiet)
-    finally:
-        parts.now = real_now
+    run_announce(parts, files=[job], now_flag=True, echo=quiet)
+    # The reminder is due the day before. That pass runs on a private copy of the store, whose
+    # clock stands there: the store a person keeps holds no time that has not come yet (its
+    # reminder stays ahead, as `bridge announce --dry-run` shows).
+    eve = start - timedelta(days=1) + timedelta(minutes=1)
+    client = sandbox_client(sandbox)
+    with Parts.build(parts.config, now=lambda: eve, client=client, readonly=True) as later:
+        run_announce(later, files=[job], echo=quiet)
     topic = sandbox.world.find_topic_by_title("Webinaire : mesurer l'impact social de nos projets")
     if topic is None:
         echo("Annonce : rien de publié (voir bridge status).")
@@ -167,6 +219,7 @@ def announce_demo(parts: Parts, sandbox: Sandbox, folder: Path, echo: Echo) -> N
     state = "épinglée" if topic.pinned else "non épinglée"
     echo(
         f"Annonce : « {topic.title} » publiée et {state}, avec {len(posts) - 1} rappel(s) "
+        f"(envoyé à la veille simulée, qui ne compte pas dans la base locale) "
         f"→ {sandbox.url}/t/{topic.slug}/{topic.id}"
     )
 

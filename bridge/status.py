@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime, tzinfo
+
+from babel.dates import format_datetime
+
 from bridge.publish import MAX_ATTEMPTS
 from bridge.store import LedgerState, RunStatus
 from bridge.wiring import Parts
@@ -17,11 +21,11 @@ def render_status(parts: Parts) -> str:
     if not runs:
         lines.append("  aucune pour l'instant")
     for run in runs:
-        when = run.started_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+        when = time_label(run.started_at, tz)
         failed = run.status is RunStatus.FAILED and run.error
         detail = run.error if failed else run.summary or ""
         state = RUN_WORDS[run.status]
-        lines.append(f"  {run.job:<10} {when}  {state:<9} {detail}".rstrip())
+        lines.append(f"  {run.job:<10} {when:<27} {state:<9} {detail}".rstrip())
     summary = store.ledger_summary()
     lines.append("")
     lines.append("Publications :")
@@ -54,6 +58,12 @@ def render_status(parts: Parts) -> str:
         for entry in pending:
             lines.append(f"  {entry.key}")
     return "\n".join(lines)
+
+
+def time_label(value: datetime, tz: tzinfo) -> str:
+    """« 3 déc. 2026 à 08 h 00 (HNE) »: the community's local time, with its zone named by
+    Babel (HNE in winter, HAE in summer), so that nobody wonders which clock it is."""
+    return format_datetime(value, "d MMM y 'à' HH 'h' mm (z)", tzinfo=tz, locale="fr_CA")
 
 
 def entry_warnings(parts: Parts) -> list[str]:

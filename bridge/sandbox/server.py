@@ -134,7 +134,11 @@ class Sandbox:
     """A Discourse-compatible server on loopback. Use as a context manager or start()/stop()."""
 
     def __init__(
-        self, world: World | None = None, *, now: Callable[[], datetime] | None = None
+        self,
+        world: World | None = None,
+        *,
+        now: Callable[[], datetime] | None = None,
+        port: int = 0,
     ) -> None:
         clock = now or (lambda: datetime.now(UTC))
         self.world = world if world is not None else seed_world(clock())
@@ -148,6 +152,7 @@ class Sandbox:
         self.faults = Faults()
         self.requests: list[tuple[str, str]] = []
         self.url = ""
+        self.port = port  # 0: any free port
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -157,7 +162,7 @@ class Sandbox:
         if self._server is not None:
             return self
         handler = type("SandboxHandler", (_Handler,), {"sandbox": self})
-        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        server = ThreadingHTTPServer(("127.0.0.1", self.port), handler)
         server.daemon_threads = True
         self._server = server
         self.url = f"http://127.0.0.1:{server.server_address[1]}"

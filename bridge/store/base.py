@@ -128,6 +128,26 @@ class StoreBase:
         store.migrate()
         return store
 
+    @staticmethod
+    def file_scopes(path: str | Path) -> list[tuple[str, str]] | None:
+        """The (site, community) pairs any row of the file belongs to (mirror, runs, ledger,
+        announcements), or None if it is not a store of the bridge. Reads only."""
+        try:
+            db = Database(sqlite3.connect(f"file:{path}?mode=ro", uri=True))
+            try:
+                if "_sqlite_migrations" not in db.table_names():
+                    return None
+                found: set[tuple[str, str]] = set()
+                for table in db.tables:
+                    if {"site", "community"} <= set(table.columns_dict):
+                        rows = db.execute(f"select distinct site, community from [{table.name}]")
+                        found.update((site, community) for site, community in rows.fetchall())
+                return sorted(found)
+            finally:
+                db.close()
+        except sqlite3.Error:
+            return None
+
     def close(self) -> None:
         self.db.close()
 
