@@ -3,6 +3,8 @@ rendered from the community's templates in its language."""
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,6 +18,26 @@ from bridge.words import activity_label, delay_words, when_words
 REMINDER_TEMPLATE = "announcement-rappel.md.j2"
 CHANGE_TEMPLATE = "announcement-changement.md.j2"
 CANCEL_TEMPLATE = "announcement-annulation.md.j2"
+
+# How a title names each kind of activity, in French or in English (accents and case aside):
+# a title that does lets the template leave the word out of its first sentence.
+_KIND_WORDS = {
+    "webinaire": r"webinaires?|webinars?",
+    "5-a-7": r"5\s*a\s*7|cinq\s*a\s*sept",
+    "rassemblement-annuel": r"rassemblements?|annual gatherings?",
+    "autre": r"activites?|activity|activities",
+}
+
+
+def plain_words(text: str) -> str:
+    """`text` without accents nor capitals, to find a word however it is written."""
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().casefold()
+
+
+def kind_mentions(text: str, kind: str) -> int:
+    """How many times `text` names this kind of activity."""
+    words = _KIND_WORDS.get(kind)
+    return len(re.findall(rf"\b(?:{words})\b", plain_words(text))) if words else 0
 
 
 class AnnouncementTexts:
@@ -34,6 +56,8 @@ class AnnouncementTexts:
             "topic_title": self.title,
             "kind": job.kind,
             "kind_label": activity_label(job.kind, self.en),
+            # « Nous vous invitons au prochain webinaire : **Webinaire : …** » says it twice.
+            "title_names_kind": kind_mentions(job.title, job.kind) > 0,
             "start": occ.start,
             "end": occ.end,
             "timezone": job.timezone,
