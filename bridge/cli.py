@@ -313,7 +313,7 @@ def announce(ctx: click.Context, files: tuple[Path, ...], now_flag: bool, dry_ru
             now_flag=now_flag,
             dry_run=dry_run,
             echo=click.echo,
-            warn=lambda line: click.echo(f"Erreur : {line}", err=True),
+            warn=lambda line: click.echo(line, err=True),
         )
         ctx.exit(report.exit_code)
 

@@ -40,6 +40,12 @@ def kind_mentions(text: str, kind: str) -> int:
     return len(re.findall(rf"\b(?:{words})\b", plain_words(text))) if words else 0
 
 
+def topic_title(occ: Occurrence, renderer: Renderer) -> str:
+    """The title of an occurrence's topic: a series has one topic per date, titled with it."""
+    job = occ.job
+    return f"{job.title} — {renderer.date_long(occ.start)}" if job.recurring else job.title
+
+
 class AnnouncementTexts:
     """The rendered texts of one occurrence, in the community's language."""
 
@@ -47,9 +53,7 @@ class AnnouncementTexts:
         self.occ, self.renderer, self.config = occ, renderer, config
         self.en = renderer.language != "fr"
         job = occ.job
-        self.title = job.title
-        if job.recurring:
-            self.title = f"{job.title} — {renderer.date_long(occ.start)}"
+        self.title = topic_title(occ, renderer)
         local = renderer.tz
         self.context: dict[str, Any] = {
             "title": job.title,
