@@ -529,6 +529,44 @@ def test_an_unknown_category_before_any_sync_fails_only_its_own_job(
     assert topic_titled(sandbox, TITLE).pinned_at is not None
 
 
+UNKNOWN_CATEGORY = (
+    WEBINAIRE.replace("2025-04-17", "2099-04-16").replace(
+        TITLE, "Un webinaire dans une catégorie qui n'existe pas"
+    )
+    + "category: inexistante\n"
+)
+UNKNOWN_CATEGORY_ERROR = (
+    "Erreur : jobs/mauvais.yaml, ligne 9, category : catégorie inconnue « inexistante » (ni "
+    "la sous-catégorie des annonces, ni une catégorie de la communauté lue par bridge sync)\n"
+)
+
+
+@pytest.mark.parametrize("command", [["check"], ["announce", "--dry-run"]])
+def test_an_unknown_category_is_an_error_in_check_and_dry_run_once_synced(
+    workdir: Path, sandbox: Sandbox, command: list[str]
+) -> None:
+    sync(workdir)
+    job(workdir, UNKNOWN_CATEGORY, "mauvais")
+    result = CliRunner().invoke(cli, ["--config", "config.yaml", *command])
+    assert result.exit_code == 2
+    assert result.stderr == UNKNOWN_CATEGORY_ERROR
+    assert "inexistante »" not in result.stdout
+
+
+@pytest.mark.parametrize("command", [["check"], ["announce", "--dry-run"]])
+def test_an_unknown_category_before_any_sync_is_a_warning_saying_why(
+    workdir: Path, sandbox: Sandbox, command: list[str]
+) -> None:
+    job(workdir, UNKNOWN_CATEGORY, "mauvais")
+    result = CliRunner().invoke(cli, ["--config", "config.yaml", *command])
+    assert result.exit_code == 0, result.output
+    assert result.stderr == (
+        "Avertissement : jobs/mauvais.yaml, category : la catégorie « inexistante » n'a pas pu "
+        "être vérifiée, car la base locale ne connaît encore aucune catégorie de la communauté "
+        "(lancez bridge sync) ; si elle n'existe pas, la publication sera refusée\n"
+    )
+
+
 def test_two_overlapping_runs_post_once(
     workdir: Path, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
