@@ -150,8 +150,11 @@ def sync(ctx: click.Context, full: bool) -> None:
 
 
 @cli.command()
+@click.option(
+    "--details", is_flag=True, help="Lister aussi chaque publication du registre, avec sa clé."
+)
 @click.pass_context
-def status(ctx: click.Context) -> None:
+def status(ctx: click.Context, details: bool) -> None:
     """Dernières exécutions, échecs et état des publications."""
     config = _config(ctx)
     from bridge.status import render_status
@@ -159,7 +162,7 @@ def status(ctx: click.Context) -> None:
 
     with Parts.build(config, readonly=True) as parts:
         _explain_empty(parts)
-        click.echo(render_status(parts))
+        click.echo(render_status(parts, details=details))
 
 
 @cli.command()

@@ -221,6 +221,27 @@ def test_dry_run_needs_no_api_key(
     assert sandbox.requests == []
 
 
+def test_status_details_list_the_ledger_keys_the_run_did_not_print(
+    workdir: Path, sandbox: Sandbox
+) -> None:
+    job(workdir)
+    assert announce().exit_code == 0
+    topic = topic_titled(sandbox, TITLE)
+    status = ["--config", "config.yaml", "status"]
+    plain = CliRunner().invoke(cli, status, catch_exceptions=False)
+    assert "announce:" not in plain.output
+    result = CliRunner().invoke(cli, [*status, "--details"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    url = f"{sandbox.url}/t/-/{topic.id}"
+    details = result.output.split("Registre des publications (clé, état, dernière mise à jour) :\n")
+    # Both written in the same minute: their order is the store's.
+    assert sorted(details[1].splitlines()) == [
+        f"  2025-04-03 12:00  publiée            announce:webinaire-2025-04-17 — {TITLE} → {url}",
+        "  2025-04-03 12:00  publiée            announce:webinaire-2025-04-17:epingle:2025-04-18"
+        f" — Épingler : {TITLE} → {url}",
+    ]
+
+
 def test_now_publishes_the_named_job_at_once(workdir: Path, sandbox: Sandbox, clock: Clock) -> None:
     clock.now = datetime(2025, 3, 25, 9, tzinfo=TZ)  # long before « 14 jours avant »
     path = job(workdir)
