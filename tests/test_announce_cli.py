@@ -301,7 +301,24 @@ def test_edits_a_moved_time_and_cancels(workdir: Path, sandbox: Sandbox, clock: 
     )
     job(workdir, moved)
     sandbox.reset_requests()
-    assert announce().exit_code == 0
+    preview = announce("--dry-run").output
+    assert [line for line in preview.splitlines() if line.startswith(("── ", "Raison"))] == [
+        "── maintenant : modification du premier message dans le sujet",
+        "Raison : Mise à jour par le comité de pilotage : nouvel horaire, nouveau lien",
+        "── maintenant : changement d'horaire, en réponse dans le sujet",
+        "── maintenant : épingler le sujet jusqu'au vendredi 25 avril 2025",
+        "── jeudi 17 avril 2025 à 12 h 00 : rappel 7 jours avant, en réponse dans le sujet",
+        "── mercredi 23 avril 2025 à 12 h 00 : rappel 1 jour avant, en réponse dans le sujet",
+        "── jeudi 24 avril 2025 à 13 h 00 : désépingler le sujet",
+    ]
+    assert "\n**Changement d'horaire :** « Comprendre" in preview
+    assert writes(sandbox) == []
+    result = announce()
+    assert result.exit_code == 0
+    assert result.output.splitlines()[:2] == [
+        f"Annonce modifiée : {TITLE} → {sandbox.url}/t/-/{topic.id}",
+        f"Changement d'horaire publié : {TITLE} → {sandbox.url}/t/-/{topic.id}/2",
+    ]
     assert writes(sandbox) == [
         ("PUT", f"/posts/{first.id}.json"),
         ("POST", "/posts.json"),
@@ -323,7 +340,12 @@ def test_edits_a_moved_time_and_cancels(workdir: Path, sandbox: Sandbox, clock: 
 
     clock.now = datetime(2025, 4, 8, 9, tzinfo=TZ)
     job(workdir, moved + "cancelled: true\n")
-    assert announce().exit_code == 0
+    result = announce()
+    assert result.exit_code == 0
+    assert result.output.splitlines()[:2] == [
+        f"Annulation publiée : {TITLE} → {sandbox.url}/t/-/{topic.id}/3",
+        f"Annonce désépinglée : {TITLE} → {sandbox.url}/t/-/{topic.id}",
+    ]
     assert writes(sandbox) == [("POST", "/posts.json"), ("PUT", f"/t/{topic.id}/status.json")]
     assert sandbox.world.posts_in(topic.id)[-1].raw.startswith("**Annulation :**")
     assert topic_titled(sandbox, TITLE).pinned_at is None
