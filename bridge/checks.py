@@ -49,9 +49,14 @@ def run_check(parts: Parts, *, echo: Echo, warn: Echo) -> list[str]:
         echo(f"Gabarits : {len(names)} gabarit(s) valide(s) dans {config.templates_dir}.")
 
     # Jobs already published may have dates in the past.
-    known, known_category = published_job_ids(parts.store), stored_categories(parts.store)
+    known = published_job_ids(parts.store)
+    known_category = stored_categories(parts.store)
     jobs, job_problems = validate_jobs(
-        config, parts.renderer, parts.now(), known_published=known, known_category=known_category
+        config,
+        parts.renderer,
+        parts.now(),
+        known_published=known,
+        known_category=known_category,
     )
     problems.extend(job_problems)
     for line in unchecked_categories(jobs, config, known_category):
