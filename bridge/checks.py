@@ -7,7 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bridge.announce.validate import published_job_ids, stored_categories, validate_jobs
+from bridge.announce.validate import (
+    published_job_ids,
+    stored_categories,
+    unchecked_categories,
+    validate_jobs,
+)
 from bridge.digest.plan import TEMPLATE as DIGEST_TEMPLATE
 from bridge.digest.sample import sample_context
 from bridge.discourse import Category, DiscourseClient, User
@@ -45,14 +50,17 @@ def run_check(parts: Parts, *, echo: Echo, warn: Echo) -> list[str]:
 
     # Jobs already published may have dates in the past.
     known = published_job_ids(parts.store)
+    known_category = stored_categories(parts.store)
     jobs, job_problems = validate_jobs(
         config,
         parts.renderer,
         parts.now(),
         known_published=known,
-        known_category=stored_categories(parts.store),
+        known_category=known_category,
     )
     problems.extend(job_problems)
+    for line in unchecked_categories(jobs, config, known_category):
+        warn(f"Avertissement : {line}")
     if not job_problems:
         echo(f"Annonces : {len(jobs)} fichier(s) valide(s) dans {config.jobs_dir}.")
 

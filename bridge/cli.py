@@ -185,8 +185,11 @@ def sync(ctx: click.Context, full: bool) -> None:
 
 
 @cli.command()
+@click.option(
+    "--details", is_flag=True, help="Lister aussi chaque publication du registre, avec sa clé."
+)
 @click.pass_context
-def status(ctx: click.Context) -> None:
+def status(ctx: click.Context, details: bool) -> None:
     """Dernières exécutions, échecs et état des publications."""
     config = _config(ctx)
     from bridge.status import render_status
@@ -194,7 +197,7 @@ def status(ctx: click.Context) -> None:
 
     with Parts.build(config, readonly=True) as parts:
         _explain_empty(parts)
-        click.echo(render_status(parts))
+        click.echo(render_status(parts, details=details))
 
 
 @cli.command()
@@ -348,7 +351,7 @@ def announce(ctx: click.Context, files: tuple[Path, ...], now_flag: bool, dry_ru
             now_flag=now_flag,
             dry_run=dry_run,
             echo=click.echo,
-            warn=lambda line: click.echo(f"Erreur : {line}", err=True),
+            warn=lambda line: click.echo(line, err=True),
         )
         ctx.exit(report.exit_code)
 

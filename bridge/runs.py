@@ -32,13 +32,20 @@ from bridge.announce.plan import (
     edit_written,
     select_occurrences,
 )
-from bridge.announce.validate import published_job_ids, stored_categories, validate_jobs
+from bridge.announce.show import failure_line, outcome_line, preview
+from bridge.announce.validate import (
+    published_job_ids,
+    stored_categories,
+    unchecked_categories,
+    validate_jobs,
+)
 from bridge.config import DIGEST_TO_FACILITATORS
 from bridge.digest.plan import DigestPlan, build_digest
 from bridge.digest.week import Week, select_week
 from bridge.errors import BridgeError, ConfigError, UsageError
-from bridge.jobfiles import Job, Occurrence
+from bridge.jobfiles import Job, Occurrence, display_path
 from bridge.mirror import Mirror, Progress, SyncSummary
+from bridge.models import topic_url
 from bridge.outcomes import OutcomeStatus
 from bridge.publish import describe
 from bridge.reindex import refresh_entries
@@ -135,16 +142,19 @@ def run_announce(
             "(bridge announce jobs/FICHIER.yaml --now)"
         )
     now, store, config = parts.now(), parts.store, parts.config
+    known_category = stored_categories(store)
     jobs, errors = validate_jobs(
         config,
         parts.renderer,
         now,
         known_published=published_job_ids(store),
         files=files,
-        known_category=stored_categories(store),
+        known_category=known_category,
     )
     for error in errors:
-        (warn or echo)(error)
+        (warn or echo)(f"Erreur : {error}")
+    for line in unchecked_categories(jobs, config, known_category):
+        (warn or echo)(f"Avertissement : {line}")
     immediately = {j.id for j in jobs} if now_flag else set()
 
     def plan() -> tuple[list[Step], list[Step]]:
@@ -162,14 +172,17 @@ def run_announce(
 
     if dry_run:
         due, upcoming = plan()
-        drafts = [s.draft for s in due]
-        if drafts:
-            echo("À publier maintenant :\n")
-        echo(describe(drafts))
-        if upcoming:
-            echo("\nÀ venir :")
-            for s in upcoming:
-                echo(f"- {parts.renderer.datetime_long(s.due)} : {s.draft.key} ({s.draft.label})")
+        if not jobs and not errors:
+            echo(
+                f"Aucune annonce dans {display_path(config.jobs_dir)} (les fichiers dont le nom "
+                "commence par « _ » sont des modèles, jamais publiés)."
+            )
+        for line in preview(jobs, [*due, *upcoming], now, parts.renderer):
+            echo(line)
+        echo(
+            f"\nAperçu : {len(due)} étape(s) maintenant, {len(upcoming)} à venir ; "
+            "rien n'a été publié ni écrit."
+        )
         return AnnounceReport(True, errors, due, upcoming)
 
     def work() -> AnnounceReport:
@@ -178,7 +191,7 @@ def run_announce(
         with store.exclusive("publish"):
             report = _publish(parts, jobs, errors, now, plan, echo)
         for failure in report.failures:
-            (warn or echo)(f"publication impossible : {failure}")
+            (warn or echo)(f"Erreur : publication impossible : {failure}")
         echo(report.describe())
         return report
 
@@ -208,14 +221,26 @@ def _publish(
         outcome = publisher.publish_one(step.draft)
         log.info("%s : %s", step.draft.key, outcome.status.value)
         report.statuses[step.draft.key] = outcome.status
-        words = OUTCOME_WORDS[outcome.status]
         if not outcome.ok:
-            report.failures.append(f"{step.draft.key} : {outcome.error or words}")
-        elif outcome.status.on_forum:
+            error = outcome.error or OUTCOME_WORDS[outcome.status]
+            report.failures.append(failure_line(step, error, parts.renderer))
+            continue
+        if outcome.status.on_forum:
             # At once, so that a run stopped halfway has recorded what went out.
             _record(store, step.occurrence, step.role, now)
-        echo(f"{words} : {step.draft.key}")
+        url = _step_url(parts, step) if outcome.status.on_forum else None
+        echo(outcome_line(step, outcome.status, parts.renderer, url))
     return report
+
+
+def _step_url(parts: Parts, step: Step) -> str | None:
+    """Where a step published can be seen: its topic, or its reply in it (from the ledger)."""
+    entry = parts.store.ledger_get(step.draft.key)
+    if entry is None or entry.topic_id is None:
+        return None
+    url = topic_url(parts.config.site, "", entry.topic_id)
+    replied = step.role in (StepRole.REMINDER, StepRole.CHANGE, StepRole.CANCEL)
+    return f"{url}/{entry.post_number}" if replied and entry.post_number else url
 
 
 def _repair(store: Store, occ: Occurrence, state: AnnounceState, now: datetime) -> None:

@@ -6,13 +6,22 @@ from datetime import datetime, tzinfo
 
 from babel.dates import format_datetime
 
+from bridge.models import topic_url
 from bridge.publish import MAX_ATTEMPTS
 from bridge.store import LedgerState, RunStatus
 from bridge.wiring import Parts
 from bridge.words import LEDGER_WORDS, RUN_WORDS, attempts_words
 
+# One publication's state, as `--details` lists them.
+_ENTRY_WORDS = {
+    LedgerState.DONE: "publiée",
+    LedgerState.PENDING: "sans réponse",
+    LedgerState.FAILED: "refusée",
+    LedgerState.HELD: "chez un modérateur",
+}
 
-def render_status(parts: Parts) -> str:
+
+def render_status(parts: Parts, *, details: bool = False) -> str:
     store = parts.store
     tz = parts.config.community.tz
     lines = [f"Passerelle pour {parts.config.community.name} ({parts.config.site})", ""]
@@ -57,6 +66,8 @@ def render_status(parts: Parts) -> str:
         lines.append("Sans réponse de Discourse (vérifiées à la prochaine passe) :")
         for entry in pending:
             lines.append(f"  {entry.key}")
+    if details:
+        lines.extend(ledger_details(parts))
     return "\n".join(lines)
 
 
@@ -64,6 +75,27 @@ def time_label(value: datetime, tz: tzinfo) -> str:
     """« 3 déc. 2026 à 08 h 00 (HNE) »: the community's local time, with its zone named by
     Babel (HNE in winter, HAE in summer), so that nobody wonders which clock it is."""
     return format_datetime(value, "d MMM y 'à' HH 'h' mm (z)", tzinfo=tz, locale="fr_CA")
+
+
+def ledger_details(parts: Parts) -> list[str]:
+    """Every publication of the ledger, latest first: when, its state, its key (what the
+    publisher goes by: `announce:…:rappel-7j`), what it is, and where it is on the forum."""
+    tz, site = parts.config.community.tz, parts.config.site
+    lines = ["", "Registre des publications (clé, état, dernière mise à jour) :"]
+    entries = parts.store.ledger_entries()
+    if not entries:
+        lines.append("  aucune pour l'instant")
+    for entry in entries:
+        when = time_label(entry.updated_at, tz)
+        line = f"  {when}  {_ENTRY_WORDS[entry.state]:<18} {entry.key}"
+        if entry.title:
+            line += f" — {entry.title}"
+        if entry.topic_id is not None:
+            url = topic_url(site, "", entry.topic_id)
+            number = entry.post_number or 1
+            line += f" → {url}" + (f"/{number}" if number > 1 else "")
+        lines.append(line)
+    return lines
 
 
 def entry_warnings(parts: Parts) -> list[str]:

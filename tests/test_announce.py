@@ -344,7 +344,7 @@ def test_a_cancellation_is_one_reply_and_an_unpin(workdir: Path, plan: Planner) 
             DraftKind.REPLY,
             parent_key=TOPIC,
             raw=(
-                "**Annulation :** l'activité « Comprendre ce qu'est une communauté de pratique » "
+                "**Annulation :** « Comprendre ce qu'est une communauté de pratique » "
                 "du jeudi 17 avril 2025 à 12 h 00 n'aura pas lieu.\n\n"
                 "Merci de votre compréhension. Le comité de pilotage vous tiendra au courant de "
                 "la suite.\n"

@@ -131,7 +131,14 @@ def test_announcement_then_reminder_exactly_once(
     assert '[date=2025-04-17 time=12:00:00 timezone="America/Toronto"]' in first.raw
     assert "jeudi 17 avril 2025 à 12 h 00" in first.raw
     assert "@\u200bmarie.tremblay" in first.raw
-    assert "publié : announce:webinaire-2025-04-17" in result.output
+    # Words and links, never ledger keys.
+    url = f"{sandbox.url}/t/-/{topic.id}"
+    assert result.output == (
+        f"Annonce publiée : {TITLE} → {url}\n"
+        f"Annonce épinglée jusqu'au vendredi 18 avril 2025 : {TITLE} → {url}\n"
+        "Annonces : 2 publication(s), 0 déjà faite(s), 0 échec(s), 0 fichier(s) invalide(s), "
+        "3 à venir.\n"
+    )
 
     # Running again at once posts nothing new.
     sandbox.reset_requests()
@@ -140,8 +147,10 @@ def test_announcement_then_reminder_exactly_once(
 
     # A week before: the 7-day reminder, as a reply in the announcement's topic.
     clock.now = datetime(2025, 4, 10, 12, 5, tzinfo=TZ)
-    assert announce().exit_code == 0
+    result = announce()
+    assert result.exit_code == 0
     assert writes(sandbox) == [("POST", "/posts.json")]
+    assert result.output.splitlines()[0] == f"Rappel publié : {TITLE} → {url}/2"
     posts = sandbox.world.posts_in(topic.id)
     assert len(posts) == 2
     assert posts[1].raw.startswith(
@@ -160,8 +169,10 @@ def test_announcement_then_reminder_exactly_once(
     )
     clock.now = datetime(2025, 4, 17, 13, 30, tzinfo=TZ)
     sandbox.reset_requests()
-    assert announce().exit_code == 0
+    result = announce()
+    assert result.exit_code == 0
     assert writes(sandbox) == [("PUT", f"/t/{topic.id}/status.json")]
+    assert result.output.splitlines()[0] == f"Annonce désépinglée : {TITLE} → {url}"
     assert topic_titled(sandbox, TITLE).pinned_at is None
     assert store.upcoming_announcements(clock.now) == []
     assert ("announce:webinaire-2025-04-17:rappel-1j", "done") not in ledger(workdir)
@@ -171,11 +182,21 @@ def test_dry_run_writes_nothing_and_says_when(workdir: Path, sandbox: Sandbox) -
     job(workdir)
     result = announce("--dry-run")
     assert result.exit_code == 0, result.output
-    assert "── announce:webinaire-2025-04-17 : nouveau sujet dans « annonces »" in result.output
-    assert f"Titre : {TITLE}" in result.output
-    assert "À venir :" in result.output
-    assert (
-        "- jeudi 10 avril 2025 à 12 h 00 : announce:webinaire-2025-04-17:rappel-7j" in result.output
+    # Every step, in order, with its time in words (the full texts: test_announce_preview.py).
+    assert [line for line in result.output.splitlines() if line[:3] in ("═══", "── ")] == [
+        f"═══ jobs/webinaire-2025-04-17.yaml — {TITLE}",
+        "── maintenant : l'annonce, nouveau sujet dans « annonces »",
+        "── maintenant : épingler le sujet jusqu'au vendredi 18 avril 2025",
+        "── jeudi 10 avril 2025 à 12 h 00 : rappel 7 jours avant, en réponse dans le sujet",
+        "── mercredi 16 avril 2025 à 12 h 00 : rappel 1 jour avant, en réponse dans le sujet",
+        "── jeudi 17 avril 2025 à 13 h 00 : désépingler le sujet",
+    ]
+    assert "**Rappel :** « Comprendre ce qu'est une communauté de pratique », c'est demain." in (
+        result.output
+    )
+    assert "announce:" not in result.output
+    assert result.output.endswith(
+        "\nAperçu : 2 étape(s) maintenant, 3 à venir ; rien n'a été publié ni écrit.\n"
     )
     assert writes(sandbox) == []
     assert sandbox.world.find_topic_by_title(TITLE) is None
@@ -198,6 +219,27 @@ def test_dry_run_needs_no_api_key(
     result = announce("--dry-run")
     assert result.exit_code == 0, result.output
     assert sandbox.requests == []
+
+
+def test_status_details_list_the_ledger_keys_the_run_did_not_print(
+    workdir: Path, sandbox: Sandbox
+) -> None:
+    job(workdir)
+    assert announce().exit_code == 0
+    topic = topic_titled(sandbox, TITLE)
+    status = ["--config", "config.yaml", "status"]
+    plain = CliRunner().invoke(cli, status, catch_exceptions=False)
+    assert "announce:" not in plain.output
+    result = CliRunner().invoke(cli, [*status, "--details"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    url = f"{sandbox.url}/t/-/{topic.id}"
+    details = result.output.split("Registre des publications (clé, état, dernière mise à jour) :\n")
+    # Both written in the same minute: their order is the store's.
+    assert sorted(details[1].splitlines()) == [
+        f"  3 avr. 2025 à 12 h 00 (HAE)  publiée            announce:webinaire-2025-04-17 — {TITLE} → {url}",
+        "  3 avr. 2025 à 12 h 00 (HAE)  publiée            announce:webinaire-2025-04-17:epingle:2025-04-18"
+        f" — Épingler : {TITLE} → {url}",
+    ]
 
 
 def test_now_publishes_the_named_job_at_once(workdir: Path, sandbox: Sandbox, clock: Clock) -> None:
@@ -240,8 +282,10 @@ def test_a_refused_publication_exits_1(workdir: Path, sandbox: Sandbox) -> None:
         cli, ["--config", "config.yaml", "announce"], catch_exceptions=False
     )
     assert result.exit_code == 1
-    assert "publication impossible : announce:webinaire-2025-04-17 :" in result.stderr
-    assert "Title has already been used" in result.stderr
+    assert result.stderr == (
+        f"Erreur : publication impossible : « {TITLE} » (annonce) : Discourse a refusé "
+        "POST /posts.json (422) : Title has already been used\n"
+    )
     assert ("announce:webinaire-2025-04-17", "failed") in ledger(workdir)
 
 
@@ -257,7 +301,24 @@ def test_edits_a_moved_time_and_cancels(workdir: Path, sandbox: Sandbox, clock: 
     )
     job(workdir, moved)
     sandbox.reset_requests()
-    assert announce().exit_code == 0
+    preview = announce("--dry-run").output
+    assert [line for line in preview.splitlines() if line.startswith(("── ", "Raison"))] == [
+        "── maintenant : modification du premier message dans le sujet",
+        "Raison : Mise à jour par le comité de pilotage : nouvel horaire, nouveau lien",
+        "── maintenant : changement d'horaire, en réponse dans le sujet",
+        "── maintenant : épingler le sujet jusqu'au vendredi 25 avril 2025",
+        "── jeudi 17 avril 2025 à 12 h 00 : rappel 7 jours avant, en réponse dans le sujet",
+        "── mercredi 23 avril 2025 à 12 h 00 : rappel 1 jour avant, en réponse dans le sujet",
+        "── jeudi 24 avril 2025 à 13 h 00 : désépingler le sujet",
+    ]
+    assert "\n**Changement d'horaire :** « Comprendre" in preview
+    assert writes(sandbox) == []
+    result = announce()
+    assert result.exit_code == 0
+    assert result.output.splitlines()[:2] == [
+        f"Annonce modifiée : {TITLE} → {sandbox.url}/t/-/{topic.id}",
+        f"Changement d'horaire publié : {TITLE} → {sandbox.url}/t/-/{topic.id}/2",
+    ]
     assert writes(sandbox) == [
         ("PUT", f"/posts/{first.id}.json"),
         ("POST", "/posts.json"),
@@ -279,7 +340,12 @@ def test_edits_a_moved_time_and_cancels(workdir: Path, sandbox: Sandbox, clock: 
 
     clock.now = datetime(2025, 4, 8, 9, tzinfo=TZ)
     job(workdir, moved + "cancelled: true\n")
-    assert announce().exit_code == 0
+    result = announce()
+    assert result.exit_code == 0
+    assert result.output.splitlines()[:2] == [
+        f"Annulation publiée : {TITLE} → {sandbox.url}/t/-/{topic.id}/3",
+        f"Annonce désépinglée : {TITLE} → {sandbox.url}/t/-/{topic.id}",
+    ]
     assert writes(sandbox) == [("POST", "/posts.json"), ("PUT", f"/t/{topic.id}/status.json")]
     assert sandbox.world.posts_in(topic.id)[-1].raw.startswith("**Annulation :**")
     assert topic_titled(sandbox, TITLE).pinned_at is None
@@ -495,9 +561,53 @@ def test_an_unknown_category_before_any_sync_fails_only_its_own_job(
     job(workdir)
     result = announce()
     assert result.exit_code == 1, result.output
-    assert "publication impossible : announce:a-mauvais :" in result.stderr
-    assert "evenements" in result.stderr
+    assert result.stderr.splitlines() == [
+        "Avertissement : jobs/a-mauvais.yaml, category : la catégorie « evenements » n'a pas pu "
+        "être vérifiée, car la base locale ne connaît encore aucune catégorie de la communauté "
+        "(lancez bridge sync) ; si elle n'existe pas, la publication sera refusée",
+        "Erreur : publication impossible : « Un webinaire dans une catégorie qui n'existe pas » "
+        f"(annonce) : config.yaml: la catégorie « evenements » n'existe pas sur {sandbox.url} "
+        "(ou la clé ne peut pas la voir)",
+    ]
     assert topic_titled(sandbox, TITLE).pinned_at is not None
+
+
+UNKNOWN_CATEGORY = (
+    WEBINAIRE.replace("2025-04-17", "2099-04-16").replace(
+        TITLE, "Un webinaire dans une catégorie qui n'existe pas"
+    )
+    + "category: inexistante\n"
+)
+UNKNOWN_CATEGORY_ERROR = (
+    "Erreur : jobs/mauvais.yaml, ligne 9, category : catégorie inconnue « inexistante » (ni "
+    "la sous-catégorie des annonces, ni une catégorie de la communauté lue par bridge sync)\n"
+)
+
+
+@pytest.mark.parametrize("command", [["check"], ["announce", "--dry-run"]])
+def test_an_unknown_category_is_an_error_in_check_and_dry_run_once_synced(
+    workdir: Path, sandbox: Sandbox, command: list[str]
+) -> None:
+    sync(workdir)
+    job(workdir, UNKNOWN_CATEGORY, "mauvais")
+    result = CliRunner().invoke(cli, ["--config", "config.yaml", *command])
+    assert result.exit_code == 2
+    assert result.stderr == UNKNOWN_CATEGORY_ERROR
+    assert "inexistante »" not in result.stdout
+
+
+@pytest.mark.parametrize("command", [["check"], ["announce", "--dry-run"]])
+def test_an_unknown_category_before_any_sync_is_a_warning_saying_why(
+    workdir: Path, sandbox: Sandbox, command: list[str]
+) -> None:
+    job(workdir, UNKNOWN_CATEGORY, "mauvais")
+    result = CliRunner().invoke(cli, ["--config", "config.yaml", *command])
+    assert result.exit_code == 0, result.output
+    assert result.stderr == (
+        "Avertissement : jobs/mauvais.yaml, category : la catégorie « inexistante » n'a pas pu "
+        "être vérifiée, car la base locale ne connaît encore aucune catégorie de la communauté "
+        "(lancez bridge sync) ; si elle n'existe pas, la publication sera refusée\n"
+    )
 
 
 def test_two_overlapping_runs_post_once(

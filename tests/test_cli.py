@@ -313,7 +313,7 @@ def test_announce_dry_run_creates_no_store(tmp_path: Path, sandbox: Sandbox) -> 
     )
     code, out, err = run(["--config", str(config), "announce", "--dry-run"])
     assert code == 0, err
-    assert "announce:webinaire" in out
+    assert "── maintenant : l'annonce, nouveau sujet dans « annonces »" in out
     assert not list(tmp_path.glob("bridge.db*"))
 
 

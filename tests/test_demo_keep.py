@@ -107,7 +107,8 @@ def test_the_kept_store_holds_no_time_that_has_not_come(kept: tuple[Path, str]) 
     assert not [k for k in keys if "rappel" in k]
     code, dry, _ = run(["--config", str(folder / "config.yaml"), "announce", "--dry-run"])
     assert code == 0
-    assert "announce:webinaire-demo:rappel-1j" in dry.split("À venir :")[1]
+    assert ": rappel 1 jour avant, en réponse dans le sujet" in dry
+    assert "Aperçu : 0 étape(s) maintenant, 2 à venir" in dry
 
 
 def test_a_second_demo_on_the_same_folder_starts_clean(tmp_path: Path) -> None:

@@ -3,6 +3,8 @@ rendered from the community's templates in its language."""
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,6 +19,32 @@ REMINDER_TEMPLATE = "announcement-rappel.md.j2"
 CHANGE_TEMPLATE = "announcement-changement.md.j2"
 CANCEL_TEMPLATE = "announcement-annulation.md.j2"
 
+# How a title names each kind of activity, in French or in English (accents and case aside):
+# a title that does lets the template leave the word out of its first sentence.
+_KIND_WORDS = {
+    "webinaire": r"webinaires?|webinars?",
+    "5-a-7": r"5\s*a\s*7|cinq\s*a\s*sept",
+    "rassemblement-annuel": r"rassemblements?|annual gatherings?",
+    "autre": r"activites?|activity|activities",
+}
+
+
+def plain_words(text: str) -> str:
+    """`text` without accents nor capitals, to find a word however it is written."""
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().casefold()
+
+
+def kind_mentions(text: str, kind: str) -> int:
+    """How many times `text` names this kind of activity."""
+    words = _KIND_WORDS.get(kind)
+    return len(re.findall(rf"\b(?:{words})\b", plain_words(text))) if words else 0
+
+
+def topic_title(occ: Occurrence, renderer: Renderer) -> str:
+    """The title of an occurrence's topic: a series has one topic per date, titled with it."""
+    job = occ.job
+    return f"{job.title} — {renderer.date_long(occ.start)}" if job.recurring else job.title
+
 
 class AnnouncementTexts:
     """The rendered texts of one occurrence, in the community's language."""
@@ -25,15 +53,15 @@ class AnnouncementTexts:
         self.occ, self.renderer, self.config = occ, renderer, config
         self.en = renderer.language != "fr"
         job = occ.job
-        self.title = job.title
-        if job.recurring:
-            self.title = f"{job.title} — {renderer.date_long(occ.start)}"
+        self.title = topic_title(occ, renderer)
         local = renderer.tz
         self.context: dict[str, Any] = {
             "title": job.title,
             "topic_title": self.title,
             "kind": job.kind,
             "kind_label": activity_label(job.kind, self.en),
+            # « Nous vous invitons au prochain webinaire : **Webinaire : …** » says it twice.
+            "title_names_kind": kind_mentions(job.title, job.kind) > 0,
             "start": occ.start,
             "end": occ.end,
             "timezone": job.timezone,

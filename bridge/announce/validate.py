@@ -31,6 +31,23 @@ def stored_categories(store: Store) -> Callable[[str], bool] | None:
     return lambda slug_or_id: store.category(slug_or_id) is not None
 
 
+def unchecked_categories(
+    jobs: Sequence[Job], config: Config, known_category: Callable[[str], bool] | None
+) -> list[str]:
+    """One line per job whose `category:` could not be checked, saying why: the store knows no
+    category yet (`stored_categories` gave None). Once it does, an unknown one is an error."""
+    if known_category is not None:
+        return []
+    default = config.community.subcategories.announcements
+    return [
+        f"{display_path(job.path)}, category : la catégorie « {job.category} » n'a pas pu être "
+        "vérifiée, car la base locale ne connaît encore aucune catégorie de la communauté "
+        "(lancez bridge sync) ; si elle n'existe pas, la publication sera refusée"
+        for job in jobs
+        if job.category and job.category != default
+    ]
+
+
 def validate_jobs(
     config: Config,
     renderer: Renderer,
