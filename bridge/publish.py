@@ -67,6 +67,7 @@ class Publisher:
         max_attempts: int = MAX_ATTEMPTS,
         on_step: StepHook | None = None,
         site_settings: SiteSettings | None = None,
+        gate: Callable[[], None] | None = None,
     ):
         self.client = client
         self.site_settings = site_settings or SiteSettings()
@@ -75,6 +76,9 @@ class Publisher:
         self.now = now
         self.max_attempts = max_attempts
         self.on_step = on_step or (lambda step, draft: None)
+        # Called before each draft, never between a write and its ledger entry (the service's
+        # shutdown raises there: the write in flight finishes and is recorded, no new one starts).
+        self.gate = gate or (lambda: None)
 
     def publish(self, drafts: Iterable[Draft]) -> Report:
         report = Report()
@@ -88,6 +92,7 @@ class Publisher:
         return report
 
     def publish_one(self, draft: Draft) -> Outcome:
+        self.gate()
         entry = self.store.ledger_get(draft.key)
         if entry is not None and entry.state is LedgerState.DONE:
             return Outcome(draft, OutcomeStatus.ALREADY, entry.topic_id, entry.post_id)

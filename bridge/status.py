@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bridge.publish import MAX_ATTEMPTS
+from bridge.servicestatus import service_lines
 from bridge.store import LedgerState, RunStatus
 from bridge.wiring import Parts
 from bridge.words import LEDGER_WORDS, RUN_WORDS, attempts_words
@@ -22,6 +23,7 @@ def render_status(parts: Parts) -> str:
         detail = run.error if failed else run.summary or ""
         state = RUN_WORDS[run.status]
         lines.append(f"  {run.job:<10} {when}  {state:<9} {detail}".rstrip())
+    lines.extend(service_lines(parts))
     summary = store.ledger_summary()
     lines.append("")
     lines.append("Publications :")
