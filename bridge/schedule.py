@@ -211,5 +211,7 @@ def next_run(timing: Timing, last_started: datetime | None, now: datetime) -> da
         if last_started is None:
             return now
         return max(now, last_started + trigger.interval)
-    fire: datetime | None = trigger.get_next_fire_time(None, now)
+    # A run at the fire time itself (or just after) has done that one.
+    start = now if last_started is None else max(now, last_started + timedelta(microseconds=1))
+    fire: datetime | None = trigger.get_next_fire_time(None, start)
     return fire
