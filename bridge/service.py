@@ -257,7 +257,8 @@ class Service:
     def _wake(self) -> None:
         # Not in the handler itself: it may have interrupted the thread that holds the
         # scheduler's event lock.
-        threading.Thread(target=self.scheduler.wakeup, daemon=True).start()
+        if self.scheduler.running:
+            threading.Thread(target=self.scheduler.wakeup, daemon=True).start()
 
     def reload(self) -> bool:
         """Read config.yaml again; a broken one is refused and the running one kept."""
