@@ -33,8 +33,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bridge.config import Config, load_config
 from bridge.drafts import Draft
-from bridge.errors import BridgeError, ConfigError
+from bridge.errors import BridgeError, ConfigError, Stopping
 from bridge.jobtable import JOBS, JobRunner
+from bridge.publish import Gate
 from bridge.schedule import DEFAULTS, JOB_NAMES, Schedule, Timing, missed_run, parse_timing
 from bridge.store import RunStatus, StoreBusy, file_lock
 from bridge.wiring import Parts, utc_now
@@ -47,13 +48,6 @@ BACKOFF_MAX = timedelta(hours=6)
 # say « test-hook: before_write KEY » on stderr at that step and wait for a line on stdin.
 ENV_TEST_HOOK = "BRIDGE_TEST_HOOK"
 CONFIG_JOB = "config"  # the job name under which start-ups and reloads are recorded
-
-
-class Stopping(BridgeError):
-    """The service is shutting down: no new request or draft starts."""
-
-    def __init__(self) -> None:
-        super().__init__("interrompue : arrêt du service demandé")
 
 
 class AlreadyRunning(BridgeError):
@@ -113,6 +107,7 @@ class Service:
         self.jobs = jobs
         self.on_step = on_step
         self.stopping = threading.Event()
+        self.gate = Gate(self.stopping.is_set)
         self.stop_asked = False
         self.reload_asked = False
         self.failures: dict[str, int] = {}
@@ -131,10 +126,6 @@ class Service:
         parts.gate = self.gate
         parts.on_step = self.on_step
         return parts
-
-    def gate(self) -> None:
-        if self.stopping.is_set():
-            raise Stopping()
 
     # --- scheduling --------------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from typing import Protocol, TypeVar
 from bridge.config import Config
 from bridge.discourse import Category, DiscourseClient
 from bridge.errors import ConfigError, NotFoundError
-from bridge.publish import Publisher, StepHook
+from bridge.publish import Gate, Publisher, StepHook
 from bridge.render import Renderer
 from bridge.store import RunStatus, Store
 
@@ -41,7 +41,7 @@ class Parts:
     now: Callable[[], datetime] = utc_now
     _client: DiscourseClient | None = None
     # The service's: a shutdown check before each request and draft, and a test hook.
-    gate: Callable[[], None] | None = None
+    gate: Gate | None = None
     on_step: StepHook | None = None
     # How long a job waits for another one on the same store (a command run by hand while
     # the service works) before it says so and gives up.
@@ -92,7 +92,7 @@ class Parts:
                 self.config.require_api_key(),
                 timeout=d.timeout,
                 requests_per_minute=d.requests_per_minute,
-                gate=self.gate,
+                gate=self.gate.check if self.gate else None,
             )
         return self._client
 
