@@ -102,11 +102,25 @@ def run_demo(
             )
             runs = sorted((run.job, RUN_WORDS[run.status]) for run in store.last_runs())
             echo(f"Tâches : {', '.join(f'{job} {state}' for job, state in runs)}.")
+            echo(service_words(config))
             if store_path:
                 echo(f"Base locale : {path} (à explorer avec bridge browse, search ou export).")
             else:
                 echo("Base locale : temporaire, effacée à la fin (gardez-la avec --store).")
             parts.close()
+
+
+def service_words(config: Config) -> str:
+    """What `bridge run` would schedule with this configuration (its defaults, here)."""
+    from bridge.jobtable import JOBS
+    from bridge.service import schedule_of
+
+    schedule = schedule_of(config)
+    planned = [
+        f"{job} {schedule[job].text}" + ("" if job in JOBS else " (pas encore disponible)")
+        for job in schedule.timings
+    ]
+    return f"En service (bridge run), la passerelle ferait : {', '.join(planned)}."
 
 
 def show_entries(store: Store, echo: Echo, count: int = 3) -> None:
