@@ -295,3 +295,51 @@ def test_a_good_new_config_is_taken_and_a_broken_one_refused(tmp_path: Path) -> 
     assert "À CORRIGER :" in shown.stdout
     assert "nouvelle configuration refusée, la précédente reste en service : " in shown.stdout
     assert "schedule.announce : horaire illisible « toutes les quinze minutes »" in shown.stdout
+
+
+# --- backup and status --json --------------------------------------------------------------
+
+
+def test_backup_copies_the_store_while_it_is_in_use(tmp_path: Path) -> None:
+    path = write_config(tmp_path)
+    config = load_config(path)
+    seed_run(config, "sync", MONDAY_AFTERNOON)
+    busy = store_of(config)  # the service, holding the file open in WAL mode
+    target = tmp_path / "copie.db"
+    result = CliRunner().invoke(cli, ["--config", str(path), "backup", str(target)])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith(f"Copie écrite : {target} (")
+    copy = Store.open(target, config.site, config.community.category)
+    last = copy.last_run("sync")
+    assert last is not None and last.started_at == MONDAY_AFTERNOON
+    busy.close()
+
+    itself = CliRunner().invoke(cli, ["--config", str(path), "backup", str(config.store_path)])
+    assert itself.exit_code == 2
+    assert "c'est la base elle-même" in itself.stderr
+
+
+def test_status_json_has_the_documented_shape(tmp_path: Path) -> None:
+    path = write_config(tmp_path)
+    config = load_config(path)
+    seed_run(config, "digest", datetime(2025, 4, 14, 12, 0, 1, tzinfo=UTC))
+    result = CliRunner().invoke(cli, ["--config", str(path), "status", "--json"])
+    assert result.exit_code == 0, result.stderr
+    import json
+
+    data = json.loads(result.stdout)
+    assert data["version"] == 1
+    assert set(data) == {
+        "version", "site", "community", "timezone", "generated_at", "service", "config", "jobs",
+        "counts",
+    }  # fmt: skip
+    assert data["service"] == {"running": False, "pid": None}
+    assert list(data["jobs"]) == ["sync", "welcome", "announce", "digest"]
+    digest = data["jobs"]["digest"]
+    assert digest["last_run"]["started_at"] == "2025-04-14T08:00:01-04:00"
+    assert digest["schedule"] == "lundi 08:00"
+    assert data["jobs"]["welcome"]["registered"] is False
+    assert set(data["counts"]) == {
+        "mirrored_topics", "entries_with_warnings", "welcomes_done", "welcomes_pending",
+        "digests_published", "announcements_published",
+    }  # fmt: skip
