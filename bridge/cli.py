@@ -6,6 +6,7 @@ input (config, templates, job files, a refused key), 1 for a job that failed. No
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from pathlib import Path
@@ -16,7 +17,7 @@ import click
 from bridge import __version__
 from bridge.cli_words import install as install_french
 from bridge.config import ENV_CONFIG, Config, load_config
-from bridge.errors import BridgeError, UsageError, os_error_words
+from bridge.errors import BridgeError, ConfigError, UsageError, os_error_words
 
 if TYPE_CHECKING:
     from bridge.wiring import Parts
@@ -188,16 +189,59 @@ def sync(ctx: click.Context, full: bool) -> None:
 @click.option(
     "--details", is_flag=True, help="Lister aussi chaque publication du registre, avec sa clé."
 )
+@click.option("--json", "as_json", is_flag=True, help="Pour la supervision (forme stable).")
 @click.pass_context
-def status(ctx: click.Context, details: bool) -> None:
-    """Dernières exécutions, échecs et état des publications."""
-    config = _config(ctx)
+def status(ctx: click.Context, details: bool, as_json: bool) -> None:
+    """Dernières et prochaines exécutions, échecs et état des publications."""
+    try:
+        config = _config(ctx)
+    except ConfigError as exc:
+        raise ConfigError(f"{exc} (un service déjà lancé garde sa configuration)") from None
     from bridge.status import render_status
     from bridge.wiring import Parts
 
     with Parts.build(config, readonly=True) as parts:
+        if as_json:
+            from bridge.servicestatus import service_data
+
+            click.echo(json.dumps(service_data(parts), ensure_ascii=False, indent=2))
+            return
         _explain_empty(parts)
         click.echo(render_status(parts, details=details))
+
+
+@cli.command("run")
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"]),
+    help="Niveau du journal (par défaut : info, une ligne par tâche).",
+)
+@click.pass_context
+def run_service(ctx: click.Context, log_level: str | None) -> None:
+    """Le service : chaque tâche à son heure (section schedule: de config.yaml)."""
+    config = _config(ctx)
+    from bridge.service import Service, hook_from_env
+
+    root = logging.getLogger()
+    root.setLevel(log_level.upper() if log_level else min(root.level, logging.INFO))
+    path = ctx.obj["config_path"]
+    ctx.exit(Service(config, path, on_step=hook_from_env()).serve())
+
+
+@cli.command()
+@click.argument("target", metavar="CHEMIN", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_context
+def backup(ctx: click.Context, target: Path) -> None:
+    """Copie la base locale dans CHEMIN, sans arrêter le service (API de sauvegarde SQLite)."""
+    config = _config(ctx)
+    from bridge.store import backup as copy_store
+
+    if not config.store_path.exists():
+        raise UsageError(f"{config.store_path} : aucune base locale à copier")
+    if target.resolve() == config.store_path.resolve():
+        raise UsageError(f"{target} : c'est la base elle-même ; choisissez un autre chemin")
+    size = copy_store(config.store_path, target)
+    click.echo(f"Copie écrite : {target} ({size / 1_000_000:.1f} Mo).")
 
 
 @cli.command()

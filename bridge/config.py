@@ -19,6 +19,7 @@ import yaml
 
 from bridge.errors import ConfigError
 from bridge.jobvalues import read_timezone
+from bridge.schedule import Schedule, read_schedule
 from bridge.yamlfile import BadValue, Document, Reader, load_document
 
 ENV_CONFIG = "BRIDGE_CONFIG"
@@ -176,6 +177,7 @@ class Config:
     sync: SyncConfig = field(default_factory=SyncConfig)
     cartography: CartographyConfig = field(default_factory=CartographyConfig)
     digest: DigestConfig = field(default_factory=DigestConfig)
+    schedule: Schedule = field(default_factory=Schedule)
     source: Path | None = None
 
     @property
@@ -284,7 +286,7 @@ class _ConfigReader(Reader):
         top = self.section(
             data,
             (),
-            {"discourse", "community", "store", "paths", "sync", "cartography", "digest"},
+            set("discourse community store paths sync cartography digest schedule".split()),
         )
         d = self.section(
             top.get("discourse"),
@@ -372,6 +374,7 @@ class _ConfigReader(Reader):
             sync=sync,
             cartography=cartography,
             digest=digest,
+            schedule=read_schedule(self, top.get("schedule"), community.tz),
             source=self.path,
         )
 

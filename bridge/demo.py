@@ -120,6 +120,7 @@ def run_demo(
             )
             runs = sorted((run.job, RUN_WORDS[run.status]) for run in store.last_runs())
             echo(f"Tâches : {', '.join(f'{job} {state}' for job, state in runs)}.")
+            echo(service_words(config))
             parts.close()
         show_kept(path, keep if keep else None, kept_store=bool(store_path or keep), echo=echo)
 
@@ -158,6 +159,19 @@ def show_kept(path: Path, keep: Path | None, *, kept_store: bool, echo: Echo) ->
         f"Relancer la démo sur {keep} repart de zéro; bridge sandbox sert ce même site "
         f"({DEMO_SITE}) pour essayer les autres commandes."
     )
+
+
+def service_words(config: Config) -> str:
+    """What `bridge run` would schedule with this configuration (its defaults, here)."""
+    from bridge.jobtable import JOBS
+    from bridge.service import schedule_of
+
+    schedule = schedule_of(config)
+    planned = [
+        f"{job} {schedule[job].text}" + ("" if job in JOBS else " (pas encore disponible)")
+        for job in schedule.timings
+    ]
+    return f"En service (bridge run), la passerelle ferait : {', '.join(planned)}."
 
 
 def show_entries(store: Store, echo: Echo, count: int = 3) -> None:

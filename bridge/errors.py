@@ -83,5 +83,12 @@ class WriteOutcomeUnknown(DiscourseError):
     """A write was sent but no answer came back: it may or may not have happened."""
 
 
+class Stopping(BridgeError):
+    """The service is shutting down: no new request or draft starts."""
+
+    def __init__(self) -> None:
+        super().__init__("interrompue : arrêt du service demandé")
+
+
 class StoreError(BridgeError):
     """The local store cannot be opened or is in an unexpected state."""

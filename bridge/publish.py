@@ -13,7 +13,8 @@ with Discourse's words and not retried in a loop: a later run tries again, at mo
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -26,6 +27,7 @@ from bridge.errors import (
     HeldForApproval,
     NotFoundError,
     RejectedError,
+    Stopping,
     WriteOutcomeUnknown,
 )
 from bridge.limits import clean_title, refusal, same_title
@@ -56,6 +58,28 @@ class _Target:
     post_id: int | None = None
 
 
+class Gate:
+    """The service's shutdown check (`Stopping`): before each read and each draft, never inside
+    a draft begun, so that the write in flight finishes and is recorded, and nothing new starts."""
+
+    def __init__(self, stopping: Callable[[], bool]):
+        self.stopping = stopping
+        self._open = 0
+
+    def check(self) -> None:
+        if self.stopping() and not self._open:
+            raise Stopping()
+
+    @contextmanager
+    def draft(self) -> Iterator[None]:
+        self.check()
+        self._open += 1
+        try:
+            yield
+        finally:
+            self._open -= 1
+
+
 class Publisher:
     def __init__(
         self,
@@ -67,6 +91,7 @@ class Publisher:
         max_attempts: int = MAX_ATTEMPTS,
         on_step: StepHook | None = None,
         site_settings: SiteSettings | None = None,
+        gate: Gate | None = None,
     ):
         self.client = client
         self.site_settings = site_settings or SiteSettings()
@@ -75,6 +100,7 @@ class Publisher:
         self.now = now
         self.max_attempts = max_attempts
         self.on_step = on_step or (lambda step, draft: None)
+        self.gate = gate or Gate(lambda: False)
 
     def publish(self, drafts: Iterable[Draft]) -> Report:
         report = Report()
@@ -88,6 +114,10 @@ class Publisher:
         return report
 
     def publish_one(self, draft: Draft) -> Outcome:
+        with self.gate.draft():
+            return self._publish_one(draft)
+
+    def _publish_one(self, draft: Draft) -> Outcome:
         entry = self.store.ledger_get(draft.key)
         if entry is not None and entry.state is LedgerState.DONE:
             return Outcome(draft, OutcomeStatus.ALREADY, entry.topic_id, entry.post_id)

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, tzinfo
-
-from babel.dates import format_datetime
-
 from bridge.models import topic_url
 from bridge.publish import MAX_ATTEMPTS
+from bridge.servicestatus import service_lines
 from bridge.store import LedgerState, RunStatus
 from bridge.wiring import Parts
-from bridge.words import LEDGER_WORDS, RUN_WORDS, attempts_words
+from bridge.words import LEDGER_WORDS, RUN_WORDS, attempts_words, time_label
 
 # One publication's state, as `--details` lists them.
 _ENTRY_WORDS = {
@@ -35,6 +32,7 @@ def render_status(parts: Parts, *, details: bool = False) -> str:
         detail = run.error if failed else run.summary or ""
         state = RUN_WORDS[run.status]
         lines.append(f"  {run.job:<10} {when:<27} {state:<9} {detail}".rstrip())
+    lines.extend(service_lines(parts))
     summary = store.ledger_summary()
     lines.append("")
     lines.append("Publications :")
@@ -69,12 +67,6 @@ def render_status(parts: Parts, *, details: bool = False) -> str:
     if details:
         lines.extend(ledger_details(parts))
     return "\n".join(lines)
-
-
-def time_label(value: datetime, tz: tzinfo) -> str:
-    """« 3 déc. 2026 à 08 h 00 (HNE) »: the community's local time, with its zone named by
-    Babel (HNE in winter, HAE in summer), so that nobody wonders which clock it is."""
-    return format_datetime(value, "d MMM y 'à' HH 'h' mm (z)", tzinfo=tz, locale="fr_CA")
 
 
 def ledger_details(parts: Parts) -> list[str]:

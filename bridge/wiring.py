@@ -14,7 +14,7 @@ from typing import Protocol, TypeVar
 from bridge.config import Config
 from bridge.discourse import Category, DiscourseClient
 from bridge.errors import ConfigError, NotFoundError
-from bridge.publish import Publisher, StepHook
+from bridge.publish import Gate, Publisher, StepHook
 from bridge.render import Renderer
 from bridge.store import RunStatus, Store
 
@@ -24,6 +24,9 @@ class Summary(Protocol):
 
 
 S = TypeVar("S", bound=Summary)
+
+
+JOB_WAIT_SECONDS = 300.0
 
 
 def utc_now() -> datetime:
@@ -37,6 +40,12 @@ class Parts:
     renderer: Renderer
     now: Callable[[], datetime] = utc_now
     _client: DiscourseClient | None = None
+    # The service's: a shutdown check before each request and draft, and a test hook.
+    gate: Gate | None = None
+    on_step: StepHook | None = None
+    # How long a job waits for another one on the same store (a command run by hand while
+    # the service works) before it says so and gives up.
+    job_wait: float = field(default_factory=lambda: JOB_WAIT_SECONDS)
     _categories: dict[str, Category] = field(default_factory=dict)
 
     @classmethod
@@ -83,6 +92,7 @@ class Parts:
                 self.config.require_api_key(),
                 timeout=d.timeout,
                 requests_per_minute=d.requests_per_minute,
+                gate=self.gate.check if self.gate else None,
             )
         return self._client
 
@@ -118,12 +128,21 @@ class Parts:
             self.store,
             resolve_category=self.category_id,
             now=self.now,
-            on_step=on_step,
+            on_step=on_step or self.on_step,
             site_settings=self.config.discourse.site_settings,
+            gate=self.gate,
         )
 
     def run_job(self, job: str, work: Callable[[], S]) -> S:
-        """Run one job, recording its start, end, outcome and summary in the store."""
+        """Run one job, recording its start, end, outcome and summary in the store.
+
+        One job at a time per store, across processes: a job waits its turn (`job_wait`
+        seconds at most, then `StoreBusy`, exit code 1).
+        """
+        with self.store.exclusive("jobs", wait=self.job_wait):
+            return self._run_job(job, work)
+
+    def _run_job(self, job: str, work: Callable[[], S]) -> S:
         run_id = self.store.run_started(job, self.now())
         try:
             summary = work()

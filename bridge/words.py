@@ -5,7 +5,9 @@ One place for each wording, so that `status`, the runners and the demo say the s
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, tzinfo
+
+from babel.dates import format_datetime
 
 from bridge.jobvalues import ACTIVITY_KINDS
 from bridge.outcomes import OutcomeStatus
@@ -85,3 +87,9 @@ def when_words(delta: timedelta, english: bool = False) -> str:
     if delta <= timedelta(0):
         return "now" if english else "maintenant"
     return ("in " if english else "dans ") + delay_words(delta, english, one_as_word=True)
+
+
+def time_label(value: datetime, tz: tzinfo) -> str:
+    """« 3 déc. 2026 à 08 h 00 (HNE) »: the community's local time, with its zone named by
+    Babel (HNE in winter, HAE in summer), so that nobody wonders which clock it is."""
+    return format_datetime(value, "d MMM y 'à' HH 'h' mm (z)", tzinfo=tz, locale="fr_CA")

@@ -234,10 +234,11 @@ def test_status_details_list_the_ledger_keys_the_run_did_not_print(
     assert result.exit_code == 0, result.output
     url = f"{sandbox.url}/t/-/{topic.id}"
     details = result.output.split("Registre des publications (clé, état, dernière mise à jour) :\n")
+    WHEN = "  3 avr. 2025 à 12 h 00 (HAE)  "
     # Both written in the same minute: their order is the store's.
     assert sorted(details[1].splitlines()) == [
-        f"  3 avr. 2025 à 12 h 00 (HAE)  publiée            announce:webinaire-2025-04-17 — {TITLE} → {url}",
-        "  3 avr. 2025 à 12 h 00 (HAE)  publiée            announce:webinaire-2025-04-17:epingle:2025-04-18"
+        f"{WHEN}publiée            announce:webinaire-2025-04-17 — {TITLE} → {url}",
+        f"{WHEN}publiée            announce:webinaire-2025-04-17:epingle:2025-04-18"
         f" — Épingler : {TITLE} → {url}",
     ]
 

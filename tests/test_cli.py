@@ -68,6 +68,11 @@ def test_demo_runs_a_full_cycle_without_config_or_key(tmp_path: Path) -> None:
         "avec 1 rappel(s)" in out
     )
     assert "Tâches : announce réussie, digest réussie, sync réussie." in out
+    assert (
+        "En service (bridge run), la passerelle ferait : sync toutes les 10 minutes, welcome "
+        "après sync (pas encore disponible), announce toutes les 5 minutes, digest lundi 08:00."
+        in out
+    )
     assert "Résumé : « CdP 2isE : résumé de la semaine du " in out
     assert "  | Bonjour l'équipe d'animation ! Voici la semaine du " in out
     assert f"Base locale : {store}" in out

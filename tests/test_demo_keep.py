@@ -17,8 +17,8 @@ from bridge.cli import cli
 from bridge.config import load_config
 from bridge.demo import DEMO_SEARCH
 from bridge.playground import DEMO_SITE
-from bridge.status import time_label
 from bridge.store import LedgerState, RunStatus, Store
+from bridge.words import time_label
 
 CATEGORY = "innovation-sociale-estrie"
 REAL_SITE = "https://passerelles.encommun.io"

@@ -83,6 +83,7 @@ class DiscourseClient(CategoryReads):
         sleep: Callable[[float], None] = time.sleep,
         max_read_retries: int = 4,
         rng: random.Random | None = None,
+        gate: Callable[[], None] | None = None,
     ) -> None:
         self._api = Transport(
             url.rstrip("/"),
@@ -95,6 +96,7 @@ class DiscourseClient(CategoryReads):
             max_read_retries=max_read_retries,
             rng=rng or random.Random(),
         )
+        self._api.gate = gate
 
     def __repr__(self) -> str:
         return f"DiscourseClient({self.url!r}, {self._api.api_username!r})"

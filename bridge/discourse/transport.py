@@ -100,6 +100,8 @@ class Transport(_UpstreamClient):  # type: ignore[misc]
         self.max_read_retries = max_read_retries
         self.rng = rng
         self.requests_sent = 0
+        # Called before each read (the service's shutdown: no new request starts).
+        self.gate: Callable[[], None] | None = None
         self._last_sent: float | None = None
         self.session = requests.Session()
         self.session.headers.update(
@@ -134,6 +136,8 @@ class Transport(_UpstreamClient):  # type: ignore[misc]
         attempt = 0
         hops = 0
         while True:
+            if is_read and self.gate is not None:
+                self.gate()
             self._pace()
             self.requests_sent += 1
             try:

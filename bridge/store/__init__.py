@@ -33,7 +33,15 @@ from bridge.store.announcements import (
     AnnouncementsMixin,
     StoredAnnouncement,
 )
-from bridge.store.base import iso, parse_iso, searchable
+from bridge.store.base import (
+    StoreBusy,
+    backup,
+    file_lock,
+    iso,
+    lock_holder,
+    parse_iso,
+    searchable,
+)
 from bridge.store.catalog import SearchHit
 from bridge.store.deletion import ERASED_NAME, DeletionMixin
 from bridge.store.forum import ForumMixin, MirrorCounts, StoredCategory, StoredPost, StoredTopic
@@ -57,6 +65,10 @@ __all__ = [
     "RunStatus",
     "SearchHit",
     "Store",
+    "StoreBusy",
+    "backup",
+    "file_lock",
+    "lock_holder",
     "StoredAnnouncement",
     "StoredCategory",
     "StoredPost",

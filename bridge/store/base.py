@@ -4,17 +4,19 @@
 from __future__ import annotations
 
 import fcntl
+import os
 import sqlite3
+import time
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Self
+from typing import IO, Self
 
 from sqlite_utils import Database
 
-from bridge.errors import StoreError
+from bridge.errors import StoreError, os_error_words
 from bridge.store.schema import migrations
 
 _LIGATURES = str.maketrans({"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE"})
@@ -58,6 +60,104 @@ def busy_is_a_store_error() -> Iterator[None]:
             "la base locale est occupée par un autre processus de la passerelle "
             "(par exemple le service) ; réessayez dans un instant"
         ) from None
+
+
+class StoreBusy(StoreError):
+    """Another process held a lock of the store past the time this one would wait."""
+
+
+def lock_path(store_path: str | Path, name: str) -> Path:
+    return Path(f"{store_path}.{name}.lock")
+
+
+@contextmanager
+def file_lock(
+    store_path: str | Path,
+    name: str,
+    wait: float | None = None,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> Iterator[None]:
+    """An advisory lock beside the store file, held by this process until the block ends.
+
+    The kernel drops it when the process dies, however it dies: a crash never leaves it stuck.
+    The holder's pid is written in the file, for the message of whoever finds it taken.
+    """
+    path = lock_path(store_path, name)
+    with open(path, "a+") as handle:
+        if wait is None:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        else:
+            deadline = clock() + wait
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if clock() >= deadline:
+                        raise StoreBusy(
+                            f"{store_path} : une autre tâche de la passerelle (le service "
+                            f"bridge run ou une autre commande{_holder_words(handle)}) l'utilise "
+                            f"depuis plus de {wait:.0f} s ; réessayez quand elle aura fini"
+                        ) from None
+                    sleep(min(0.2, max(0.0, deadline - clock())))
+        try:
+            handle.seek(0)
+            handle.truncate()
+            handle.write(str(os.getpid()))
+            handle.flush()
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _holder_words(handle: IO[str]) -> str:
+    handle.seek(0)
+    pid = handle.read().strip()
+    return f", processus {pid}" if pid.isdigit() else ""
+
+
+def lock_holder(store_path: str | Path, name: str) -> int | None:
+    """The pid holding the lock `name` of the store, or None when nobody holds it."""
+    path = lock_path(store_path, name)
+    if not path.exists():
+        return None
+    with open(path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            pid = handle.read().strip()
+            return int(pid) if pid.isdigit() else 0
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return None
+
+
+def backup(store_path: str | Path, target: str | Path) -> int:
+    """Copy the store to `target` with SQLite's online backup API: consistent even while the
+    service writes. Written beside the target, then renamed: a failed copy never looks like a
+    good one. Returns the copy's size in bytes."""
+    target = Path(target)
+    partial = target.with_name(target.name + ".partiel")
+    try:
+        source = sqlite3.connect(f"file:{store_path}?mode=ro", uri=True)
+        try:
+            copy = sqlite3.connect(partial)
+            try:
+                source.backup(copy)
+            finally:
+                copy.close()
+        finally:
+            source.close()
+        partial.replace(target)
+    except sqlite3.Error as exc:
+        partial.unlink(missing_ok=True)
+        raise StoreError(f"{store_path} : copie impossible vers {target} ({exc})") from None
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise StoreError(f"{target} : écriture impossible ({os_error_words(exc)})") from None
+    return target.stat().st_size
 
 
 class StoreBase:
@@ -152,10 +252,11 @@ class StoreBase:
         self.db.close()
 
     @contextmanager
-    def exclusive(self, name: str) -> Iterator[None]:
+    def exclusive(self, name: str, wait: float | None = None) -> Iterator[None]:
         """Hold a lock shared by every process using this store file (none for in-memory).
 
         Re-entrant within one Store: a job that holds it may call a publisher that takes it.
+        `wait`: give up after that many seconds (`StoreBusy`) rather than wait forever.
         """
         path = self.path
         if not path or self._held.get(name):
@@ -165,14 +266,12 @@ class StoreBase:
             finally:
                 self._held[name] -= 1
             return
-        with open(f"{path}.{name}.lock", "a+") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
+        with file_lock(path, name, wait):
             self._held[name] = 1
             try:
                 yield
             finally:
                 self._held[name] = 0
-                fcntl.flock(handle, fcntl.LOCK_UN)
 
     @contextmanager
     def atomic(self) -> Iterator[None]:

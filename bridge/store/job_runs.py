@@ -88,11 +88,31 @@ class JobRunsMixin(StoreBase):
 
     def last_success(self, job: str) -> JobRun | None:
         """The latest run of `job` that ended well (the digest's freshness test for `sync`)."""
+        return self.last_run(job, RunStatus.OK)
+
+    def last_run(self, job: str, status: RunStatus | None = None) -> JobRun | None:
+        """The latest run of `job` (that ended with `status`, if given)."""
         rows = list(
             self.db.query(
-                f"select * from job_runs where {self._WHERE} and job = :job and status = :ok "
-                "order by started_at desc limit 1",
-                {**self._scope, "job": job, "ok": RunStatus.OK.value},
+                f"select * from job_runs where {self._WHERE} and job = :job "
+                + ("and status = :status " if status else "")
+                + "order by started_at desc, id desc limit 1",
+                {**self._scope, "job": job, "status": RunStatus(status).value if status else None},
             )
         )
         return JobRun.from_row(rows[0]) if rows else None
+
+    def failures_in_a_row(self, job: str) -> int:
+        """How many of the latest runs of `job` failed, back to its last good one."""
+        last_ok = self.last_success(job)
+        rows = self.db.query(
+            f"select count(*) as n from job_runs where {self._WHERE} and job = :job "
+            "and status = :failed and started_at > :since",
+            {
+                **self._scope,
+                "job": job,
+                "failed": RunStatus.FAILED.value,
+                "since": iso(last_ok.started_at) if last_ok else "",
+            },
+        )
+        return int(next(iter(rows))["n"])

@@ -156,3 +156,14 @@ class LedgerMixin(StoreBase):
                 {**self._scope, "prefix": prefix, "done": LedgerState.DONE.value},
             )
         }
+
+    def ledger_counts(self, prefix: str) -> dict[LedgerState, int]:
+        """How many entries whose key starts with `prefix` are in each state."""
+        return {
+            LedgerState(row["state"]): row["n"]
+            for row in self.db.query(
+                f"select state, count(*) as n from ledger where {self._WHERE} "
+                "and substr(key, 1, length(:prefix)) = :prefix group by state",
+                {**self._scope, "prefix": prefix},
+            )
+        }
