@@ -19,6 +19,8 @@ import yaml
 
 from bridge.errors import ConfigError
 from bridge.jobvalues import read_timezone
+from bridge.webhooks.settings import SECTION as HOOKS
+from bridge.webhooks.settings import WebhooksConfig, read_webhooks
 from bridge.yamlfile import BadValue, Document, Reader, load_document
 
 ENV_CONFIG = "BRIDGE_CONFIG"
@@ -176,6 +178,7 @@ class Config:
     sync: SyncConfig = field(default_factory=SyncConfig)
     cartography: CartographyConfig = field(default_factory=CartographyConfig)
     digest: DigestConfig = field(default_factory=DigestConfig)
+    webhooks: WebhooksConfig | None = None  # None: no `webhooks:` section, no endpoint
     source: Path | None = None
 
     @property
@@ -284,7 +287,7 @@ class _ConfigReader(Reader):
         top = self.section(
             data,
             (),
-            {"discourse", "community", "store", "paths", "sync", "cartography", "digest"},
+            {"discourse", "community", "store", "paths", "sync", "cartography", "digest", HOOKS},
         )
         d = self.section(
             top.get("discourse"),
@@ -372,6 +375,7 @@ class _ConfigReader(Reader):
             sync=sync,
             cartography=cartography,
             digest=digest,
+            webhooks=read_webhooks(self, top, env),
             source=self.path,
         )
 
