@@ -40,9 +40,9 @@ def sync_once(config: Config) -> None:
     from bridge.runs import run_sync
     from bridge.wiring import Parts
 
+    # The mirror logs its summary, and the run is recorded (bridge status).
     with Parts.build(config) as parts:
-        summary = run_sync(parts)
-    log.info("Webhooks : %s", summary.describe())
+        run_sync(parts)
 
 
 def listen_and_sync(
