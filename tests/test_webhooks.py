@@ -386,7 +386,7 @@ class Clock:
 
 def test_a_burst_of_wake_ups_gives_one_run_after_the_quiet() -> None:
     clock, runs = Clock(), []
-    waker = Waker(lambda: runs.append(clock.t), quiet=2.0, longest=30.0, clock=clock)
+    waker = Waker(lambda _: runs.append(clock.t), quiet=2.0, longest=30.0, clock=clock)
     assert waker.due_in() is None
     for step in (0.0, 0.5, 1.0, 1.5):  # topic_created, post_created, … within 1.5 s
         clock.t = 1000.0 + step
@@ -401,9 +401,23 @@ def test_a_burst_of_wake_ups_gives_one_run_after_the_quiet() -> None:
     assert waker.due_in() is None
 
 
+def test_the_run_gets_the_reasons_of_its_burst_only() -> None:
+    clock = Clock()
+    given: list[frozenset[str]] = []
+    waker = Waker(given.append, quiet=1.0, clock=clock)
+    for reason in ("topic_created", "post_created", "post_created", ""):
+        waker.wake(reason)
+    clock.t += 1.0
+    assert waker.run_due()
+    waker.wake("post_destroyed")
+    clock.t += 1.0
+    assert waker.run_due()
+    assert given == [frozenset({"topic_created", "post_created"}), frozenset({"post_destroyed"})]
+
+
 def test_a_steady_stream_still_runs_after_the_longest_wait() -> None:
     clock, runs = Clock(), []
-    waker = Waker(lambda: runs.append(clock.t), quiet=2.0, longest=10.0, clock=clock)
+    waker = Waker(lambda _: runs.append(clock.t), quiet=2.0, longest=10.0, clock=clock)
     for _ in range(20):  # one event a second, never quiet
         waker.wake()
         waker.run_due()
@@ -415,7 +429,7 @@ def test_a_wake_up_during_a_run_gives_exactly_one_more_run() -> None:
     clock = Clock()
     runs: list[float] = []
 
-    def job() -> None:
+    def job(reasons: frozenset[str]) -> None:
         runs.append(clock.t)
         if len(runs) == 1:
             # Events arrive while the sync reads Discourse: they ask for another run, but it
@@ -437,7 +451,7 @@ def test_a_wake_up_during_a_run_gives_exactly_one_more_run() -> None:
 def test_a_failing_run_does_not_stop_the_next(caplog: pytest.LogCaptureFixture) -> None:
     clock, runs = Clock(), []
 
-    def job() -> None:
+    def job(reasons: frozenset[str]) -> None:
         runs.append(clock.t)
         raise RuntimeError("Discourse est indisponible")
 
@@ -457,7 +471,7 @@ def test_the_thread_runs_one_job_for_a_burst_and_never_two_at_once() -> None:
     release = threading.Event()
     runs: list[int] = []
 
-    def job() -> None:
+    def job(reasons: frozenset[str]) -> None:
         overlapped.append(not running.acquire(blocking=False))
         runs.append(1)
         if len(runs) == 1:
@@ -487,7 +501,7 @@ def test_the_thread_runs_one_job_for_a_burst_and_never_two_at_once() -> None:
 def test_stopping_lets_the_run_under_way_finish() -> None:
     started, finish, finished = threading.Event(), threading.Event(), threading.Event()
 
-    def job() -> None:
+    def job(reasons: frozenset[str]) -> None:
         started.set()
         finish.wait(10)
         finished.set()

@@ -144,6 +144,14 @@ def test_a_signed_post_created_updates_the_mirror_and_sigterm_stops_cleanly(
         assert requests.post(url, data=body, headers=wrong, timeout=10).status_code == 401
 
         wait_for(lambda: new_post in post_ids(store_path, sandbox.url, topic.id))
+
+        # A deletion does not move the order of activity: its event runs the reconciliation.
+        world.delete_post(new_post)
+        headers, body = webhook_delivery(
+            SECRET, "post", "post_destroyed", {"id": new_post, "topic_id": topic.id}, event_id=9
+        )
+        assert requests.post(url, data=body, headers=headers, timeout=10).status_code == 200
+        wait_for(lambda: new_post not in post_ids(store_path, sandbox.url, topic.id))
         # The webhook only made the bridge read: nothing was written to Discourse.
         assert [m for m, _ in sandbox.requests if m != "GET"] == []
     finally:
@@ -153,8 +161,8 @@ def test_a_signed_post_created_updates_the_mirror_and_sigterm_stops_cleanly(
     assert code == 0, log
     assert "Traceback" not in log
     assert "Webhooks : arrêtés." in log
-    # Two events within a second: one pass, besides the first `bridge sync`.
-    assert sync_runs(store_path, sandbox.url) == 2, log
+    # Two events within a second: one pass; the deletion, another; and the first `bridge sync`.
+    assert sync_runs(store_path, sandbox.url) == 3, log
 
     # No secret anywhere: the log at -vv, the store's bytes (and its write-ahead log).
     for secret in (SECRET, sandbox.api_key):
@@ -200,3 +208,28 @@ def test_a_bad_listen_address_names_the_key(tmp_path: Path) -> None:
     assert code == 2
     assert "webhooks.listen : adresse:port attendu" in err
     assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("events", "full"),
+    [
+        (frozenset({"post_created", "topic_created"}), False),
+        (frozenset({"post_edited", "user_added_to_group", "user_created"}), False),
+        (frozenset({"post_created", "post_destroyed"}), True),
+        (frozenset({"user_anonymized"}), True),
+        (frozenset({"user_removed_from_group"}), True),
+        (frozenset({"topic_destroyed"}), True),
+        (frozenset({"user_destroyed"}), True),
+    ],
+)
+def test_what_an_incremental_pass_cannot_see_runs_the_reconciliation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, events: frozenset[str], full: bool
+) -> None:
+    import bridge.runs
+    from bridge.config import load_config
+    from bridge.webhooks.standalone import sync_once
+
+    passes: list[bool] = []
+    monkeypatch.setattr(bridge.runs, "run_sync", lambda parts, full: passes.append(full))
+    sync_once(load_config(write_config(tmp_path, "http://127.0.0.1:9"), env={}), events)
+    assert passes == [full]

@@ -22,6 +22,20 @@ from bridge.webhooks.waker import Waker
 
 log = logging.getLogger(__name__)
 
+# What an incremental pass cannot see (it follows the order of activity): these bursts run the
+# full reconciliation, which is dearer (README, « Miroir : coût en requêtes ») but rare.
+# An edit is left to the incremental pass (it sees the last post's) and to the next
+# reconciliation: edits are frequent.
+NEEDS_FULL_PASS = frozenset(
+    {
+        "topic_destroyed",
+        "post_destroyed",
+        "user_destroyed",
+        "user_anonymized",
+        "user_removed_from_group",
+    }
+)
+
 
 def require_webhooks(config: Config) -> tuple[WebhooksConfig, str]:
     """The section and the secret, or a ConfigError saying what to add."""
@@ -35,21 +49,22 @@ def require_webhooks(config: Config) -> tuple[WebhooksConfig, str]:
     return hooks, hooks.require_secret()
 
 
-def sync_once(config: Config) -> None:
-    """One recorded mirror pass, as `bridge sync` does it."""
+def sync_once(config: Config, events: frozenset[str]) -> None:
+    """One recorded mirror pass, as `bridge sync` does it; a full one for what an incremental
+    pass cannot see."""
     from bridge.runs import run_sync
     from bridge.wiring import Parts
 
     # The mirror logs its summary, and the run is recorded (bridge status).
     with Parts.build(config) as parts:
-        run_sync(parts)
+        run_sync(parts, full=bool(events & NEEDS_FULL_PASS))
 
 
 def listen_and_sync(
     config: Config,
     *,
     echo: Callable[[str], None] = print,
-    job: Callable[[], object] | None = None,
+    job: Callable[[frozenset[str]], object] | None = None,
     stop: threading.Event | None = None,
 ) -> None:
     """Serve until SIGTERM or Ctrl-C (or `stop` is set), syncing after each burst of events;
@@ -57,14 +72,14 @@ def listen_and_sync(
     hooks, secret = require_webhooks(config)
     # Said now rather than at the first event: a missing key is a setup mistake.
     config.require_api_key()
-    waker = Waker(job or (lambda: sync_once(config)), name="sync")
+    waker = Waker(job or (lambda events: sync_once(config, events)), name="sync")
 
     def on_event(event: WebhookEvent) -> None:
         if event.is_ping:
             # Discourse's « Ping » button: the signature is right, nothing to read.
             log.info("Webhooks : ping reçu de Discourse, la signature est bonne")
             return
-        waker.wake()
+        waker.wake(event.name)
 
     app = make_app(secret, hooks.max_body_bytes, on_event)
     endpoint = Endpoint(app, hooks.host, hooks.port, hooks.max_body_bytes)

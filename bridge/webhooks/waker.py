@@ -5,6 +5,8 @@ Discourse sends several events for one change (a new topic is `topic_created` an
 the wake-ups have been quiet for `quiet` seconds, and at the latest `longest` seconds after the
 first, so that a steady stream cannot put it off forever. A wake-up during a run asks for one
 more run after it: the job never overlaps itself, and what changed during a run is not missed.
+The job receives the reasons given to the wake-ups of its burst (event names, for example), so
+that it can choose what to run.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ DEFAULT_LONGEST = 30.0
 class Waker:
     def __init__(
         self,
-        job: Callable[[], object],
+        job: Callable[[frozenset[str]], object],
         *,
         quiet: float = DEFAULT_QUIET,
         longest: float = DEFAULT_LONGEST,
@@ -39,19 +41,22 @@ class Waker:
         self._cond = threading.Condition()
         self._first: float | None = None  # first wake-up of the burst waiting for its run
         self._last: float | None = None
+        self._reasons: set[str] = set()
         self._running = False
         self._stopping = False
         self._thread: threading.Thread | None = None
 
     # --- from any thread ----------------------------------------------------------------------
 
-    def wake(self) -> None:
+    def wake(self, reason: str = "") -> None:
         """Ask for a run soon; returns at once."""
         with self._cond:
             now = self.clock()
             if self._first is None:
                 self._first = now
             self._last = now
+            if reason:
+                self._reasons.add(reason)
             self._cond.notify_all()
 
     def due_in(self) -> float | None:
@@ -71,9 +76,10 @@ class Waker:
             if self._running or self._due_in() != 0:
                 return False
             self._first = self._last = None
+            reasons, self._reasons = frozenset(self._reasons), set()
             self._running = True
         try:
-            self.job()
+            self.job(reasons)
         except Exception:
             # One failed run must not stop the next ones; polling stays the safety net.
             log.exception("Webhooks : la tâche %s a échoué", self.name)
@@ -97,6 +103,7 @@ class Waker:
             if self._first is not None:
                 log.info("Webhooks : arrêt, la tâche %s en attente est abandonnée", self.name)
             self._first = self._last = None
+            self._reasons.clear()
             self._cond.notify_all()
         if self._thread is None:
             return True
