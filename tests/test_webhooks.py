@@ -573,7 +573,7 @@ def test_a_bad_section_is_one_line_naming_the_key(tmp_path: Path, text: str, wor
     assert words in message, message
 
 
-@pytest.mark.parametrize("secret", [None, "", " espace", "ligne\n"])
+@pytest.mark.parametrize("secret", [None, "", " s3cr3t-hook", "s3cr3t-hook\n"])
 def test_a_missing_or_mangled_secret_is_a_config_error(tmp_path: Path, secret: str | None) -> None:
     env = {} if secret is None else {"DISCOURSE_WEBHOOK_SECRET": secret}
     hooks = load(tmp_path, "webhooks:\n", env).webhooks
@@ -581,3 +581,26 @@ def test_a_missing_or_mangled_secret_is_a_config_error(tmp_path: Path, secret: s
         hooks.require_secret()
     assert "DISCOURSE_WEBHOOK_SECRET" in str(info.value)
     assert "\n" not in str(info.value)
+    if secret and secret.strip():
+        assert secret.strip() not in str(info.value)
+
+
+def test_the_log_shows_neither_the_secret_nor_the_body(
+    app: Callable[..., Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("DEBUG")
+    payload = {"id": 7, "raw": "Un message de membre, privé à la communauté"}
+    for name in ("post_created", "post_liked"):
+        headers, body = delivery(name, "post", payload)
+        call(app, body, headers)
+    headers["X-Discourse-Event-Signature"] = "sha256=" + "1" * 64
+    call(app, body, headers)
+    call(
+        app,
+        b"{" * 10,
+        dict(headers, **{"X-Discourse-Event-Signature": signature(SECRET.encode(), b"{" * 10)}),
+    )
+    text = caplog.text
+    assert "Webhook reçu : post_created (n° 42)" in text
+    for leak in (SECRET, "Un message de membre", "sha256="):
+        assert leak not in text
