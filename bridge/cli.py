@@ -424,3 +424,13 @@ def digest(ctx: click.Context, week: str | None, dry_run: bool, output: Path | N
     with Parts.build(config, readonly=dry_run or output is not None) as parts:
         report = run_digest(parts, week=week, dry_run=dry_run, output=output, echo=click.echo)
         ctx.exit(report.exit_code)
+
+
+@cli.command()
+@click.pass_context
+def webhooks(ctx: click.Context) -> None:
+    """Écoute les webhooks de Discourse : le miroir se met à jour en quelques secondes."""
+    config = _config(ctx)
+    from bridge.webhooks.standalone import listen_and_sync
+
+    listen_and_sync(config, echo=lambda line: click.echo(line, err=True))

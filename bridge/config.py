@@ -7,26 +7,31 @@ knows it) and what was expected: the people who edit this file are facilitators,
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 from zoneinfo import ZoneInfo
 
-import yaml
-
+from bridge.configvalues import (
+    KIND_WORDS,
+    check_count,
+    check_locale,
+    check_quiet,
+    check_url,
+    shown,
+)
 from bridge.errors import ConfigError
 from bridge.jobvalues import read_timezone
 from bridge.schedule import Schedule, read_schedule
-from bridge.yamlfile import BadValue, Document, Reader, load_document
+from bridge.webhooks.settings import SECTION as HOOKS
+from bridge.webhooks.settings import WebhooksConfig, read_webhooks
+from bridge.yamlfile import Document, Reader, load_document
 
 ENV_CONFIG = "BRIDGE_CONFIG"
 ENV_API_KEY = "DISCOURSE_API_KEY"
 ENV_API_USERNAME = "DISCOURSE_API_USERNAME"
 # The languages the templates are written in.
-SUPPORTED_LOCALES = ("fr_CA", "en_CA")
 
 # Cartography card labels as members write them; facilitators may extend these in config.yaml.
 DEFAULT_CARD_LABELS: dict[str, tuple[str, ...]] = {
@@ -155,7 +160,6 @@ class CartographyConfig:
 
 # Where the digest goes: a private message to the facilitators' group, or a subcategory's slug.
 DIGEST_TO_FACILITATORS = "facilitators"
-QUIET_WEEK_CHOICES = ("short", "none")
 
 
 @dataclass(frozen=True)
@@ -178,6 +182,7 @@ class Config:
     cartography: CartographyConfig = field(default_factory=CartographyConfig)
     digest: DigestConfig = field(default_factory=DigestConfig)
     schedule: Schedule = field(default_factory=Schedule)
+    webhooks: WebhooksConfig | None = None  # None: no `webhooks:` section, no endpoint
     source: Path | None = None
 
     @property
@@ -225,9 +230,6 @@ def load_config(path: str | os.PathLike[str], env: Mapping[str, str] | None = No
     return _ConfigReader(path, document).config(document.data, env)
 
 
-_URL_RE = re.compile(r"^https?://[^\s/]+")
-
-
 class _ConfigReader(Reader):
     """Walks the parsed YAML, checking each key against what it must be."""
 
@@ -265,7 +267,7 @@ class _ConfigReader(Reader):
         name = keys[-1]
         if name not in data or data[name] is None:
             if default is ...:
-                raise self.fail(keys, f"valeur manquante ({_KIND_WORDS[kind]} attendu)")
+                raise self.fail(keys, f"valeur manquante ({KIND_WORDS[kind]} attendu)")
             return default
         value = data[name]
         ok = {
@@ -275,7 +277,7 @@ class _ConfigReader(Reader):
             "rate": isinstance(value, int | float) and not isinstance(value, bool) and value >= 0,
         }[kind]
         if not ok:
-            raise self.fail(keys, f"{_KIND_WORDS[kind]} attendu, trouvé {_shown(value)}")
+            raise self.fail(keys, f"{KIND_WORDS[kind]} attendu, trouvé {shown(value)}")
         if kind == "name":
             value = str(value)
         if check is not None:
@@ -286,14 +288,15 @@ class _ConfigReader(Reader):
         top = self.section(
             data,
             (),
-            set("discourse community store paths sync cartography digest schedule".split()),
+            {"discourse", "community", "store", "paths", "sync", "cartography", "digest"}
+            | {"schedule", HOOKS},
         )
         d = self.section(
             top.get("discourse"),
             ("discourse",),
             {"url", "api_username", "timeout", "requests_per_minute", "site_settings"},
         )
-        url = self.value(d, ("discourse", "url"), "str", check=_check_url).rstrip("/")
+        url = self.value(d, ("discourse", "url"), "str", check=check_url).rstrip("/")
         username = env.get(ENV_API_USERNAME) or self.value(d, ("discourse", "api_username"), "str")
         discourse = DiscourseConfig(
             url=url,
@@ -342,7 +345,7 @@ class _ConfigReader(Reader):
                 c, ("community", "timezone"), "str", default="America/Toronto", check=read_timezone
             ),
             locale=self.value(
-                c, ("community", "locale"), "str", default="fr_CA", check=_check_locale
+                c, ("community", "locale"), "str", default="fr_CA", check=check_locale
             ),
             facilitators_group=self.value(
                 c, ("community", "facilitators_group"), "str", default=""
@@ -375,6 +378,7 @@ class _ConfigReader(Reader):
             cartography=cartography,
             digest=digest,
             schedule=read_schedule(self, top.get("schedule"), community.tz),
+            webhooks=read_webhooks(self, top, env),
             source=self.path,
         )
 
@@ -383,14 +387,14 @@ class _ConfigReader(Reader):
         section = self.section(data, keys, {"target", "quiet_week", "most_active"}, required=False)
         defaults = DigestConfig()
         quiet = self.value(
-            section, keys + ("quiet_week",), "str", default=defaults.quiet_week, check=_check_quiet
+            section, keys + ("quiet_week",), "str", default=defaults.quiet_week, check=check_quiet
         )
         most_active = self.value(
             section,
             keys + ("most_active",),
             "number",
             default=defaults.most_active,
-            check=_check_count,
+            check=check_count,
         )
         return DigestConfig(
             target=self.value(section, keys + ("target",), "name", default=defaults.target),
@@ -409,15 +413,11 @@ class _ConfigReader(Reader):
             if isinstance(default, bool):
                 value = section.get(name, default)
                 if not isinstance(value, bool):
-                    raise self.fail(
-                        keys + (name,), f"true ou false attendu, trouvé {_shown(value)}"
-                    )
+                    raise self.fail(keys + (name,), f"true ou false attendu, trouvé {shown(value)}")
             else:
                 value = self.value(section, keys + (name,), "rate", default=default)
                 if value != int(value):
-                    raise self.fail(
-                        keys + (name,), f"nombre entier attendu, trouvé {_shown(value)}"
-                    )
+                    raise self.fail(keys + (name,), f"nombre entier attendu, trouvé {shown(value)}")
                 value = int(value)
             values[name] = value
         return SiteSettings(**values)
@@ -436,7 +436,7 @@ class _ConfigReader(Reader):
                 or not aliases
                 or not all(isinstance(a, str) and a.strip() for a in aliases)
             ):
-                raise self.fail(here, f"liste de libellés attendue, trouvé {_shown(aliases)}")
+                raise self.fail(here, f"liste de libellés attendue, trouvé {shown(aliases)}")
             # Added to the defaults, not in their place: « Territoire » keeps working.
             added = tuple(a.strip() for a in aliases)
             labels[str(name)] = added + tuple(
@@ -447,51 +447,6 @@ class _ConfigReader(Reader):
             raise self.fail(
                 keys + ("required",),
                 f"liste de champs attendue parmi {', '.join(DEFAULT_CARD_LABELS)}, "
-                f"trouvé {_shown(required)}",
+                f"trouvé {shown(required)}",
             )
         return CartographyConfig(labels=labels, required=tuple(required))
-
-
-_KIND_WORDS = {
-    "str": "un texte",
-    "name": "un nom (slug) ou un numéro",
-    "number": "un nombre positif",
-    "rate": "un nombre positif ou 0 (sans limite)",
-}
-
-
-def _shown(value: Any) -> str:
-    """A YAML value as the person wrote it, not as Python prints it."""
-    if isinstance(value, bool):
-        return "« oui »" if value else "« non »"
-    if isinstance(value, str | int | float):
-        return f"« {value} »"
-    return f"« {yaml.safe_dump(value, default_flow_style=True, allow_unicode=True).strip()} »"
-
-
-def _check_url(value: str) -> None:
-    parsed = urlparse(value)
-    if parsed.scheme not in ("http", "https") or not _URL_RE.match(value):
-        raise BadValue(
-            "adresse http(s) attendue, comme https://passerelles.encommun.io, "
-            f"trouvé {_shown(value)}"
-        )
-
-
-def _check_quiet(value: str) -> None:
-    if value not in QUIET_WEEK_CHOICES:
-        raise BadValue(
-            f"short (un résumé court) ou none (aucun résumé) attendu, trouvé {_shown(value)}"
-        )
-
-
-def _check_count(value: float) -> None:
-    if not isinstance(value, int) or not 1 <= value <= 50:
-        raise BadValue(f"un nombre entier de 1 à 50 attendu, trouvé {_shown(value)}")
-
-
-def _check_locale(value: str) -> None:
-    # The bridge's texts exist in these two: fr_FR would pass Babel and print Canadian French
-    # under a French-from-France label.
-    if value not in SUPPORTED_LOCALES:
-        raise BadValue(f"langue inconnue ou non prise en charge « {value} » : fr_CA ou en_CA")

@@ -1,0 +1,117 @@
+"""`bridge webhooks`: the endpoint on its own, a mirror pass after each burst of events.
+
+Inside `bridge run`, the same endpoint wakes the scheduler's jobs instead (same `make_app` and
+`Endpoint`, another `on_event`). Here each burst runs `run_sync` on the waker's thread, with
+parts built for that run: a store connection belongs to the thread that opened it.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable
+from types import FrameType
+
+from bridge.config import Config
+from bridge.errors import ConfigError
+from bridge.webhooks.app import WebhookEvent, make_app
+from bridge.webhooks.server import Endpoint
+from bridge.webhooks.settings import WebhooksConfig
+from bridge.webhooks.waker import Waker
+
+log = logging.getLogger(__name__)
+
+# What an incremental pass cannot see (it follows the order of activity): these bursts run the
+# full reconciliation, which is dearer (README, « Miroir : coût en requêtes ») but rare.
+# An edit is left to the incremental pass (it sees the last post's) and to the next
+# reconciliation: edits are frequent.
+NEEDS_FULL_PASS = frozenset(
+    {
+        "topic_destroyed",
+        "post_destroyed",
+        "user_destroyed",
+        "user_anonymized",
+        "user_removed_from_group",
+    }
+)
+
+
+def require_webhooks(config: Config) -> tuple[WebhooksConfig, str]:
+    """The section and the secret, or a ConfigError saying what to add."""
+    hooks = config.webhooks
+    if hooks is None:
+        where = config.source.name if config.source else "config.yaml"
+        raise ConfigError(
+            f"{where} n'a pas de section webhooks: (ajoutez « webhooks: » et, en dessous, "
+            "« listen: 127.0.0.1:8765 », comme dans le config.yaml d'exemple)"
+        )
+    return hooks, hooks.require_secret()
+
+
+def sync_once(config: Config, events: frozenset[str]) -> None:
+    """One recorded mirror pass, as `bridge sync` does it; a full one for what an incremental
+    pass cannot see."""
+    from bridge.runs import run_sync
+    from bridge.wiring import Parts
+
+    # The mirror logs its summary, and the run is recorded (bridge status).
+    with Parts.build(config) as parts:
+        run_sync(parts, full=bool(events & NEEDS_FULL_PASS))
+
+
+def listen_and_sync(
+    config: Config,
+    *,
+    echo: Callable[[str], None] = print,
+    job: Callable[[frozenset[str]], object] | None = None,
+    stop: threading.Event | None = None,
+) -> None:
+    """Serve until SIGTERM or Ctrl-C (or `stop` is set), syncing after each burst of events;
+    a sync under way is let finish before returning."""
+    hooks, secret = require_webhooks(config)
+    # Said now rather than at the first event: a missing key is a setup mistake.
+    config.require_api_key()
+    waker = Waker(job or (lambda events: sync_once(config, events)), name="sync")
+
+    def on_event(event: WebhookEvent) -> None:
+        if event.is_ping:
+            # Discourse's « Ping » button: the signature is right, nothing to read.
+            log.info("Webhooks : ping reçu de Discourse, la signature est bonne")
+            return
+        waker.wake(event.name)
+
+    app = make_app(secret, hooks.max_body_bytes, on_event)
+    endpoint = Endpoint(app, hooks.host, hooks.port, hooks.max_body_bytes)
+    stop = stop or threading.Event()
+    restore = _on_signals(stop)
+    waker.start()
+    endpoint.start()
+    try:
+        echo(f"Webhooks : en écoute sur {endpoint.url} (Ctrl-C pour arrêter)")
+        while not stop.wait(1.0):
+            pass
+        echo("Webhooks : arrêt demandé; la mise à jour en cours, s'il y en a une, se termine.")
+    finally:
+        endpoint.stop()
+        waker.stop()
+        restore()
+    echo("Webhooks : arrêtés.")
+
+
+def _on_signals(stop: threading.Event) -> Callable[[], None]:
+    """SIGTERM (systemd, docker stop) and SIGINT (Ctrl-C) ask for a clean stop; returns what
+    puts the previous handlers back. Off the main thread (tests), signals are left alone."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGTERM, signal.SIGINT)}
+
+    def restore() -> None:
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+    return restore
