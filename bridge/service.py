@@ -23,6 +23,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -36,8 +37,10 @@ from bridge.drafts import Draft
 from bridge.errors import BridgeError, ConfigError, Stopping
 from bridge.jobtable import JOBS, JobRunner
 from bridge.publish import Gate
+from bridge.runs import run_sync
 from bridge.schedule import DEFAULTS, JOB_NAMES, Schedule, Timing, missed_run, parse_timing
 from bridge.store import RunStatus, StoreBusy, file_lock
+from bridge.webhooks.standalone import NEEDS_FULL_PASS, open_endpoint, require_webhooks
 from bridge.wiring import Parts, utc_now
 
 log = logging.getLogger("bridge.service")
@@ -172,8 +175,9 @@ class Service:
             lines.append(f"{job} : {timing.text}")
         return lines
 
-    def run(self, job: str) -> None:
-        """One scheduled run of `job` (and, for sync, the jobs that follow it)."""
+    def run(self, job: str, full: bool = False) -> None:
+        """One scheduled run of `job` (and, for sync, the jobs that follow it); `full` makes
+        the sync a full reconciliation (webhooks that announce a deletion or a departure)."""
         if self.stopping.is_set():
             return
         now = self.now()
@@ -190,7 +194,7 @@ class Service:
             with self.parts(config) as parts:
                 # The whole pass holds the store: a command by hand waits for all of it.
                 with parts.store.exclusive("jobs", wait=parts.job_wait):
-                    self._one(parts, job)
+                    self._one(parts, job, full=full)
                     if job == "sync":
                         for after in schedule_of(config).after_sync():
                             if after not in self.jobs:
@@ -204,10 +208,11 @@ class Service:
         except BridgeError as exc:
             self._failed(job, str(exc))
 
-    def _one(self, parts: Parts, job: str) -> None:
+    def _one(self, parts: Parts, job: str, *, full: bool = False) -> None:
         started = time.monotonic()
+        runner = partial(run_sync, full=True) if full and job == "sync" else self.jobs[job]
         try:
-            summary = self.jobs[job](parts)
+            summary = runner(parts)
         except Stopping:
             raise
         except BridgeError as exc:
@@ -232,6 +237,15 @@ class Service:
             pause = min(BACKOFF_STEP * 2 ** (count - 2), BACKOFF_MAX)
             self.resume_at[job] = self.now() + pause
             log.warning("%s : %d échecs de suite, pause de %s", job, count, pause)
+
+    def on_events(self, events: frozenset[str]) -> None:
+        """A burst of webhook events: a sync now, and the jobs after it (the welcome). It runs
+        on the waker's thread, which runs one burst at a time, and `run` takes the store's
+        `jobs` lock, so it never runs beside a scheduled job: it waits for it."""
+        if self.stopping.is_set() or "sync" not in self.jobs:
+            return
+        log.info("webhooks : %s, synchronisation tout de suite", ", ".join(sorted(events)))
+        self.run("sync", full=bool(events & NEEDS_FULL_PASS))
 
     # --- signals -----------------------------------------------------------------------------
 
@@ -289,6 +303,8 @@ class Service:
     def serve(self) -> int:
         """Run until SIGTERM or Ctrl-C; a second service on the same store refuses to start."""
         store_path = self.config.store_path
+        if self.config.webhooks:
+            require_webhooks(self.config)  # a missing secret is said before anything starts
         self.parts().close()  # creates the store (and its folder) if need be
         try:
             with file_lock(store_path, "service", wait=0):
@@ -298,7 +314,18 @@ class Service:
                 signal.signal(signal.SIGINT, self.ask_stop)
                 signal.signal(signal.SIGHUP, self.ask_reload)
                 log.warning("service démarré (%s) : %s", store_path, "; ".join(planned))
-                self.scheduler.start()
+                # Webhooks only wake the sync sooner; the schedule stays the safety net. A
+                # change of the `webhooks:` section needs a restart, not a reload.
+                listening = (
+                    open_endpoint(self.config, self.on_events) if self.config.webhooks else None
+                )
+                if listening:
+                    log.warning("webhooks : en écoute sur %s", listening.url)
+                try:
+                    self.scheduler.start()
+                finally:
+                    if listening:
+                        listening.close()
         except StoreBusy:
             raise AlreadyRunning(
                 f"un autre « bridge run » utilise déjà {store_path} : un seul service par base "

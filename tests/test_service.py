@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from unittest.mock import patch
 
 import pytest
 from click.testing import CliRunner
@@ -123,6 +124,19 @@ def test_welcome_is_skipped_until_it_is_registered(
     store = store_of(service.config)
     assert store.last_run("welcome") is not None
     assert "welcome : après chaque sync" in service.install()
+
+
+def test_webhook_events_run_a_sync_now_and_a_full_one_after_a_deletion(tmp_path: Path) -> None:
+    calls: list[str] = []
+    service = make_service(tmp_path, Clock(MONDAY_AFTERNOON), calls)
+    fulls: list[bool] = []
+    service.jobs = {**service.jobs, "sync": lambda parts: fulls.append(False) or Done("sync")}
+    with patch("bridge.service.run_sync", lambda parts, full: fulls.append(full) or Done("full")):
+        service.on_events(frozenset({"post_created", "topic_created"}))
+        service.on_events(frozenset({"post_created", "post_destroyed"}))
+        service.stopping.set()
+        service.on_events(frozenset({"post_created"}))  # stopping: nothing new starts
+    assert fulls == [False, True]
 
 
 # --- catch-up after downtime ------------------------------------------------------------------

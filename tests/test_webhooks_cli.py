@@ -233,3 +233,53 @@ def test_what_an_incremental_pass_cannot_see_runs_the_reconciliation(
     monkeypatch.setattr(bridge.runs, "run_sync", lambda parts, full: passes.append(full))
     sync_once(load_config(write_config(tmp_path, "http://127.0.0.1:9"), env={}), events)
     assert passes == [full]
+
+
+@pytest.mark.slow
+def test_inside_bridge_run_an_event_wakes_the_sync_long_before_its_time(
+    tmp_path: Path, sandbox: Sandbox
+) -> None:
+    schedule = "schedule:\n  sync: toutes les 60 minutes\n  announce: jamais\n  digest: jamais\n"
+    config = write_config(
+        tmp_path, sandbox.url, webhooks="webhooks:\n  listen: 127.0.0.1:0\n" + schedule
+    )
+    store_path = tmp_path / "bridge.db"
+    env = {**os.environ, "DISCOURSE_API_KEY": sandbox.api_key, "DISCOURSE_WEBHOOK_SECRET": SECRET}
+    first = CliRunner().invoke(cli, ["--config", str(config), "sync"], env=env)
+    assert first.exit_code == 0, first.output
+    topic = sandbox.world.find_topic_by_title(TITLE)
+    assert topic is not None
+    new_post = sandbox.world.add_reply(topic.id, "yves_parent", "Une ruelle verte, enfin!")
+
+    stderr_path = tmp_path / "stderr.log"
+    with stderr_path.open("wb") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bridge", "--config", str(config), "run"],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
+    try:
+        found = wait_for(
+            lambda: re.search(
+                r"en écoute sur (http://127\.0\.0\.1:\d+/)",
+                stderr_path.read_text(encoding="utf-8", errors="replace"),
+            )
+        )
+        assert isinstance(found, re.Match)
+        # The next scheduled sync is an hour away: only the event can bring the reply in.
+        assert new_post not in post_ids(store_path, sandbox.url, topic.id)
+        headers, body = webhook_delivery(
+            SECRET, "post", "post_created", {"id": new_post, "topic_id": topic.id}
+        )
+        answer = requests.post(found.group(1), data=body, headers=headers, timeout=10)
+        assert answer.status_code == 200, answer.text
+        wait_for(lambda: new_post in post_ids(store_path, sandbox.url, topic.id))
+    finally:
+        process.send_signal(signal.SIGTERM)
+        code = process.wait(timeout=60)
+    log = stderr_path.read_text(encoding="utf-8", errors="replace")
+    assert code == 0, log
+    assert "Traceback" not in log
+    assert SECRET not in log and sandbox.api_key not in log

@@ -60,19 +60,27 @@ def sync_once(config: Config, events: frozenset[str]) -> None:
         run_sync(parts, full=bool(events & NEEDS_FULL_PASS))
 
 
-def listen_and_sync(
-    config: Config,
-    *,
-    echo: Callable[[str], None] = print,
-    job: Callable[[frozenset[str]], object] | None = None,
-    stop: threading.Event | None = None,
-) -> None:
-    """Serve until SIGTERM or Ctrl-C (or `stop` is set), syncing after each burst of events;
-    a sync under way is let finish before returning."""
+class Listening:
+    """The endpoint and its waker, running; `close` stops both (a run under way finishes)."""
+
+    def __init__(self, endpoint: Endpoint, waker: Waker) -> None:
+        self.endpoint = endpoint
+        self.waker = waker
+
+    @property
+    def url(self) -> str:
+        return self.endpoint.url
+
+    def close(self) -> None:
+        self.endpoint.stop()
+        self.waker.stop()
+
+
+def open_endpoint(config: Config, job: Callable[[frozenset[str]], object]) -> Listening:
+    """Start listening for Discourse's events; each burst of them calls `job` once, with the
+    events' names, on the waker's thread. Used alone (`bridge webhooks`) and by `bridge run`."""
     hooks, secret = require_webhooks(config)
-    # Said now rather than at the first event: a missing key is a setup mistake.
-    config.require_api_key()
-    waker = Waker(job or (lambda events: sync_once(config, events)), name="sync")
+    waker = Waker(job, name="webhooks")
 
     def on_event(event: WebhookEvent) -> None:
         if event.is_ping:
@@ -83,18 +91,39 @@ def listen_and_sync(
 
     app = make_app(secret, hooks.max_body_bytes, on_event)
     endpoint = Endpoint(app, hooks.host, hooks.port, hooks.max_body_bytes)
+    waker.start()
+    try:
+        endpoint.start()
+    except BaseException:
+        waker.stop()
+        raise
+    return Listening(endpoint, waker)
+
+
+def listen_and_sync(
+    config: Config,
+    *,
+    echo: Callable[[str], None] = print,
+    job: Callable[[frozenset[str]], object] | None = None,
+    stop: threading.Event | None = None,
+) -> None:
+    """Serve until SIGTERM or Ctrl-C (or `stop` is set), syncing after each burst of events;
+    a sync under way is let finish before returning."""
+    require_webhooks(config)
+    # Said now rather than at the first event: a missing key is a setup mistake.
+    config.require_api_key()
     stop = stop or threading.Event()
     restore = _on_signals(stop)
-    waker.start()
-    endpoint.start()
     try:
-        echo(f"Webhooks : en écoute sur {endpoint.url} (Ctrl-C pour arrêter)")
-        while not stop.wait(1.0):
-            pass
-        echo("Webhooks : arrêt demandé; la mise à jour en cours, s'il y en a une, se termine.")
+        listening = open_endpoint(config, job or (lambda events: sync_once(config, events)))
+        try:
+            echo(f"Webhooks : en écoute sur {listening.url} (Ctrl-C pour arrêter)")
+            while not stop.wait(1.0):
+                pass
+            echo("Webhooks : arrêt demandé; la mise à jour en cours, s'il y en a une, se termine.")
+        finally:
+            listening.close()
     finally:
-        endpoint.stop()
-        waker.stop()
         restore()
     echo("Webhooks : arrêtés.")
 
