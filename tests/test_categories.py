@@ -19,6 +19,7 @@ import requests
 from click.testing import CliRunner
 
 from bridge.cli import cli
+from bridge.config import Subcategories
 from bridge.demo import demo_config
 from bridge.discourse import DiscourseClient
 from bridge.mirror import SyncSummary
@@ -65,7 +66,13 @@ def titles(response: requests.Response) -> list[str]:
 
 def make_parts(sb: Sandbox, tmp_path: Path, clock: Callable[[], datetime], category: str) -> Parts:
     config = demo_config(sb.url, sb.api_username, sb.api_key, tmp_path / "bridge.db")
-    config = replace(config, community=replace(config.community, category=category))
+    # Watching one subcategory alone: the subcategories config.yaml names must be in its family.
+    sub = config.community.subcategories
+    if category != config.community.category:
+        sub = Subcategories(category, category, category, category)
+    config = replace(
+        config, community=replace(config.community, category=category, subcategories=sub)
+    )
     client = DiscourseClient(
         sb.url, sb.api_username, sb.api_key, requests_per_minute=0, sleep=lambda s: None
     )
@@ -319,12 +326,14 @@ def test_check_says_nothing_of_muting_when_nothing_is_muted(
 
     assert result.exit_code == 0, result.output
     assert "sourdine" not in result.output + result.stderr
-    # The category, its subcategories, the account, its muted topics: four reads.
+    # The category, its subcategories, the account, its muted topics, the group's first member:
+    # five reads.
     assert [p.split("?")[0] for _, p in sandbox.requests] == [
         "/c/innovation-sociale-estrie/show.json",
         "/categories.json",
         "/u/animation-2ise.json",
         LIST,
+        "/groups/cdp-2ise/members.json",
     ]
 
 
