@@ -270,7 +270,6 @@ def test_browse_without_datasette_says_how_to_install_it(
 def test_browse_runs_datasette_from_this_environment_with_french_titles(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import subprocess
     import sys
 
     import bridge.browse as browse
@@ -279,13 +278,13 @@ def test_browse_runs_datasette_from_this_environment_with_french_titles(
     store.write_bytes(b"")
     seen: dict[str, object] = {}
 
-    def fake_run(command: list[str], check: bool) -> subprocess.CompletedProcess[bytes]:
+    def fake_serve(command: list[str]) -> int:
         seen["command"] = command
         seen["metadata"] = json.loads(Path(command[command.index("--metadata") + 1]).read_text())
-        return subprocess.CompletedProcess(command, 3)
+        return 3
 
     monkeypatch.setattr(browse.importlib.util, "find_spec", lambda name: object())
-    monkeypatch.setattr(browse.subprocess, "run", fake_run)
+    monkeypatch.setattr(browse, "_serve", fake_serve)
 
     assert browse.run_datasette(store, port=8123) == 3
     command = seen["command"]
