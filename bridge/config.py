@@ -215,10 +215,6 @@ def load_config(path: str | os.PathLike[str], env: Mapping[str, str] | None = No
             "fichier de configuration introuvable (copiez config.yaml depuis le dépôt, "
             f"ou indiquez-le avec --config ou {ENV_CONFIG})"
         ),
-        invalid=lambda problem: (
-            "YAML invalide, vérifiez l'indentation, les deux-points et les guillemets "
-            f"(détail : {problem})"
-        ),
     )
     return _ConfigReader(path, document).config(document.data, env)
 
