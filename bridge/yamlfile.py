@@ -128,6 +128,10 @@ _YAML_WORDS = (
     ("expected a comment or a line break", "texte en trop après la valeur"),
     ("did not find expected key", "clé attendue : vérifiez l'indentation et les guillemets"),
     ("did not find expected", "vérifiez l'indentation, les deux-points et les guillemets"),
+    (
+        "expected the node content, but found '<stream end>'",
+        "fin du fichier avant une valeur : un « [ » ou un « { » jamais refermé ?",
+    ),
     ("found duplicate anchor", "ancre « & » définie deux fois"),
 )
 
