@@ -10,9 +10,10 @@ from __future__ import annotations
 import errno
 import os
 from collections.abc import Callable, Sequence
+from dataclasses import fields
 from pathlib import Path
 
-from bridge.config import Config
+from bridge.config import Config, Subcategories
 from bridge.discourse import Category, DiscourseClient
 from bridge.errors import (
     ConfigError,
@@ -22,7 +23,8 @@ from bridge.errors import (
     os_error_words,
 )
 
-SUBCATEGORY_KEYS = ("toolbox", "cartography", "welcome", "announcements")
+# The keys of `community.subcategories` (toolbox, cartography, …), as config.py reads them.
+SUBCATEGORY_KEYS = tuple(f.name for f in fields(Subcategories))
 
 
 def _where(config: Config, key: str) -> str:
