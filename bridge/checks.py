@@ -82,7 +82,10 @@ def run_check(parts: Parts, *, echo: Echo, warn: Echo) -> list[str]:
             )
         for line in muting_warnings(client, account, family):
             warn(f"Avertissement : {line}")
-        problems.extend(missing_subcategories(config, family_knows(family)))
+        knows = family_knows(family)
+        problems.extend(missing_subcategories(config, knows))
+        for line in missing_subcategories(config, knows, defaults=True):
+            warn(f"Avertissement : {line}")
         # The read `bridge sync` starts the group's members with.
         next(client.iter_group_members(config.community.group, limit=1), None)
     except (UnknownCategory, GroupUnreadable) as exc:

@@ -124,6 +124,8 @@ class Subcategories:
     cartography: str = "cartographie"
     welcome: str = "bienvenue"
     announcements: str = "annonces"
+    # The keys written in config.yaml (the others have their defaults).
+    written: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -326,7 +328,8 @@ class _ConfigReader(Reader):
                     s, ("community", "subcategories", k), "name", default=getattr(defaults, k)
                 )
                 for k in ("toolbox", "cartography", "welcome", "announcements")
-            }
+            },
+            written=frozenset(str(k) for k in s),
         )
         community = CommunityConfig(
             name=self.value(c, ("community", "name"), "str"),

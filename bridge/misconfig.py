@@ -24,7 +24,7 @@ from bridge.errors import (
 )
 
 # The keys of `community.subcategories` (toolbox, cartography, …), as config.py reads them.
-SUBCATEGORY_KEYS = tuple(f.name for f in fields(Subcategories))
+SUBCATEGORY_KEYS = tuple(f.name for f in fields(Subcategories) if f.name != "written")
 
 
 def _where(config: Config, key: str) -> str:
@@ -43,17 +43,32 @@ def as_config_error(config: Config, exc: UnknownCategory | GroupUnreadable) -> C
     return ConfigError(f"{_where(config, names.get(exc.wanted, 'community.category'))} : {exc}")
 
 
-def missing_subcategories(config: Config, known: Callable[[str], bool]) -> list[str]:
-    """A line for each subcategory `config.yaml` names that `known` (slug or id) does not know."""
+def missing_subcategories(
+    config: Config, known: Callable[[str], bool], *, defaults: bool = False
+) -> list[str]:
+    """A line for each subcategory `config.yaml` names that `known` (slug or id) does not know;
+    with `defaults`, one for each key it leaves out whose default the category does not have
+    (a warning: a community may have no toolbox)."""
     sub = config.community.subcategories
-    return [
-        f"{_where(config, f'community.subcategories.{k}')} : la sous-catégorie "
-        f"« {getattr(sub, k)} » n'est pas dans la catégorie « {config.community.category} » "
-        f"sur {config.site} (ou le compte « {config.discourse.api_username} » ne peut pas la "
-        "voir) : indiquez le slug ou l'id d'une de ses sous-catégories"
-        for k in SUBCATEGORY_KEYS
-        if not known(str(getattr(sub, k)))
-    ]
+    where = f"dans la catégorie « {config.community.category} » sur {config.site}"
+    lines = []
+    for k in SUBCATEGORY_KEYS:
+        name = str(getattr(sub, k))
+        if known(name) or (k in sub.written) == defaults:
+            continue
+        if defaults:
+            lines.append(
+                f"{_where(config, f'community.subcategories.{k}')} n'est pas donné et il n'y a "
+                f"pas de sous-catégorie « {name} » (la valeur par défaut) {where} : indiquez "
+                "le slug ou l'id de la bonne, si elle existe"
+            )
+        else:
+            lines.append(
+                f"{_where(config, f'community.subcategories.{k}')} : la sous-catégorie "
+                f"« {name} » n'est pas {where} (ou le compte « {config.discourse.api_username} » "
+                "ne peut pas la voir) : indiquez le slug ou l'id d'une de ses sous-catégories"
+            )
+    return lines
 
 
 def family_knows(family: Sequence[Category]) -> Callable[[str], bool]:

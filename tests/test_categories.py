@@ -19,7 +19,6 @@ import requests
 from click.testing import CliRunner
 
 from bridge.cli import cli
-from bridge.config import Subcategories
 from bridge.demo import demo_config
 from bridge.discourse import DiscourseClient
 from bridge.mirror import SyncSummary
@@ -66,13 +65,7 @@ def titles(response: requests.Response) -> list[str]:
 
 def make_parts(sb: Sandbox, tmp_path: Path, clock: Callable[[], datetime], category: str) -> Parts:
     config = demo_config(sb.url, sb.api_username, sb.api_key, tmp_path / "bridge.db")
-    # Watching one subcategory alone: the subcategories config.yaml names must be in its family.
-    sub = config.community.subcategories
-    if category != config.community.category:
-        sub = Subcategories(category, category, category, category)
-    config = replace(
-        config, community=replace(config.community, category=category, subcategories=sub)
-    )
+    config = replace(config, community=replace(config.community, category=category))
     client = DiscourseClient(
         sb.url, sb.api_username, sb.api_key, requests_per_minute=0, sleep=lambda s: None
     )

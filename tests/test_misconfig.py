@@ -123,6 +123,22 @@ def test_a_missing_subcategory_is_the_same_line_and_exit_2_everywhere(
     )
 
 
+def test_a_default_subcategory_the_category_lacks_is_a_warning_only(
+    tmp_path: Path, sandbox: Sandbox
+) -> None:
+    # A community may have no toolbox: only a subcategory written in config.yaml must exist.
+    config = write_config(tmp_path, sandbox.url, category="general")
+    code, _, err = run(config, "check", key=sandbox.api_key)
+    assert code == 0, err
+    assert (
+        f"Avertissement : {config}, community.subcategories.toolbox n'est pas donné et il n'y a "
+        "pas de sous-catégorie « boite-a-outils » (la valeur par défaut) dans la catégorie "
+        f"« general » sur {sandbox.url} : indiquez le slug ou l'id de la bonne, si elle existe"
+    ) in err.splitlines()
+    code, _, err = run(config, "sync", key=sandbox.api_key)
+    assert code == 0, err
+
+
 def test_a_missing_group_is_the_same_line_and_exit_2_everywhere(
     tmp_path: Path, sandbox: Sandbox
 ) -> None:
