@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -55,4 +57,38 @@ def run_datasette(store_path: Path, *, port: int) -> int:
         meta = Path(folder) / "metadata.json"
         meta.write_text(json.dumps(metadata(store_path.stem), ensure_ascii=False), "utf-8")
         command = datasette_command(store_path, meta, port)
-        return subprocess.run(command, check=False).returncode
+        return _serve(command)
+
+
+def _serve(command: list[str]) -> int:
+    """Run Datasette until it stops; stopping the bridge (Ctrl-C, or SIGTERM from a service
+    manager or `kill`) stops it too, rather than leaving it serving the store alone."""
+    process = subprocess.Popen(command)
+    stopped_by: list[int] = []
+
+    def stop(signum: int, frame: object) -> None:
+        stopped_by.append(signum)
+        process.terminate()
+
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        while True:
+            try:
+                code = process.wait()
+                break
+            except KeyboardInterrupt:
+                # Ctrl-C in a terminal reached Datasette too (same process group); `kill -INT`
+                # reached the bridge only.
+                stop(signal.SIGINT, None)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    # Stopped by a signal: the shell's convention, 128 + its number.
+    if stopped_by:
+        return 128 + stopped_by[0]
+    return 128 - code if code < 0 else code

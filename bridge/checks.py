@@ -16,7 +16,14 @@ from bridge.announce.validate import (
 from bridge.digest.plan import TEMPLATE as DIGEST_TEMPLATE
 from bridge.digest.sample import sample_context
 from bridge.discourse import Category, DiscourseClient, User
-from bridge.errors import BridgeError, NotFoundError
+from bridge.errors import BridgeError, GroupUnreadable, UnknownCategory
+from bridge.misconfig import (
+    as_config_error,
+    facilitators_problem,
+    family_knows,
+    missing_subcategories,
+    store_problem,
+)
 from bridge.render import Renderer
 from bridge.wiring import Parts
 
@@ -32,6 +39,9 @@ def run_check(parts: Parts, *, echo: Echo, warn: Echo) -> list[str]:
     config = parts.config
     problems: list[str] = []
     echo(f"Configuration : {config.source} est valide.")
+    store = store_problem(config)
+    if store is not None:
+        problems.append(store)
 
     names = (
         sorted(p.name for p in config.templates_dir.glob("*.j2"))
@@ -80,6 +90,14 @@ def run_check(parts: Parts, *, echo: Echo, warn: Echo) -> list[str]:
             )
         for line in muting_warnings(client, account, family):
             warn(f"Avertissement : {line}")
+        knows = family_knows(family)
+        problems.extend(missing_subcategories(config, knows))
+        for line in missing_subcategories(config, knows, defaults=True):
+            warn(f"Avertissement : {line}")
+        # The read `bridge sync` starts the group's members with.
+        next(client.iter_group_members(config.community.group, limit=1), None)
+    except (UnknownCategory, GroupUnreadable) as exc:
+        problems.append(str(as_config_error(config, exc)))
     except BridgeError as exc:
         problems.append(str(exc))
     else:
@@ -106,30 +124,16 @@ def _digest_problems(parts: Parts) -> list[str]:
 
 
 def _facilitators_problems(parts: Parts, echo: Echo) -> list[str]:
-    """The digest goes to the facilitators' group as a private message: Discourse refuses it
-    unless the group is messageable by the bridge's account (the group's « Qui peut lui
-    envoyer un message » setting)."""
-    config = parts.config
-    group = config.community.facilitators_group
+    group = parts.config.community.facilitators_group
     if not group:
         return []
-    username = config.discourse.api_username
     try:
-        ok = parts.client.group_messageable(group)
-    except NotFoundError:
-        return [
-            f"le groupe « {group} » (community.facilitators_group) est introuvable sur "
-            f"{config.site}, ou le compte « {username} » ne peut pas le voir"
-        ]
+        problem = facilitators_problem(parts.config, parts.client)
     except BridgeError as exc:
         return [str(exc)]
-    if not ok:
-        return [
-            f"le compte « {username} » ne peut pas envoyer de message privé au groupe "
-            f"« {group} » sur {config.site} : le résumé hebdomadaire ne pourra pas lui être "
-            "envoyé ; dans les réglages du groupe, « Qui peut envoyer un message à ce groupe » "
-            "doit inclure les modérateurs"
-        ]
+    if problem is not None:
+        return [problem]
+    username = parts.config.discourse.api_username
     echo(f"Animation : le compte « {username} » peut écrire au groupe « {group} ».")
     return []
 

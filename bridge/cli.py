@@ -41,9 +41,42 @@ class BridgeGroup(click.Group):
             ctx.exit(exc.exit_code)
 
 
+_LEVEL_WORDS = {"DEBUG": "détail", "INFO": "info", "WARNING": "avertissement", "ERROR": "erreur"}
+
+
+class _LogLines(logging.Handler):
+    """The log on stderr, never mixed with what a command prints (stdout): plain French lines
+    by default; with -v, the time and level too (for a service's log)."""
+
+    def __init__(self, verbose: bool):
+        super().__init__()
+        self.verbose = verbose
+
+    def format(self, record: logging.LogRecord) -> str:
+        message = record.getMessage()
+        if not self.verbose:
+            return message
+        when = self.formatter.formatTime(record) if self.formatter else ""
+        level = _LEVEL_WORDS.get(record.levelname, record.levelname.lower())
+        return f"{when} {level} {record.name} : {message}"
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            # click's stderr at this moment: the one a test runner captures, too.
+            click.echo(self.format(record), err=True)
+        except Exception:
+            self.handleError(record)
+
+
 def _setup_logging(verbose: int) -> None:
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if isinstance(h, _LogLines)]:
+        root.removeHandler(old)
+    handler = _LogLines(verbose > 0)
+    handler.setFormatter(logging.Formatter())
+    root.addHandler(handler)
+    root.setLevel(level)
     # pydiscourse logs whole response bodies at DEBUG.
     logging.getLogger("pydiscourse.client").setLevel(max(level, logging.INFO))
 

@@ -130,6 +130,8 @@ class Subcategories:
     cartography: str = "cartographie"
     welcome: str = "bienvenue"
     announcements: str = "annonces"
+    # The keys written in config.yaml (the others have their defaults).
+    written: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -221,10 +223,6 @@ def load_config(path: str | os.PathLike[str], env: Mapping[str, str] | None = No
         missing=(
             "fichier de configuration introuvable (copiez config.yaml depuis le dépôt, "
             f"ou indiquez-le avec --config ou {ENV_CONFIG})"
-        ),
-        invalid=lambda problem: (
-            "YAML invalide, vérifiez l'indentation, les deux-points et les guillemets "
-            f"(détail : {problem})"
         ),
     )
     return _ConfigReader(path, document).config(document.data, env)
@@ -335,7 +333,8 @@ class _ConfigReader(Reader):
                     s, ("community", "subcategories", k), "name", default=getattr(defaults, k)
                 )
                 for k in ("toolbox", "cartography", "welcome", "announcements")
-            }
+            },
+            written=frozenset(str(k) for k in s),
         )
         community = CommunityConfig(
             name=self.value(c, ("community", "name"), "str"),

@@ -75,6 +75,22 @@ class NotFoundError(DiscourseError):
     """Discourse has no such resource (HTTP 404)."""
 
 
+class UnknownCategory(NotFoundError):
+    """A category the bridge was told to read is not on the site, or hidden from its account."""
+
+    def __init__(self, message: str, wanted: str):
+        super().__init__(message)
+        self.wanted = wanted
+
+
+class GroupUnreadable(UsageError):
+    """A group's members cannot be read: no such group, or hidden from the bridge's account."""
+
+    def __init__(self, message: str, group: str):
+        super().__init__(message)
+        self.group = group
+
+
 class UnavailableError(DiscourseError):
     """Discourse could not be reached, or kept failing, after the allowed retries."""
 

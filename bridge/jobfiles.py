@@ -70,12 +70,6 @@ DEFAULT_TEMPLATE = "announcement.md.j2"
 HORIZON = timedelta(days=60)
 # Discourse refuses shorter topic titles (min_topic_title_length's default).
 MIN_TITLE = 15
-# PyYAML's most frequent complaints about hand-written files, in the committee's words.
-_YAML_WORDS = {
-    "mapping values are not allowed": "deux-points inattendu : mettez ce texte entre guillemets",
-    "found character '\\t'": "tabulation : indentez avec des espaces",
-    "found unexpected end of stream": "guillemet jamais refermé",
-}
 
 
 class _Loader(StrictLoader):
@@ -281,16 +275,11 @@ def load_job(
 ) -> Job:
     """One job file, validated; raise JobFileError naming the file, line and field."""
     where = display_path(path)
-    document = load_document(path, where, JobFileError, invalid=_invalid_yaml, loader=_Loader)
+    document = load_document(path, where, JobFileError, loader=_Loader)
     if not isinstance(document.data, dict):
         raise JobFileError(f"{where}, ligne 1 : des clés sont attendues (title:, start:, …)")
     reader = _JobReader(path, where, document)
     return reader.job(now, set(known_published), timezone, templates_dir, known_category)
-
-
-def _invalid_yaml(problem: str) -> str:
-    problem = next((fr for en, fr in _YAML_WORDS.items() if problem.startswith(en)), problem)
-    return f"YAML invalide ({problem})"
 
 
 def display_path(path: Path) -> str:

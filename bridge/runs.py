@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from bridge.announce.keys import StepRole
 from bridge.announce.plan import (
@@ -42,9 +42,15 @@ from bridge.announce.validate import (
 from bridge.config import DIGEST_TO_FACILITATORS
 from bridge.digest.plan import DigestPlan, build_digest
 from bridge.digest.week import Week, select_week
-from bridge.errors import BridgeError, ConfigError, UsageError
+from bridge.errors import BridgeError, ConfigError, GroupUnreadable, UnknownCategory, UsageError
 from bridge.jobfiles import Job, Occurrence, display_path
 from bridge.mirror import Mirror, Progress, SyncSummary
+from bridge.misconfig import (
+    as_config_error,
+    facilitators_problem,
+    family_knows,
+    missing_subcategories,
+)
 from bridge.models import topic_url
 from bridge.outcomes import OutcomeStatus
 from bridge.publish import describe
@@ -53,9 +59,10 @@ from bridge.store import Store
 from bridge.words import OUTCOME_WORDS
 
 if TYPE_CHECKING:
-    from bridge.wiring import Parts
+    from bridge.wiring import Parts, Summary
 
 log = logging.getLogger(__name__)
+S = TypeVar("S", bound="Summary")
 
 
 def build_mirror(
@@ -87,8 +94,41 @@ def run_sync(
     on_start: Callable[[int | None], None] | None = None,
 ) -> SyncSummary:
     """One recorded sync pass (the `bridge sync` command and the scheduled job)."""
-    mirror = build_mirror(parts, on_topic, on_start)
-    return parts.run_job("sync", lambda: mirror.sync(full=full))
+
+    def started(total: int | None) -> None:
+        # The store holds the category's family now, and no topic was read yet.
+        require_setup(parts)
+        if on_start is not None:
+            on_start(total)
+
+    mirror = build_mirror(parts, on_topic, started)
+    return run_job(parts, "sync", lambda: mirror.sync(full=full))
+
+
+def require_setup(parts: Parts) -> None:
+    """Refuse, as `bridge check` does, subcategories `config.yaml` names that the category
+    lacks: from the mirror when a sync stored the category's family, else from Discourse."""
+    store, config = parts.store, parts.config
+    if store.has_categories():
+        problems = missing_subcategories(config, lambda s: store.category(s) is not None)
+    else:
+        family = parts.client.fetch_category_family(config.community.category)
+        problems = missing_subcategories(config, family_knows(family))
+    if problems:
+        raise ConfigError(problems[0])
+
+
+def run_job(parts: Parts, job: str, work: Callable[[], S]) -> S:
+    """`parts.run_job`, a category or group `config.yaml` names but Discourse does not have
+    becoming the `ConfigError` (exit 2) `bridge check` gives for it."""
+
+    def checked() -> S:
+        try:
+            return work()
+        except (UnknownCategory, GroupUnreadable) as exc:
+            raise as_config_error(parts.config, exc) from None
+
+    return parts.run_job(job, checked)
 
 
 @dataclass
@@ -195,7 +235,7 @@ def run_announce(
         echo(report.describe())
         return report
 
-    return parts.run_job("announce", work)
+    return run_job(parts, "announce", work)
 
 
 def _publish(
@@ -216,6 +256,7 @@ def _publish(
     report = AnnounceReport(False, errors, due, upcoming)
     if not due:
         return report
+    require_setup(parts)
     publisher = parts.publisher()
     for step in due:
         outcome = publisher.publish_one(step.draft)
@@ -377,11 +418,16 @@ def run_digest(
         return DigestReport(plan.week.name, plan.quiet)
 
     def work() -> DigestReport:
-        store = parts.store
+        store, config = parts.store, parts.config
+        require_setup(parts)
         with store.exclusive("publish"):
             plan = plan_digest(parts, week, current_ok=False)
             report = DigestReport(plan.week.name, plan.quiet)
             if plan.draft is not None:
+                if config.digest.target == DIGEST_TO_FACILITATORS:
+                    problem = facilitators_problem(parts.config, parts.client)
+                    if problem is not None:
+                        raise ConfigError(problem)
                 outcome = parts.publisher().publish_one(plan.draft)
                 report.status = outcome.status
                 if not outcome.ok:
@@ -392,4 +438,4 @@ def run_digest(
         echo(report.describe())
         return report
 
-    return parts.run_job("digest", work)
+    return run_job(parts, "digest", work)

@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 
 from bridge.errors import ConfigError
+from bridge.yamlfile import yaml_problem
 
 PACKAGED_TERRITORIES = "data/estrie-territoires.yaml"
 
@@ -93,7 +94,9 @@ def _parse_territories(text: str, source: str) -> tuple[Territory, ...]:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{source}: YAML invalide ({exc})") from None
+        line, problem = yaml_problem(exc)
+        at = f", ligne {line}" if line is not None else ""
+        raise ConfigError(f"{source}{at} : YAML invalide ({problem})") from None
     items = data.get("territories") if isinstance(data, dict) else None
     if not isinstance(items, list) or not items:
         raise ConfigError(f"{source}: liste « territories: » attendue")

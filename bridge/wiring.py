@@ -14,6 +14,7 @@ from typing import Protocol, TypeVar
 from bridge.config import Config
 from bridge.discourse import Category, DiscourseClient
 from bridge.errors import ConfigError, NotFoundError
+from bridge.misconfig import require_writable_store
 from bridge.publish import Gate, Publisher, StepHook
 from bridge.render import Renderer
 from bridge.store import RunStatus, Store
@@ -59,6 +60,8 @@ class Parts:
     ) -> Parts:
         """The parts for one command; `readonly` gives a private copy of the store, for
         commands that promise to write nothing (dry runs, `status`, `check`, search, export)."""
+        if not readonly:
+            require_writable_store(config)  # in the words of `bridge check`
         opener = Store.snapshot if readonly else Store.open
         store = opener(config.store_path, config.site, config.community.category)
         renderer = Renderer(

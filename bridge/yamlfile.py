@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 import yaml
 
-from bridge.errors import UsageError
+from bridge.errors import UsageError, os_error_words
 
 T = TypeVar("T")
 
@@ -73,34 +73,89 @@ def load_document(
     where: str,
     error: type[UsageError],
     *,
-    invalid: Callable[[str], str],
     loader: type[StrictLoader] = StrictLoader,
     missing: str | None = None,
 ) -> Document:
     """Read and parse `path`, shown as `where` in messages; a mistake raises `error`.
 
-    `invalid` words a YAML syntax error from PyYAML's own (English) problem, and `missing`, if
-    given, what to say when the file does not exist.
+    A YAML syntax error is one French line on the line to fix; `missing`, if given, is what to
+    say when the file does not exist.
     """
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         if missing is not None and isinstance(exc, FileNotFoundError):
             raise error(f"{where} : {missing}") from None
-        raise error(f"{where} : lecture impossible ({exc})") from None
+        why = os_error_words(exc) if isinstance(exc, OSError) else "pas en UTF-8"
+        raise error(f"{where} : lecture impossible ({why})") from None
     parser = loader(text)
     try:
         node = parser.get_single_node()
         data = parser.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f", ligne {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise error(f"{where}{at} : {invalid(problem)}") from None
+        line, problem = yaml_problem(exc)
+        at = f", ligne {line}" if line is not None else ""
+        raise error(f"{where}{at} : YAML invalide ({problem})") from None
     finally:
         parser.dispose()
     first_line = node.start_mark.line + 1 if node is not None else None
     return Document(data, _key_lines(node), first_line)
+
+
+# PyYAML's complaints about hand-written files, in the words of the people who write them
+# (matched on the start of PyYAML's `problem`; the first match wins).
+_YAML_WORDS = (
+    ("expected ',' or ']'", "crochet « [ » jamais refermé : ajoutez « ] » à la fin de la liste"),
+    ("expected ',' or '}'", "accolade « { » jamais refermée : ajoutez « } » à la fin"),
+    ("mapping values are not allowed", "deux-points inattendu : mettez ce texte entre guillemets"),
+    ("found character '\\t'", "tabulation : indentez avec des espaces"),
+    ("found unexpected end of stream", "guillemet jamais refermé"),
+    (
+        "expected <block end>",
+        "indentation incohérente (alignez les clés d'une même section), ou texte après des "
+        "guillemets",
+    ),
+    (
+        "found undefined alias",
+        "« * » sans ancre « & » : mettez ce texte entre guillemets",
+    ),
+    (
+        "found character",
+        "caractère interdit en début de valeur : mettez-la entre guillemets",
+    ),
+    ("could not determine a constructor", "étiquette « !! » non permise"),
+    ("found unhashable key", "une clé doit être un simple texte"),
+    ("expected a comment or a line break", "texte en trop après la valeur"),
+    ("did not find expected key", "clé attendue : vérifiez l'indentation et les guillemets"),
+    ("did not find expected", "vérifiez l'indentation, les deux-points et les guillemets"),
+    (
+        "expected the node content, but found '<stream end>'",
+        "fin du fichier avant une valeur : un « [ » ou un « { » jamais refermé ?",
+    ),
+    ("found duplicate anchor", "ancre « & » définie deux fois"),
+)
+
+
+def yaml_problem(exc: yaml.YAMLError) -> tuple[int | None, str]:
+    """The 1-based line to fix and what is wrong there, in French.
+
+    PyYAML notices an unclosed `[`, `{` or quote where the file goes on (the next line, or the
+    end of the file); the line to fix is where it was opened (its `context_mark`).
+    """
+    problem = str(getattr(exc, "problem", None) or "")
+    context = str(getattr(exc, "context", None) or "")
+    mark = getattr(exc, "problem_mark", None)
+    opened = getattr(exc, "context_mark", None)
+    if opened is not None and context.startswith(
+        ("while parsing a flow", "while scanning a quoted scalar")
+    ):
+        mark = opened
+    if problem.startswith("clé « "):  # ours (StrictLoader), already in French
+        words = problem
+    else:
+        found = (fr for en, fr in _YAML_WORDS if problem.startswith(en))
+        words = next(found, "vérifiez l'indentation, les deux-points et les guillemets")
+    return (mark.line + 1 if mark is not None else None), words
 
 
 def _key_lines(root: yaml.Node | None) -> dict[KeyPath, int]:

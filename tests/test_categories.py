@@ -319,12 +319,14 @@ def test_check_says_nothing_of_muting_when_nothing_is_muted(
 
     assert result.exit_code == 0, result.output
     assert "sourdine" not in result.output + result.stderr
-    # The category, its subcategories, the account, its muted topics: four reads.
+    # The category, its subcategories, the account, its muted topics, the group's first member:
+    # five reads.
     assert [p.split("?")[0] for _, p in sandbox.requests] == [
         "/c/innovation-sociale-estrie/show.json",
         "/categories.json",
         "/u/animation-2ise.json",
         LIST,
+        "/groups/cdp-2ise/members.json",
     ]
 
 

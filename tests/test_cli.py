@@ -5,10 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -275,7 +277,6 @@ def test_browse_without_datasette_says_how_to_install_it(
 def test_browse_runs_datasette_from_this_environment_with_french_titles(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import subprocess
     import sys
 
     import bridge.browse as browse
@@ -284,13 +285,13 @@ def test_browse_runs_datasette_from_this_environment_with_french_titles(
     store.write_bytes(b"")
     seen: dict[str, object] = {}
 
-    def fake_run(command: list[str], check: bool) -> subprocess.CompletedProcess[bytes]:
+    def fake_serve(command: list[str]) -> int:
         seen["command"] = command
         seen["metadata"] = json.loads(Path(command[command.index("--metadata") + 1]).read_text())
-        return subprocess.CompletedProcess(command, 3)
+        return 3
 
     monkeypatch.setattr(browse.importlib.util, "find_spec", lambda name: object())
-    monkeypatch.setattr(browse.subprocess, "run", fake_run)
+    monkeypatch.setattr(browse, "_serve", fake_serve)
 
     assert browse.run_datasette(store, port=8123) == 3
     command = seen["command"]
@@ -339,3 +340,42 @@ def test_publishing_after_a_sync_resolves_categories_from_the_mirror(
     # Unknown to the mirror: one read of that category settles it.
     assert parts.category_id("general") == 2
     assert [path for _, path in sandbox.requests] == ["/c/general/show.json"]
+
+
+TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d")
+
+
+def test_the_log_goes_to_stderr_with_times_and_levels_only_when_verbose(
+    tmp_path: Path, sandbox: Sandbox
+) -> None:
+    config = write_config(tmp_path, sandbox.url)
+    code, out, err = run(["--config", str(config), "sync"], key=sandbox.api_key)
+    assert code == 0, err
+    assert out.startswith("Synchronisation : ") and len(out.splitlines()) == 1
+    assert not TIMESTAMP.search(out + err)
+
+    code, out, err = run(["--config", str(config), "-v", "sync", "--full"], key=sandbox.api_key)
+    assert code == 0, err
+    # What the command prints is alone on stdout; the log, timed and French, on stderr.
+    assert out.startswith("Synchronisation : ") and len(out.splitlines()) == 1
+    assert not TIMESTAMP.search(out)
+    logged = [line for line in err.splitlines() if " bridge.mirror : " in line]
+    assert logged and TIMESTAMP.match(logged[0]), err
+    assert " info bridge.mirror : Synchronisation : " in logged[0]
+    assert not re.search(r"\b(INFO|WARNING|DEBUG)\b", err)
+
+
+def test_a_warning_in_the_log_is_one_plain_line_by_default(tmp_path: Path) -> None:
+    import logging
+
+    @click.command()
+    def warns() -> None:
+        logging.getLogger("bridge.test").warning("clé illisible, ignorée : %s", "x")
+
+    cli.add_command(warns)
+    try:
+        result = CliRunner().invoke(cli, ["warns"])
+    finally:
+        del cli.commands["warns"]
+    assert result.stderr == "clé illisible, ignorée : x\n"
+    assert result.stdout == ""

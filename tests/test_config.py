@@ -268,8 +268,7 @@ def test_a_key_written_twice_is_one_clear_line(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         load_config(path, env={})
     assert str(info.value) == (
-        f"{path}, ligne 18 : YAML invalide, vérifiez l'indentation, les deux-points et les "
-        "guillemets (détail : clé « store » écrite deux fois (déjà à la ligne 16))"
+        f"{path}, ligne 18 : YAML invalide (clé « store » écrite deux fois (déjà à la ligne 16))"
     )
 
 

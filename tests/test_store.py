@@ -386,7 +386,7 @@ def test_a_random_file_is_a_store_error_in_plain_words(tmp_path, open_store):
         open_store(path)
 
     message = str(caught.value)
-    assert message == f"{path}: impossible d'ouvrir la base locale (file is not a database)"
+    assert message == f"{path} : impossible d'ouvrir la base locale (file is not a database)"
     assert caught.value.__suppress_context__
 
 

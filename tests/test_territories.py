@@ -76,7 +76,7 @@ def test_load_from_a_path(tmp_path):
         ("- a\n", "liste « territories: » attendue"),
         ("territories:\n  - name: A\n    approx: [1, 2]\n", "territoire n° 1 (A): seat manquant"),
         ("territories:\n  - name: A\n    seat: B\n    approx: [1]\n", "approx doit être"),
-        ("territories: [\n", "YAML invalide"),
+        ("territories: [\n", "YAML invalide .fin du fichier avant une valeur"),
     ],
 )
 def test_load_refuses_a_malformed_file(tmp_path, text, message):

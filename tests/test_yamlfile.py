@@ -21,16 +21,12 @@ other: x
 """
 
 
-def invalid(problem: str) -> str:
-    return f"YAML invalide ({problem})"
-
-
 def load(
     tmp_path: Path, text: str, error: type[ConfigError] | type[JobFileError] = ConfigError
 ) -> Document:
     path = tmp_path / "f.yaml"
     path.write_text(text, encoding="utf-8")
-    return load_document(path, "f.yaml", error, invalid=invalid)
+    return load_document(path, "f.yaml", error)
 
 
 def test_every_key_and_list_item_keeps_its_line(tmp_path: Path) -> None:
@@ -94,10 +90,41 @@ def test_an_empty_file_has_no_data_and_no_line(tmp_path: Path) -> None:
 def test_unreadable_and_missing_files_name_the_file(tmp_path: Path) -> None:
     path = tmp_path / "f.yaml"
     path.write_bytes(b"a: \xff\n")
-    with pytest.raises(ConfigError, match=r"^f\.yaml : lecture impossible \("):
-        load_document(path, "f.yaml", ConfigError, invalid=invalid)
+    with pytest.raises(ConfigError, match=r"^f\.yaml : lecture impossible \(pas en UTF-8\)$"):
+        load_document(path, "f.yaml", ConfigError)
     absent = tmp_path / "absent.yaml"
-    with pytest.raises(ConfigError, match=r"^absent\.yaml : lecture impossible \("):
-        load_document(absent, "absent.yaml", ConfigError, invalid=invalid)
+    with pytest.raises(
+        ConfigError, match=r"^absent\.yaml : lecture impossible \(fichier ou dossier introuvable\)$"
+    ):
+        load_document(absent, "absent.yaml", ConfigError)
     with pytest.raises(ConfigError, match=r"^absent\.yaml : introuvable$"):
-        load_document(absent, "absent.yaml", ConfigError, invalid=invalid, missing="introuvable")
+        load_document(absent, "absent.yaml", ConfigError, missing="introuvable")
+
+
+# Mistakes people make in these files: the line to fix (where a `[`, `{` or quote was opened,
+# not where PyYAML noticed), and what to do, in French.
+SYNTAX_MISTAKES = [
+    ("a: 1\ntags: [a, b\nother: x\n", 2, "crochet « [ » jamais refermé : ajoutez « ] »"),
+    ("a: 1\ntags: [a, b\n", 2, "crochet « [ » jamais refermé"),
+    ("x: {a: 1\nother: x\n", 1, "accolade « { » jamais refermée"),
+    ('a: 1\nb: "abc\nc: 2\n', 2, "guillemet jamais refermé"),
+    ("title: Webinaire : mesurer\n", 1, "deux-points inattendu"),
+    ("a:\n\tb: 1\n", 2, "tabulation : indentez avec des espaces"),
+    ("a:\n  b: 1\n c: 2\n", 3, "indentation incohérente"),
+    ("a: *nope\n", 1, "« * » sans ancre « & »"),
+    ("a: @x\n", 1, "caractère interdit en début de valeur"),
+    ("a: !!python/object 1\n", 1, "étiquette « !! » non permise"),
+    ("a: 'x' y\n", 1, "indentation incohérente (alignez les clés d'une même section), ou texte"),
+]
+ENGLISH = ("expected", "found", "while ", "mapping", "could not", "scanning", "parsing")
+
+
+@pytest.mark.parametrize("text, line, words", SYNTAX_MISTAKES)
+def test_a_syntax_mistake_is_french_on_the_line_to_fix(
+    tmp_path: Path, text: str, line: int, words: str
+) -> None:
+    with pytest.raises(JobFileError) as caught:
+        load(tmp_path, text, JobFileError)
+    message = str(caught.value)
+    assert message.startswith(f"f.yaml, ligne {line} : YAML invalide ({words}"), message
+    assert not [w for w in ENGLISH if w in message], message

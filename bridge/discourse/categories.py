@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
 from bridge.discourse.transport import Transport
-from bridge.errors import DiscourseError, NotFoundError
+from bridge.errors import DiscourseError, NotFoundError, UnknownCategory
 from bridge.models import (
     Category,
     Payload,
@@ -221,9 +221,10 @@ class CategoryReads:
         found = urlsplit(url).path
         return found[len(base) :] if found.startswith(base) else None
 
-    def _unknown(self, wanted: str) -> NotFoundError:
-        return NotFoundError(
+    def _unknown(self, wanted: str) -> UnknownCategory:
+        return UnknownCategory(
             f"la catégorie « {wanted} » est introuvable sur {self._api.host} (ou le compte "
             f"« {self._api.api_username} » ne peut pas la voir) : indiquez son id, ou son chemin "
-            "« parent/enfant » pour une sous-catégorie"
+            "« parent/enfant » pour une sous-catégorie",
+            wanted,
         )

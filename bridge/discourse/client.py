@@ -17,7 +17,13 @@ from urllib.parse import quote
 
 from bridge.discourse.categories import CategoryReads
 from bridge.discourse.transport import Transport
-from bridge.errors import DiscourseError, HeldForApproval, NotFoundError
+from bridge.errors import (
+    AuthError,
+    DiscourseError,
+    GroupUnreadable,
+    HeldForApproval,
+    NotFoundError,
+)
 from bridge.models import (
     Created,
     GroupMember,
@@ -176,7 +182,7 @@ class DiscourseClient(CategoryReads):
             # Discourse sorts ascending whenever `asc` is present, even "asc=false".
             if not newest_first:
                 params["asc"] = "true"
-            members, owners, total = self._parse(path, _member_page, self._read(path, params))
+            members, owners, total = self._parse(path, _member_page, self._members(group, params))
             for member in members:
                 if stop_when is not None and member.id not in owners and stop_when(member):
                     return
@@ -184,6 +190,27 @@ class DiscourseClient(CategoryReads):
             offset += len(members)
             if not members or total is None or offset >= total:
                 return
+
+    def _members(self, group: str, params: dict[str, Any]) -> Any:
+        path = f"/groups/{quote(group, safe='')}/members.json"
+        who = f"le compte « {self._api.api_username} »"
+        try:
+            return self._read(path, params)
+        except NotFoundError:
+            raise GroupUnreadable(
+                f"le groupe « {group} » est introuvable sur {self._api.host} "
+                f"(ou {who} ne peut pas le voir)",
+                group,
+            ) from None
+        except AuthError:
+            # Reads went through before (the category): the group hides its members
+            # (Guardian#can_see_group_members?), or the key lacks the scope that lists them.
+            raise GroupUnreadable(
+                f"{who} ne peut pas lire les membres du groupe « {group} » sur {self._api.host} "
+                "(403) : le réglage « Qui peut voir les membres » du groupe le lui interdit, ou "
+                "la clé n'a pas la portée global:read",
+                group,
+            ) from None
 
     def group_messageable(self, group: str) -> bool:
         """Whether the bridge's account may send `group` a private message (the `messageable`

@@ -186,8 +186,12 @@ class StoreBase:
             # What is deleted (an erased account's name, a deleted post's text) is overwritten
             # with zeros, not left in the file's free space.
             db.execute("PRAGMA secure_delete = ON")
-        except (OSError, sqlite3.Error) as exc:
-            raise StoreError(f"{path}: impossible d'ouvrir la base locale ({exc})") from None
+        except OSError as exc:
+            raise StoreError(
+                f"{path} : impossible d'ouvrir la base locale ({os_error_words(exc)})"
+            ) from None
+        except sqlite3.Error as exc:
+            raise StoreError(f"{path} : impossible d'ouvrir la base locale ({exc})") from None
         store = cls(db, site, community)
         store.migrate()
         return store
