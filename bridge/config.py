@@ -19,6 +19,7 @@ import yaml
 
 from bridge.errors import ConfigError
 from bridge.jobvalues import read_timezone
+from bridge.welcome.config import WelcomeConfig, read_welcome
 from bridge.yamlfile import BadValue, Document, Reader, load_document
 
 ENV_CONFIG = "BRIDGE_CONFIG"
@@ -176,6 +177,7 @@ class Config:
     sync: SyncConfig = field(default_factory=SyncConfig)
     cartography: CartographyConfig = field(default_factory=CartographyConfig)
     digest: DigestConfig = field(default_factory=DigestConfig)
+    welcome: WelcomeConfig = field(default_factory=WelcomeConfig)
     source: Path | None = None
 
     @property
@@ -224,6 +226,7 @@ def load_config(path: str | os.PathLike[str], env: Mapping[str, str] | None = No
 
 
 _URL_RE = re.compile(r"^https?://[^\s/]+")
+_SECTIONS = "discourse community store paths sync cartography digest welcome".split()
 
 
 class _ConfigReader(Reader):
@@ -281,11 +284,7 @@ class _ConfigReader(Reader):
         return value
 
     def config(self, data: Any, env: Mapping[str, str]) -> Config:
-        top = self.section(
-            data,
-            (),
-            {"discourse", "community", "store", "paths", "sync", "cartography", "digest"},
-        )
+        top = self.section(data, (), set(_SECTIONS))
         d = self.section(
             top.get("discourse"),
             ("discourse",),
@@ -372,6 +371,7 @@ class _ConfigReader(Reader):
             sync=sync,
             cartography=cartography,
             digest=digest,
+            welcome=read_welcome(self, top.get("welcome"), _check_url),
             source=self.path,
         )
 

@@ -258,3 +258,36 @@ def user_profile(world: World, user: User, viewer: User | None) -> Json:
         data["website"] = user.website
         data["website_name"] = user.website.split("//", 1)[-1].split("/", 1)[0]
     return {"user_badges": [], "user": data}
+
+
+def admin_user(world: World, user: User) -> Json:
+    """GET /admin/users/{id}.json: AdminDetailedUserSerializer (on AdminUserListSerializer).
+    `suspended_at`/`suspended_till` only while suspended (`include_suspended_at?`:
+    `object.suspended?`, i.e. `suspended_till > now`), `silenced_till` only while silenced."""
+    now = world.now()
+    data: Json = {
+        **basic_user(user),
+        "active": user.active,
+        "admin": user.admin,
+        "moderator": user.moderator,
+        "staged": user.staged,
+        "trust_level": user.trust_level,
+        "title": user.title,
+        "created_at": iso(user.created_at),
+        "last_seen_at": iso(user.last_seen_at),
+        "post_count": len(world.posts_by(user.username)),
+        "can_be_deleted": True,
+        "can_be_anonymized": True,
+        "full_suspend_reason": None,
+        "silence_reason": None,
+        "suspended_by": None,
+        "silenced_by": None,
+    }
+    if user.suspended_till is not None and user.suspended_till > now:
+        data["suspended_at"] = iso(user.created_at)
+        data["suspended_till"] = iso(user.suspended_till)
+        data["full_suspend_reason"] = "Compte suspendu"
+    if user.silenced_till is not None and user.silenced_till > now:
+        data["silenced_till"] = iso(user.silenced_till)
+        data["silence_reason"] = "Compte réduit au silence"
+    return data

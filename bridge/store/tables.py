@@ -18,4 +18,8 @@ TABLE_TITLES: dict[str, tuple[str, str]] = {
         "Semaines résumées",
         "Les indicateurs de santé de chaque semaine dont le résumé est parti.",
     ),
+    "welcome_members": (
+        "Accueil",
+        "Chaque arrivée dans le groupe et son accueil ; `person` est une empreinte, pas un nom.",
+    ),
 }

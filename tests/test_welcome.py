@@ -1,0 +1,376 @@
+"""`bridge welcome` end to end: the CLI, the store, the publisher and the sandbox on loopback,
+with an injected clock."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from bridge.cli import cli
+from bridge.discourse import DiscourseClient
+from bridge.drafts import Draft
+from bridge.publish import Publisher, StepHook
+from bridge.sandbox import STAFF_KEY, STAFF_USERNAME, Sandbox, Topic, seed_world
+from bridge.wiring import Parts
+
+ROOT = Path(__file__).resolve().parents[1]
+T0 = datetime(2025, 4, 21, 13, 0, tzinfo=UTC)
+
+
+class Clock:
+    def __init__(self, now: datetime):
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+class Crash(BaseException):
+    """The process dies here."""
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(T0)
+
+
+@pytest.fixture
+def sandbox(clock: Clock) -> Iterator[Sandbox]:
+    with Sandbox(seed_world(T0), now=clock) as sb:
+        yield sb
+
+
+def write_config(workdir: Path, url: str, welcome: str = "") -> None:
+    (workdir / "config.yaml").write_text(
+        f"discourse: {{url: '{url}', api_username: {STAFF_USERNAME}}}\n"
+        "community: {name: CdP 2isE, category: innovation-sociale-estrie, group: cdp-2ise, "
+        "facilitators_group: animation-2ise}\n"
+        f"paths: {{templates: '{ROOT / 'templates'}', jobs: jobs}}\n"
+        + (f"welcome: {{{welcome}}}\n" if welcome else ""),
+        encoding="utf-8",
+    )
+
+
+HOOK: dict[str, StepHook] = {}
+
+
+@pytest.fixture
+def workdir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sandbox: Sandbox, clock: Clock
+) -> Path:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "jobs").mkdir()
+    write_config(tmp_path, sandbox.url)
+    monkeypatch.setenv("DISCOURSE_API_KEY", STAFF_KEY)
+    build = Parts.build.__func__  # type: ignore[attr-defined]
+
+    def build_for_test(cls: type[Parts], config: Any, **kwargs: Any) -> Parts:
+        client = DiscourseClient(
+            config.discourse.url,
+            STAFF_USERNAME,
+            STAFF_KEY,
+            requests_per_minute=0,
+            sleep=lambda s: None,
+        )
+        readonly = kwargs.get("readonly", False)
+        return build(cls, config, now=clock, client=client, readonly=readonly)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(Parts, "build", classmethod(build_for_test))
+    publisher = Parts.publisher
+
+    def publisher_with_hook(self: Parts, on_step: StepHook | None = None) -> Publisher:
+        return publisher(self, on_step or HOOK.get("hook"))
+
+    monkeypatch.setattr(Parts, "publisher", publisher_with_hook)
+    HOOK.clear()
+    return tmp_path
+
+
+def bridge(*args: str) -> Result:
+    return CliRunner().invoke(cli, ["--config", "config.yaml", *args], catch_exceptions=False)
+
+
+def ok(*args: str) -> Result:
+    result = bridge(*args)
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def welcomes(sandbox: Sandbox) -> list[Topic]:
+    world = sandbox.world
+    with world.lock:
+        return [
+            t
+            for t in world.topics.values()
+            if t.deleted_at is None
+            and t.user.username == STAFF_USERNAME
+            and (t.is_private_message or t.category_id == world.category("bienvenue").id)
+        ]
+
+
+def first_raw(sandbox: Sandbox, topic: Topic) -> str:
+    with sandbox.world.lock:
+        return sandbox.world.posts[topic.post_ids[0]].raw
+
+
+def stored(workdir: Path, query: str) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(workdir / "data" / "bridge.db") as conn:
+        return conn.execute(query).fetchall()
+
+
+def join(sandbox: Sandbox, clock: Clock, username: str, name: str | None = None) -> Any:
+    return sandbox.world.add_member(username, name, clock.now)
+
+
+def first_pass(sandbox: Sandbox, clock: Clock) -> None:
+    ok("sync")
+    result = ok("welcome")
+    assert "première passe" in result.output
+    assert welcomes(sandbox) == []
+
+
+def test_the_first_pass_welcomes_nobody_and_a_newcomer_is_welcomed_after_quiet_minutes(
+    workdir: Path, sandbox: Sandbox, clock: Clock
+) -> None:
+    first_pass(sandbox, clock)
+    clock.advance(minutes=5)
+    join(sandbox, clock, "rosalie.nadeau", "Rosalie [Nadeau] @everyone")
+    clock.advance(minutes=1)
+    ok("sync")
+    held = ok("welcome")
+    assert "1 nouveau(x) membre(s) en attente" in held.output
+    assert welcomes(sandbox) == []
+
+    clock.advance(minutes=30)
+    ok("welcome")
+    (topic,) = welcomes(sandbox)
+    assert topic.title == "Bienvenue à rosalie.nadeau dans la CdP 2isE (21 avril 2025)"
+    raw = first_raw(sandbox, topic)
+    toolbox = sandbox.world.category("boite-a-outils")
+    cards = sandbox.world.category("cartographie")
+    site = sandbox.url
+    assert raw.startswith("Bonjour @rosalie.nadeau, et bienvenue dans la CdP 2isE !\n")
+    assert f"[boîte à outils]({site}/c/boite-a-outils/{toolbox.id})" in raw
+    assert f"[Ajoutez la fiche de la vôtre]({site}/new-topic?category_id={cards.id})" in raw
+    assert "un organisme de services, une table de décision, un lobby ni une boîte à idées" in raw
+    assert "**Présentez-vous !** Répondez à ce sujet : votre nom, votre organisation" in raw
+    # The one live mention is hers.
+    assert raw.count("@") == 1
+    # Once only, whatever reruns.
+    clock.advance(minutes=30)
+    ok("welcome")
+    assert len(welcomes(sandbox)) == 1
+    keys = [k for (k,) in stored(workdir, "select key from ledger where key like 'welcome:%'")]
+    assert len(keys) == 1 and "rosalie" not in keys[0]
+    assert keys[0].startswith("welcome:") and keys[0].endswith(":20250421")
+
+
+def test_a_wave_of_40_gives_one_collective_topic_naming_all(
+    workdir: Path, sandbox: Sandbox, clock: Clock
+) -> None:
+    first_pass(sandbox, clock)
+    names = [f"membre{i:02d}" for i in range(40)]
+    for i, name in enumerate(names):
+        clock.advance(minutes=1.5)
+        join(sandbox, clock, name, f"Membre {i}")
+        if i % 5 == 4:
+            ok("sync")
+            ok("welcome")  # every few minutes, as the service does
+    assert welcomes(sandbox) == []
+    clock.advance(minutes=31)
+    ok("sync")
+    ok("welcome")
+    (topic,) = welcomes(sandbox)
+    assert topic.title.startswith("Bienvenue aux 40 nouveaux membres de la CdP 2isE (21 avril 2025")
+    raw = first_raw(sandbox, topic)
+    for name in names:
+        assert f"- @{name}\n" in raw
+    assert raw.count("@") == 40
+    clock.advance(days=1)
+    ok("welcome")
+    assert len(welcomes(sandbox)) == 1
+
+
+def test_at_most_the_threshold_gives_individual_topics(
+    workdir: Path, sandbox: Sandbox, clock: Clock
+) -> None:
+    first_pass(sandbox, clock)
+    for name in ("anne.a", "bruno.b", "chloe.c"):
+        join(sandbox, clock, name)
+    clock.advance(minutes=31)
+    ok("sync")
+    ok("welcome")
+    titles = sorted(t.title for t in welcomes(sandbox))
+    assert titles == [
+        f"Bienvenue à {n} dans la CdP 2isE (21 avril 2025)"
+        for n in ("anne.a", "bruno.b", "chloe.c")
+    ]
+
+
+def test_mode_message_sends_a_private_message_with_the_facilitators(
+    workdir: Path, sandbox: Sandbox, clock: Clock
+) -> None:
+    write_config(workdir, sandbox.url, "mode: message, quiet_minutes: 0")
+    first_pass(sandbox, clock)
+    join(sandbox, clock, "denis.d")
+    ok("sync")
+    ok("welcome")
+    (pm,) = welcomes(sandbox)
+    assert pm.is_private_message
+    assert pm.title == "Bienvenue dans la CdP 2isE, denis.d"
+    assert sorted(u.username for u in pm.allowed_users) == [STAFF_USERNAME, "denis.d"]
+    assert [g.name for g in pm.allowed_groups] == ["animation-2ise"]
+    assert "Répondez à ce message ou ouvrez un sujet dans [Bienvenue]" in first_raw(sandbox, pm)
+
+
+def test_accounts_that_must_not_be_welcomed_are_skipped(
+    workdir: Path, sandbox: Sandbox, clock: Clock
+) -> None:
+    write_config(workdir, sandbox.url, "quiet_minutes: 0")
+    first_pass(sandbox, clock)
+    world = sandbox.world
+    later = clock.now + timedelta(days=30)
+    join(sandbox, clock, "suspendu").suspended_till = later
+    join(sandbox, clock, "silencieux").silenced_till = later
+    join(sandbox, clock, "invite").staged = True
+    join(sandbox, clock, "inactif").active = False
+    join(sandbox, clock, "bienvenu.e")
+    world.add_member(STAFF_USERNAME, None, clock.now)
+    with world.lock:
+        bot = world.add_user("discobot", "Discobot")
+        world.users.pop(bot.id)
+        bot.id = -2
+        world.users[-2] = bot
+        world.group("cdp-2ise").members[-2] = world.group("cdp-2ise").members.get(-2) or (
+            __import__("bridge.sandbox.model", fromlist=["Membership"]).Membership(bot, clock.now)
+        )
+    ok("sync")
+    result = ok("welcome")
+    (topic,) = welcomes(sandbox)
+    assert "bienvenu.e" in topic.title
+    for line in (
+        "Pas d'accueil pour suspendu : compte suspendu",
+        "Pas d'accueil pour silencieux : compte réduit au silence",
+        "Pas d'accueil pour invite : compte de courriel seulement (staged)",
+        "Pas d'accueil pour inactif : compte non activé",
+    ):
+        assert line in result.output
+    # Only the due members' accounts were read, the bot's and the bridge's never.
+    reads = [p for m, p in sandbox.requests if p.startswith("/admin/users/")]
+    assert len(reads) == 5
+    states = dict(
+        stored(workdir, "select reason, state from welcome_members where state = 'skipped'")
+    )
+    assert states.keys() >= {"un robot", "la passerelle elle-même", "compte suspendu"}
+
+
+def test_follow_up_only_to_the_silent_and_not_after_leaving(
+    workdir: Path, sandbox: Sandbox, clock: Clock
+) -> None:
+    write_config(workdir, sandbox.url, "quiet_minutes: 0, follow_up_days: 7")
+    first_pass(sandbox, clock)
+    for name in ("silencieuse", "bavarde", "partie"):
+        join(sandbox, clock, name)
+    ok("sync")
+    ok("welcome")
+    assert len(welcomes(sandbox)) == 3
+    clock.advance(days=2)
+    world = sandbox.world
+    with world.lock:
+        topic = next(t for t in world.topics.values() if "bavarde" in t.title)
+    world.add_reply(
+        topic.id, "bavarde", "Bonjour ! Je suis Bavarde, de Magog, et je porte un projet de jardin."
+    )
+    world.remove_member("partie")
+    clock.advance(days=5, minutes=1)
+    ok("sync", "--full")
+    ok("welcome")
+    pms = [t for t in welcomes(sandbox) if t.is_private_message]
+    assert [t.title for t in pms] == ["CdP 2isE : quelques portes d'entrée, silencieuse"]
+    assert "Bonjour silencieuse," in first_raw(sandbox, pms[0])
+    clock.advance(days=7)
+    ok("welcome")
+    assert len([t for t in welcomes(sandbox) if t.is_private_message]) == 1
+
+
+def test_a_member_who_rejoins_within_rejoin_days_is_not_welcomed_again(
+    workdir: Path, sandbox: Sandbox, clock: Clock
+) -> None:
+    write_config(workdir, sandbox.url, "quiet_minutes: 0, follow_up_days: 0")
+    first_pass(sandbox, clock)
+    join(sandbox, clock, "yoyo")
+    ok("sync")
+    ok("welcome")
+    assert len(welcomes(sandbox)) == 1
+    clock.advance(days=20)
+    sandbox.world.remove_member("yoyo")
+    ok("sync", "--full")
+    clock.advance(days=20)
+    join(sandbox, clock, "yoyo")
+    ok("sync", "--full")
+    ok("welcome")
+    assert len(welcomes(sandbox)) == 1
+    # After rejoin_days, welcomed again, under a title of its own.
+    sandbox.world.remove_member("yoyo")
+    clock.advance(days=400)
+    ok("sync", "--full")
+    join(sandbox, clock, "yoyo")
+    ok("sync", "--full")
+    ok("welcome")
+    assert len(welcomes(sandbox)) == 2
+
+
+@pytest.mark.parametrize("where", ["after_response", "during_write"])
+def test_a_crash_between_the_write_and_the_ledger_does_not_welcome_twice(
+    workdir: Path, sandbox: Sandbox, clock: Clock, where: str
+) -> None:
+    write_config(workdir, sandbox.url, "quiet_minutes: 0")
+    first_pass(sandbox, clock)
+    join(sandbox, clock, "fragile")
+    ok("sync")
+    if where == "after_response":
+
+        def die(step: str, draft: Draft) -> None:
+            if step == "after_response":
+                raise Crash
+
+        HOOK["hook"] = die
+        with pytest.raises(Crash):
+            bridge("welcome")
+        HOOK.clear()
+    else:
+        sandbox.faults.crash_after_write = 1
+        assert bridge("welcome").exit_code == 1
+    assert len(welcomes(sandbox)) == 1
+    result = ok("welcome")
+    assert "retrouvé après une interruption" in result.output
+    assert len(welcomes(sandbox)) == 1
+    assert stored(workdir, "select state from welcome_members where state = 'welcomed'") == [
+        ("welcomed",)
+    ]
+
+
+def test_dry_run_prints_the_texts_and_writes_nothing(
+    workdir: Path, sandbox: Sandbox, clock: Clock
+) -> None:
+    write_config(workdir, sandbox.url, "quiet_minutes: 0")
+    first_pass(sandbox, clock)
+    join(sandbox, clock, "curieuse")
+    ok("sync")
+    before = (workdir / "data" / "bridge.db").read_bytes()
+    sandbox.reset_requests()
+    result = ok("welcome", "--dry-run")
+    assert "Titre : Bienvenue à curieuse dans la CdP 2isE (21 avril 2025)" in result.output
+    assert "Bonjour @curieuse, et bienvenue" in result.output
+    assert sandbox.requests == []
+    assert (workdir / "data" / "bridge.db").read_bytes() == before
+    assert welcomes(sandbox) == []
