@@ -212,7 +212,9 @@ def test_check_warns_when_the_account_is_not_a_moderator(tmp_path: Path, sandbox
     assert code == 2
     assert err.strip() == (
         f"Erreur : le compte « catherine.lafleur » n'est pas modérateur sur {sandbox.url} : "
-        "il ne pourra pas épingler les annonces et sera soumis aux limites de publication"
+        "il ne pourra pas épingler les annonces, sera soumis aux limites de publication "
+        "(et de mentions : l'accueil collectif nomme chaque membre) et ne pourra pas lire "
+        "l'état des comptes (/admin/users) pour ne pas accueillir un compte suspendu"
     )
 
 
