@@ -3,6 +3,7 @@ with an injected clock."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -138,40 +139,72 @@ def first_pass(sandbox: Sandbox, clock: Clock) -> None:
     assert welcomes(sandbox) == []
 
 
+WEBINAR = """\
+kind: webinaire
+title: "Webinaire : mesurer l'impact social"
+start: 2025-05-15 12:00
+link: https://zoom.us/j/123456
+description: Un webinaire sur l'évaluation de l'impact social.
+pin: non
+"""
+
+
 def test_the_first_pass_welcomes_nobody_and_a_newcomer_is_welcomed_after_quiet_minutes(
     workdir: Path, sandbox: Sandbox, clock: Clock
 ) -> None:
+    write_config(workdir, sandbox.url, "guidelines_url: 'https://exemple.ca/regles'")
+    (workdir / "jobs" / "webinaire.yaml").write_text(WEBINAR, encoding="utf-8")
+    ok("announce")
     first_pass(sandbox, clock)
     clock.advance(minutes=5)
     join(sandbox, clock, "rosalie.nadeau", "Rosalie [Nadeau] @everyone")
     clock.advance(minutes=1)
     ok("sync")
     held = ok("welcome")
-    assert "1 nouveau(x) membre(s) en attente" in held.output
+    assert (
+        "1 nouveau(x) membre(s) en attente : accueil à partir du lundi 21 avril 2025 à 9 h 35"
+        in (held.output)
+    )
     assert welcomes(sandbox) == []
 
     clock.advance(minutes=30)
     ok("welcome")
     (topic,) = welcomes(sandbox)
     assert topic.title == "Bienvenue à rosalie.nadeau dans la CdP 2isE (21 avril 2025)"
-    raw = first_raw(sandbox, topic)
-    toolbox = sandbox.world.category("boite-a-outils")
-    cards = sandbox.world.category("cartographie")
-    site = sandbox.url
-    assert raw.startswith("Bonjour @rosalie.nadeau, et bienvenue dans la CdP 2isE !\n")
-    assert f"[boîte à outils]({site}/c/boite-a-outils/{toolbox.id})" in raw
-    assert f"[Ajoutez la fiche de la vôtre]({site}/new-topic?category_id={cards.id})" in raw
-    assert "un organisme de services, une table de décision, un lobby ni une boîte à idées" in raw
-    assert "**Présentez-vous !** Répondez à ce sujet : votre nom, votre organisation" in raw
-    # The one live mention is hers.
-    assert raw.count("@") == 1
+    site, world = sandbox.url, sandbox.world
+    with world.lock:
+        webinar = next(
+            t for t in world.topics.values() if t.title.startswith("Webinaire : mesurer")
+        )
+    toolbox, cards = world.category("boite-a-outils").id, world.category("cartographie").id
+    assert first_raw(sandbox, topic) == (
+        "Bonjour @rosalie.nadeau, et bienvenue dans la CdP 2isE !\n\n"
+        "La CdP 2isE est une communauté de pratique : des personnes de l'Estrie qui portent des "
+        "projets d'impact et d'innovation sociale et qui apprennent les unes des autres. On y "
+        "partage des outils, des expériences, des questions, et on s'y entraide.\n\n"
+        "Ce qu'elle n'est pas : un organisme de services, une table de décision, un lobby ni une "
+        "boîte à idées. Ce qui s'y passe vient de ses membres, de vous aussi.\n\n"
+        "**Pour commencer**\n\n"
+        f"- La [boîte à outils]({site}/c/boite-a-outils/{toolbox}) : les outils que les membres "
+        "ont partagés.\n"
+        f"- La [cartographie]({site}/c/cartographie/{cards}) : les initiatives et organisations "
+        f"de la région. [Ajoutez la fiche de la vôtre]({site}/new-topic?category_id={cards}) "
+        "(organisation, territoire, description).\n"
+        f"- Prochaine activité : [Webinaire : mesurer l'impact social]({site}/t/{webinar.slug}/"
+        f"{webinar.id}), jeudi 15 mai 2025 à 12 h 00.\n"
+        "- Nos [règles de participation](https://exemple.ca/regles).\n\n"
+        "**Présentez-vous !** Répondez à ce sujet : votre nom, votre organisation, votre "
+        "territoire, ce qui vous intéresse et un projet que vous portez.\n\n"
+        "Au plaisir de vous lire,\nL'équipe d'animation\n"
+    )
     # Once only, whatever reruns.
     clock.advance(minutes=30)
     ok("welcome")
     assert len(welcomes(sandbox)) == 1
     keys = [k for (k,) in stored(workdir, "select key from ledger where key like 'welcome:%'")]
     assert len(keys) == 1 and "rosalie" not in keys[0]
-    assert keys[0].startswith("welcome:") and keys[0].endswith(":20250421")
+    assert re.fullmatch(r"welcome:[0-9a-f]{16}:20250421", keys[0])
+    assert str(world.user("rosalie.nadeau").id) not in keys[0].split(":")[1]
 
 
 def test_a_wave_of_40_gives_one_collective_topic_naming_all(
@@ -278,7 +311,8 @@ def test_follow_up_only_to_the_silent_and_not_after_leaving(
 ) -> None:
     write_config(workdir, sandbox.url, "quiet_minutes: 0, follow_up_days: 7")
     first_pass(sandbox, clock)
-    for name in ("silencieuse", "bavarde", "partie"):
+    join(sandbox, clock, "silencieuse", "Sœur @everyone [b]Lune[/b]")
+    for name in ("bavarde", "partie"):
         join(sandbox, clock, name)
     ok("sync")
     ok("welcome")
@@ -296,7 +330,28 @@ def test_follow_up_only_to_the_silent_and_not_after_leaving(
     ok("welcome")
     pms = [t for t in welcomes(sandbox) if t.is_private_message]
     assert [t.title for t in pms] == ["CdP 2isE : quelques portes d'entrée, silencieuse"]
-    assert "Bonjour silencieuse," in first_raw(sandbox, pms[0])
+    (pm,) = pms
+    assert sorted(u.username for u in pm.allowed_users) == [STAFF_USERNAME, "silencieuse"]
+    assert [g.name for g in pm.allowed_groups] == ["animation-2ise"]
+    site, cards = sandbox.url, world.category("cartographie").id
+    head, rest = first_raw(sandbox, pm).split("Des discussions actives en ce moment :\n")
+    listed, tail = rest.split("\n\n", 1)
+    # Her display name is copied, but mentions nobody and opens no BBCode.
+    assert head == (
+        "Bonjour Sœur @\u200beveryone \\[\u200bb\\]Lune\\[\u200b/b\\],\n\n"
+        "Vous avez rejoint la CdP 2isE il y a quelques jours : voici quelques portes d'entrée, "
+        "si le cœur vous en dit.\n\n"
+    )
+    lines = listed.splitlines()
+    assert len(lines) == 3 and all(re.fullmatch(r"- \[.+\]\(http\S+/t/\S+/\d+\)", x) for x in lines)
+    assert f"- [{topic.title}]({site}/t/{topic.slug}/{topic.id})" in lines
+    assert tail == (
+        f"La [boîte à outils]({site}/c/boite-a-outils/{world.category('boite-a-outils').id}) "
+        "rassemble les outils partagés par les membres ; la "
+        f"[cartographie]({site}/c/cartographie/{cards}) attend la fiche de votre organisation "
+        f"([l'ajouter]({site}/new-topic?category_id={cards})).\n\n"
+        "Une question ? Répondez simplement à ce message : l'équipe d'animation le lira.\n"
+    )
     clock.advance(days=7)
     ok("welcome")
     assert len([t for t in welcomes(sandbox) if t.is_private_message]) == 1
