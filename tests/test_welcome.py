@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,10 +15,12 @@ import pytest
 from click.testing import CliRunner, Result
 
 from bridge.cli import cli
+from bridge.config import load_config
 from bridge.discourse import DiscourseClient
 from bridge.drafts import Draft
 from bridge.publish import Publisher, StepHook
 from bridge.sandbox import STAFF_KEY, STAFF_USERNAME, Sandbox, Topic, seed_world
+from bridge.welcome.run import WelcomeReport, run_welcome
 from bridge.wiring import Parts
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -429,3 +432,53 @@ def test_dry_run_prints_the_texts_and_writes_nothing(
     assert sandbox.requests == []
     assert (workdir / "data" / "bridge.db").read_bytes() == before
     assert welcomes(sandbox) == []
+
+
+def test_two_overlapping_runs_welcome_once(workdir: Path, sandbox: Sandbox, clock: Clock) -> None:
+    # The service and a command typed by hand: the second starts while the first is writing.
+    write_config(workdir, sandbox.url, "quiet_minutes: 0")
+    first_pass(sandbox, clock)
+    join(sandbox, clock, "pressee")
+    ok("sync")
+    config = load_config(workdir / "config.yaml")
+    reports: dict[str, WelcomeReport] = {}
+    second = threading.Thread(target=lambda: run("second"))
+
+    def pause(step: str, draft: Draft) -> None:
+        if step == "before_write" and not second.is_alive() and "second" not in reports:
+            second.start()
+            second.join(timeout=1.0)  # time for it to write, if nothing stops it
+
+    def run(name: str) -> None:
+        with Parts.build(config) as parts:
+            reports[name] = run_welcome(parts, echo=lambda line: None)
+
+    HOOK["hook"] = pause
+    first = threading.Thread(target=lambda: run("first"))
+    first.start()
+    first.join(timeout=30)
+    second.join(timeout=30)
+    assert [reports["first"].welcomed, reports["second"].welcomed] == [1, 0]
+    assert len(welcomes(sandbox)) == 1
+
+
+def test_check_renders_the_welcome_templates_and_names_the_line(
+    workdir: Path, sandbox: Sandbox
+) -> None:
+    templates = workdir / "templates"
+    templates.mkdir()
+    for template in (ROOT / "templates").glob("*.j2"):
+        (templates / template.name).write_text(template.read_text(encoding="utf-8"))
+    broken = templates / "welcome-collective.md.j2"
+    lines = broken.read_text(encoding="utf-8").splitlines()
+    number = next(i for i, line in enumerate(lines, 1) if line.startswith("- {{ m.username"))
+    lines[number - 1] = lines[number - 1].replace("m.username", "m.pseudo")
+    broken.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    config = (workdir / "config.yaml").read_text(encoding="utf-8")
+    (workdir / "config.yaml").write_text(
+        config.replace(str(ROOT / "templates"), str(templates)), encoding="utf-8"
+    )
+    result = bridge("check")
+    assert result.exit_code == 2
+    [line] = [x for x in result.stderr.splitlines() if "welcome" in x]
+    assert line.startswith(f"Erreur : {broken}, ligne {number}: ") and "pseudo" in line

@@ -52,4 +52,4 @@ def welcome_problems(templates_dir: Path, timezone: str) -> list[str]:
                     renderer.render(name, **{**sample_context(), "private": private})
                 except BridgeError as exc:
                     problems.append(str(exc))
-    return problems
+    return list(dict.fromkeys(problems))  # the same mistake, found twice, said once
