@@ -67,7 +67,8 @@ def test_demo_runs_a_full_cycle_without_config_or_key(tmp_path: Path) -> None:
         "Annonce : « Webinaire : mesurer l'impact social de nos projets » publiée et épinglée, "
         "avec 1 rappel(s)" in out
     )
-    assert "Tâches : announce réussie, digest réussie, sync réussie." in out
+    assert "Tâches : announce réussie, digest réussie, sync réussie, welcome réussie." in out
+    assert "Accueil : « Bienvenue à rosalie.nadeau dans la CdP 2isE (" in out
     assert "Résumé : « CdP 2isE : résumé de la semaine du " in out
     assert "  | Bonjour l'équipe d'animation ! Voici la semaine du " in out
     assert f"Base locale : {store}" in out
