@@ -41,7 +41,7 @@ from bridge.store.forum import ForumMixin, MirrorCounts, StoredCategory, StoredP
 from bridge.store.job_runs import JobRun, JobRunsMixin, RunStatus
 from bridge.store.ledger import LedgerEntry, LedgerMixin, LedgerState
 from bridge.store.schema import migrations
-from bridge.store.tables import TABLE_TITLES
+from bridge.store.tables import HIDDEN_TABLES, TABLE_TITLES
 from bridge.store.welcome import FollowUp, WelcomeMixin, WelcomeRow, WelcomeState
 
 __all__ = [
@@ -51,6 +51,7 @@ __all__ = [
     "OpenedTopic",
     "WeekFigures",
     "ERASED_NAME",
+    "HIDDEN_TABLES",
     "FollowUp",
     "WelcomeRow",
     "WelcomeState",

@@ -23,3 +23,5 @@ TABLE_TITLES: dict[str, tuple[str, str]] = {
         "Chaque arrivée dans le groupe et son accueil ; `person` est une empreinte, pas un nom.",
     ),
 }
+# Not listed by `bridge browse`: the welcome's secret keys the hashes that name members.
+HIDDEN_TABLES = ("welcome_secrets",)
