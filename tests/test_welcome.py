@@ -18,6 +18,7 @@ from bridge.cli import cli
 from bridge.config import load_config
 from bridge.discourse import DiscourseClient
 from bridge.drafts import Draft
+from bridge.errors import ConfigError
 from bridge.publish import Publisher, StepHook
 from bridge.sandbox import STAFF_KEY, STAFF_USERNAME, Sandbox, Topic, seed_world
 from bridge.welcome.run import WelcomeReport, run_welcome
@@ -482,3 +483,24 @@ def test_check_renders_the_welcome_templates_and_names_the_line(
     assert result.exit_code == 2
     [line] = [x for x in result.stderr.splitlines() if "welcome" in x]
     assert line.startswith(f"Erreur : {broken}, ligne {number}: ") and "pseudo" in line
+
+
+def test_a_non_staff_account_is_refused_with_the_reason(
+    workdir: Path, sandbox: Sandbox, clock: Clock
+) -> None:
+    write_config(workdir, sandbox.url, "quiet_minutes: 0")
+    first_pass(sandbox, clock)
+    join(sandbox, clock, "patiente")
+    ok("sync")
+    config = load_config(workdir / "config.yaml")
+    client = DiscourseClient(
+        sandbox.url, "mgagnon", sandbox.member_key("mgagnon"), requests_per_minute=0
+    )
+    with Parts.build(config) as parts:
+        parts._client = client
+        with pytest.raises(ConfigError) as info:
+            run_welcome(parts, echo=lambda line: None)
+    assert "l'accueil demande un compte modérateur" in str(info.value)
+    assert welcomes(sandbox) == []
+    # Nothing was lost: the newcomer is still waiting for a staff account's pass.
+    assert len(ok("welcome").output) and len(welcomes(sandbox)) == 1
