@@ -101,3 +101,23 @@ def test_keys_name_nobody_and_are_stable() -> None:
     assert a == person_key(SECRET, 1234) and a != b and "1234" not in a and len(a) == 16
     assert welcome_key(a, NOW) == f"welcome:{a}:20250421"
     assert wave_key([a, b]) == wave_key([b, a]) != wave_key([a])
+
+
+def test_forgetting_a_member_takes_their_name_out_of_the_welcome_titles() -> None:
+    from bridge.drafts import Draft, DraftKind
+    from bridge.store import Store
+
+    store = Store.memory("https://forum.exemple.ca", "cdp")
+    store.save_people([(11, "marie", "Marie"), (12, "mariette", "Mariette")])
+    key = welcome_key(person_key(SECRET, 11), NOW)
+    for k, title in (
+        (key, "Bienvenue à marie dans la CdP 2isE (21 avril 2025)"),
+        (key + "x", "Bienvenue à mariette dans la CdP 2isE (21 avril 2025)"),
+        ("announce:x", "Atelier avec marie"),
+    ):
+        store.ledger_intend(Draft(k, DraftKind.TOPIC, raw="x", title=title, category="c"), NOW)
+    store.scrub_user(11)
+    titles = {e.key: e.title for e in store.ledger_entries()}
+    assert titles[key] == "Bienvenue à anonyme dans la CdP 2isE (21 avril 2025)"
+    assert titles[key + "x"] == "Bienvenue à mariette dans la CdP 2isE (21 avril 2025)"
+    assert titles["announce:x"] == "Atelier avec marie"  # the committee's words, not a welcome
