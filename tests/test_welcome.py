@@ -225,7 +225,11 @@ def test_a_wave_of_40_gives_one_collective_topic_naming_all(
     assert welcomes(sandbox) == []
     clock.advance(minutes=31)
     ok("sync")
+    sandbox.reset_requests()
     ok("welcome")
+    # What it costs: one read per newcomer (what staff see of the account), one write.
+    assert sum(p.startswith("/admin/users/") for _, p in sandbox.requests) == 40
+    assert [r for r in sandbox.requests if r[0] != "GET"] == [("POST", "/posts.json")]
     (topic,) = welcomes(sandbox)
     assert topic.title.startswith("Bienvenue aux 40 nouveaux membres de la CdP 2isE (21 avril 2025")
     raw = first_raw(sandbox, topic)
