@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from bridge.errors import UsageError
-from bridge.store import TABLE_TITLES
+from bridge.store import HIDDEN_TABLES, TABLE_TITLES
 
 
 def metadata(db_name: str) -> dict[str, Any]:
@@ -22,8 +22,11 @@ def metadata(db_name: str) -> dict[str, Any]:
         "databases": {
             db_name: {
                 "tables": {
-                    name: {"title": title, "description": description}
-                    for name, (title, description) in TABLE_TITLES.items()
+                    **{
+                        name: {"title": title, "description": description}
+                        for name, (title, description) in TABLE_TITLES.items()
+                    },
+                    **{name: {"hidden": True} for name in HIDDEN_TABLES},
                 }
             }
         },

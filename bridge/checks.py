@@ -25,6 +25,7 @@ from bridge.misconfig import (
     store_problem,
 )
 from bridge.render import Renderer
+from bridge.welcome.sample import welcome_problems
 from bridge.wiring import Parts
 
 Echo = Callable[[str], None]
@@ -55,6 +56,7 @@ def run_check(parts: Parts, *, echo: Echo, warn: Echo) -> list[str]:
             problems.append(str(exc))
     if not problems:
         problems.extend(_digest_problems(parts))
+        problems.extend(welcome_problems(config.templates_dir, config.community.timezone))
     if not problems:
         echo(f"Gabarits : {len(names)} gabarit(s) valide(s) dans {config.templates_dir}.")
 
@@ -86,7 +88,9 @@ def run_check(parts: Parts, *, echo: Echo, warn: Echo) -> list[str]:
         if not account.staff:
             problems.append(
                 f"le compte « {account.username} » n'est pas modérateur sur {config.site} : "
-                "il ne pourra pas épingler les annonces et sera soumis aux limites de publication"
+                "il ne pourra pas épingler les annonces, sera soumis aux limites de publication "
+                "(et de mentions : l'accueil collectif nomme chaque membre) et ne pourra pas lire "
+                "l'état des comptes (/admin/users) pour ne pas accueillir un compte suspendu"
             )
         for line in muting_warnings(client, account, family):
             warn(f"Avertissement : {line}")

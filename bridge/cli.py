@@ -467,3 +467,20 @@ def webhooks(ctx: click.Context) -> None:
     from bridge.webhooks.standalone import listen_and_sync
 
     listen_and_sync(config, echo=lambda line: click.echo(line, err=True))
+
+
+@cli.command()
+@click.option(
+    "--now", "now_flag", is_flag=True, help="Accueillir sans attendre la fin de la vague."
+)
+@click.option("--dry-run", is_flag=True, help="Afficher les textes d'accueil; n'écrit rien.")
+@click.pass_context
+def welcome(ctx: click.Context, now_flag: bool, dry_run: bool) -> None:
+    """Accueille les nouveaux membres du groupe, puis relance ceux qui n'ont rien publié."""
+    config = _config(ctx)
+    from bridge.welcome.run import run_welcome
+    from bridge.wiring import Parts
+
+    with Parts.build(config, readonly=dry_run) as parts:
+        report = run_welcome(parts, dry_run=dry_run, now_flag=now_flag, echo=click.echo)
+        ctx.exit(report.exit_code)

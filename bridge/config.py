@@ -26,6 +26,7 @@ from bridge.jobvalues import read_timezone
 from bridge.schedule import Schedule, read_schedule
 from bridge.webhooks.settings import SECTION as HOOKS
 from bridge.webhooks.settings import WebhooksConfig, read_webhooks
+from bridge.welcome.config import WelcomeConfig, read_welcome
 from bridge.yamlfile import Document, Reader, load_document
 
 ENV_CONFIG = "BRIDGE_CONFIG"
@@ -185,6 +186,7 @@ class Config:
     digest: DigestConfig = field(default_factory=DigestConfig)
     schedule: Schedule = field(default_factory=Schedule)
     webhooks: WebhooksConfig | None = None  # None: no `webhooks:` section, no endpoint
+    welcome: WelcomeConfig = field(default_factory=WelcomeConfig)
     source: Path | None = None
 
     @property
@@ -226,6 +228,9 @@ def load_config(path: str | os.PathLike[str], env: Mapping[str, str] | None = No
         ),
     )
     return _ConfigReader(path, document).config(document.data, env)
+
+
+_SECTIONS = "discourse community store paths sync cartography digest welcome schedule".split()
 
 
 class _ConfigReader(Reader):
@@ -283,12 +288,7 @@ class _ConfigReader(Reader):
         return value
 
     def config(self, data: Any, env: Mapping[str, str]) -> Config:
-        top = self.section(
-            data,
-            (),
-            {"discourse", "community", "store", "paths", "sync", "cartography", "digest"}
-            | {"schedule", HOOKS},
-        )
+        top = self.section(data, (), {*_SECTIONS, HOOKS})
         d = self.section(
             top.get("discourse"),
             ("discourse",),
@@ -376,6 +376,7 @@ class _ConfigReader(Reader):
             sync=sync,
             cartography=cartography,
             digest=digest,
+            welcome=read_welcome(self, top.get("welcome"), check_url),
             schedule=read_schedule(self, top.get("schedule"), community.tz),
             webhooks=read_webhooks(self, top, env),
             source=self.path,

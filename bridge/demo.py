@@ -26,6 +26,7 @@ from bridge.playground import DEMO_SITE, ready_config, start_clean, write_ready_
 from bridge.runs import run_announce, run_digest, run_sync
 from bridge.sandbox import Sandbox
 from bridge.store import LedgerState, Store
+from bridge.welcome.run import run_welcome
 from bridge.wiring import Parts
 from bridge.words import OUTCOME_WORDS, RUN_WORDS
 
@@ -98,6 +99,7 @@ def run_demo(
 
             announce_demo(parts, sandbox, config.jobs_dir, echo)
             digest_demo(parts, sandbox, echo)
+            welcome_demo(parts, sandbox, echo)
 
             draft = Draft(
                 key="demo:bonjour",
@@ -255,3 +257,20 @@ def digest_demo(parts: Parts, sandbox: Sandbox, echo: Echo, lines: int = 8) -> N
         echo(f"  | {line}")
     if len(first) > lines:
         echo(f"  | … ({len(first) - lines} ligne(s) de plus)")
+
+
+def welcome_demo(parts: Parts, sandbox: Sandbox, echo: Echo) -> None:
+    """The first pass knows the group as it is; then someone joins and is welcomed."""
+    quiet: Echo = lambda line: None  # noqa: E731
+    run_welcome(parts, echo=quiet)
+    newcomer = sandbox.world.add_member("rosalie.nadeau", "Rosalie Nadeau", parts.now())
+    run_sync(parts)
+    run_welcome(parts, now_flag=True, echo=quiet)
+    with sandbox.world.lock:
+        topic = next(
+            (t for t in sandbox.world.topics.values() if newcomer.username in t.title), None
+        )
+    if topic is None:
+        echo("Accueil : rien de publié (voir bridge status).")
+        return
+    echo(f"Accueil : « {topic.title} » → {sandbox.url}/t/{topic.slug}/{topic.id}")

@@ -14,6 +14,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from bridge.runs import run_announce, run_digest, run_sync
+from bridge.welcome.run import run_welcome
 
 if TYPE_CHECKING:
     from bridge.wiring import Parts, Summary
@@ -37,5 +38,6 @@ JOBS: dict[str, JobRunner] = {
     "announce": partial(run_announce, echo=_say, warn=_warn),
     # Monday's digest needs a fresh mirror: a sync pass first.
     "digest": partial(run_digest, sync_first=True, echo=_say),
-    # "welcome": partial(run_welcome, echo=_say),  ← issue 11, wired when `bridge welcome` exists
+    # Right after each sync (schedule.welcome: après sync), so no mirror pass of its own.
+    "welcome": partial(run_welcome, echo=_say),
 }

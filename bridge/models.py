@@ -354,6 +354,44 @@ def topic_id_from_location(location: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
+@dataclass(frozen=True)
+class AccountState:
+    """What staff read of an account on /admin/users/{id}.json (AdminDetailedUserSerializer):
+    whether it can be welcomed. Discourse sends `suspended_till` / `silenced_till` only while
+    the account is suspended or silenced; a date already past no longer counts."""
+
+    id: int
+    username: str
+    active: bool
+    staged: bool
+    suspended_till: datetime | None
+    silenced_till: datetime | None
+
+    @classmethod
+    def from_api(cls, payload: Payload) -> AccountState:
+        payload = json_object(payload, "compte")
+        return cls(
+            id=int(payload["id"]),
+            username=str(payload["username"]),
+            active=bool(payload.get("active", True)),
+            staged=bool(payload.get("staged", False)),
+            suspended_till=parse_datetime(payload.get("suspended_till")),
+            silenced_till=parse_datetime(payload.get("silenced_till")),
+        )
+
+    def refusal(self, now: datetime) -> str | None:
+        """Why this account is not welcomed, in the facilitators' words, or None."""
+        if self.suspended_till is not None and self.suspended_till > now:
+            return "compte suspendu"
+        if self.silenced_till is not None and self.silenced_till > now:
+            return "compte réduit au silence"
+        if self.staged:
+            return "compte de courriel seulement (staged)"
+        if not self.active:
+            return "compte non activé"
+        return None
+
+
 def topic_url(site: str, slug: str, topic_id: int) -> str:
     """A topic's address; Discourse redirects `/t/-/{id}` when the slug is unknown."""
     return f"{site}/t/{quote(slug or '-', safe='-')}/{int(topic_id)}"

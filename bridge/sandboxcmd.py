@@ -103,7 +103,15 @@ def show_ready(
     echo("La clé, par l'environnement (jamais dans le fichier) :")
     echo(f"  export {ENV_API_KEY}={sandbox.api_key}")
     echo("Puis, comme en production :")
-    for command in ("check", "sync", "announce --dry-run", "digest --dry-run", "status"):
+    for command in (
+        "check",
+        "sync",
+        "announce --dry-run",
+        "digest --dry-run",
+        "welcome --dry-run",
+        "status",
+        "-v run    (le service, qui tourne jusqu'à Ctrl-C)",
+    ):
         echo(f"  bridge --config {config} {command}")
     echo(
         f"Une annonce à essayer : copiez jobs/_exemple-webinaire.yaml dans {JOBS_NAME}/ "

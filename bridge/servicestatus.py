@@ -20,6 +20,7 @@ Times are ISO 8601 with the community's UTC offset (`2025-04-21T09:00:00-04:00`)
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -27,7 +28,7 @@ from typing import Any
 from bridge.jobtable import JOBS
 from bridge.schedule import JOB_NAMES, next_run
 from bridge.service import CONFIG_JOB, schedule_of
-from bridge.store import JobRun, LedgerState, RunStatus, lock_holder
+from bridge.store import JobRun, LedgerState, RunStatus, WelcomeState, lock_holder
 from bridge.wiring import Parts
 from bridge.words import RUN_WORDS, time_label
 
@@ -72,7 +73,8 @@ def service_data(parts: Parts, jobs: Mapping[str, object] = JOBS) -> dict[str, A
         }
     pid = lock_holder(config.store_path, "service")
     cfg = store.last_run(CONFIG_JOB)
-    welcomes = store.ledger_counts("welcome:")
+    # Counted by member, not by post: one collective welcome greets a whole wave.
+    welcomes = Counter(row.state for row in store.welcome_rows().values())
     return {
         "version": JSON_VERSION,
         "site": config.site,
@@ -90,8 +92,8 @@ def service_data(parts: Parts, jobs: Mapping[str, object] = JOBS) -> dict[str, A
             "mirrored_topics": store.counts().topics,
             "entries_with_warnings": sum(1 for e in store.cards() if e.warnings)
             + sum(1 for e in store.toolbox_entries() if e.warnings),
-            "welcomes_done": welcomes.get(LedgerState.DONE, 0),
-            "welcomes_pending": sum(n for s, n in welcomes.items() if s is not LedgerState.DONE),
+            "welcomes_done": welcomes[WelcomeState.WELCOMED],
+            "welcomes_pending": welcomes[WelcomeState.HELD] + welcomes[WelcomeState.PLANNED],
             "digests_published": store.ledger_counts("digest:").get(LedgerState.DONE, 0),
             "announcements_published": store.ledger_counts("announce:").get(LedgerState.DONE, 0),
         },

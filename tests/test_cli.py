@@ -69,11 +69,11 @@ def test_demo_runs_a_full_cycle_without_config_or_key(tmp_path: Path) -> None:
         "Annonce : « Webinaire : mesurer l'impact social de nos projets » publiée et épinglée, "
         "avec 1 rappel(s)" in out
     )
-    assert "Tâches : announce réussie, digest réussie, sync réussie." in out
+    assert "Tâches : announce réussie, digest réussie, sync réussie, welcome réussie." in out
+    assert "Accueil : « Bienvenue à rosalie.nadeau dans la CdP 2isE (" in out
     assert (
         "En service (bridge run), la passerelle ferait : sync toutes les 10 minutes, welcome "
-        "après sync (pas encore disponible), announce toutes les 5 minutes, digest lundi 08:00."
-        in out
+        "après sync, announce toutes les 5 minutes, digest lundi 08:00." in out
     )
     assert "Résumé : « CdP 2isE : résumé de la semaine du " in out
     assert "  | Bonjour l'équipe d'animation ! Voici la semaine du " in out
@@ -219,7 +219,9 @@ def test_check_warns_when_the_account_is_not_a_moderator(tmp_path: Path, sandbox
     assert code == 2
     assert err.strip() == (
         f"Erreur : le compte « catherine.lafleur » n'est pas modérateur sur {sandbox.url} : "
-        "il ne pourra pas épingler les annonces et sera soumis aux limites de publication"
+        "il ne pourra pas épingler les annonces, sera soumis aux limites de publication "
+        "(et de mentions : l'accueil collectif nomme chaque membre) et ne pourra pas lire "
+        "l'état des comptes (/admin/users) pour ne pas accueillir un compte suspendu"
     )
 
 

@@ -124,6 +124,13 @@ def _user_profile(schema: Schema) -> None:
             user["properties"][name] = {"type": "string"}
 
 
+def _admin_penalties(schema: Schema) -> None:
+    props = schema.get("properties", {})
+    if {"can_impersonate", "penalty_counts"} <= set(props):
+        for name in ("suspended_at", "suspended_till", "silenced_till"):
+            props[name] = {"type": "string"}
+
+
 def _category_parent(schema: Schema) -> None:
     for obj in _objects(schema):
         if {"slug", "color", "has_children"} <= set(obj["properties"]):
@@ -163,6 +170,12 @@ EXCEPTIONS: list[tuple[str, str, Callable[[Schema], None]]] = [
         "categories: parent_category_id for a subcategory",
         "BasicCategorySerializer sends it when set; the schemas' examples were top-level",
         _category_parent,
+    ),
+    (
+        "admin user: suspended_at, suspended_till, silenced_till while it lasts",
+        "AdminUserListSerializer include_suspended_at? / include_silenced_till?; the example "
+        "account was neither",
+        _admin_penalties,
     ),
     (
         "user: featured_topic may be null; profile fields when set",
@@ -340,6 +353,24 @@ def test_user_get(sb: Sandbox, username: str) -> None:
             u.username for u in sb.world.users.values() if u.username.startswith("anon")
         )
     assert_valid("user_get_response", get(sb, f"/u/{username}.json"))
+
+
+def test_admin_user(sb: Sandbox) -> None:
+    user = sb.world.user("nadia.ouellet")
+    assert_valid("openapi:/admin/users/{id}.json", get(sb, f"/admin/users/{user.id}.json"))
+    user.suspended_till = user.silenced_till = datetime(2030, 1, 1, tzinfo=UTC)
+    try:
+        body = get(sb, f"/admin/users/{user.id}.json")
+    finally:
+        user.suspended_till = user.silenced_till = None
+    assert body["suspended_till"] == body["silenced_till"] == "2030-01-01T00:00:00.000Z"
+    assert_valid("openapi:/admin/users/{id}.json", body)
+    response = requests.get(
+        f"{sb.url}/admin/users/{user.id}.json",
+        headers={"Api-Key": sb.member_key("audrey.demars"), "Api-Username": "audrey.demars"},
+        timeout=5,
+    )
+    assert response.status_code == 403
 
 
 def _write(

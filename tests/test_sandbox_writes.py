@@ -265,3 +265,17 @@ def test_granular_scopes_follow_discourses_table(sb: Sandbox) -> None:
     pin = {"status": "pinned", "enabled": "true"}
     assert call(sb, "PUT", f"/t/{topic.id}/status.json", data=pin, key=enough).status_code == 200
     assert call(sb, "PUT", f"/t/{topic.id}/status.json", data=pin, key=narrow).status_code == 403
+
+
+def test_mentions_are_limited_except_for_staff(sb: Sandbox) -> None:
+    names = " ".join(f"@membre{i:02d}" for i in range(11))
+    raw = f"Bienvenue à toutes ces personnes qui arrivent : {names} `@code` !"
+    refused = post(sb, topic_form("Accueil de onze personnes d'un coup", raw), user="mgagnon")
+    assert refused.status_code == 422
+    assert refused.json()["errors"] == ["Sorry, you can only mention 10 users in a post."]
+    sb.world.user("mgagnon").trust_level = 0
+    few = "Bonjour @audrey.demars, @nadia.ouellet et @vnault : bienvenue à vous trois !"
+    newcomer = post(sb, topic_form("Accueil de trois personnes à la fois", few), user="mgagnon")
+    assert newcomer.json()["errors"] == ["Sorry, new users can only mention 2 users in a post."]
+    staff = post(sb, topic_form("Accueil de onze personnes d'un coup", raw))
+    assert staff.status_code == 200, staff.text

@@ -352,7 +352,7 @@ def test_status_json_has_the_documented_shape(tmp_path: Path) -> None:
     digest = data["jobs"]["digest"]
     assert digest["last_run"]["started_at"] == "2025-04-14T08:00:01-04:00"
     assert digest["schedule"] == "lundi 08:00"
-    assert data["jobs"]["welcome"]["registered"] is False
+    assert data["jobs"]["welcome"]["registered"] is True
     assert set(data["counts"]) == {
         "mirrored_topics", "entries_with_warnings", "welcomes_done", "welcomes_pending",
         "digests_published", "announcements_published",

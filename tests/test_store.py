@@ -349,6 +349,9 @@ OLD_ROWS: dict[str, dict[str, Any]] = {
         "title": "Équipe",
         "body": "texte",
     },
+    "digest_weeks": {"site": SITE, "community": COMMUNITY, "week": "2025-W16", "replies": 3},
+    "welcome_secrets": {"site": SITE, "community": COMMUNITY, "secret": "00"},
+    "welcome_members": {"site": SITE, "community": COMMUNITY, "person": "ab", "state": "known"},
 }
 
 

@@ -12,6 +12,7 @@ The names the rest of the bridge uses are re-exported here, with the payload typ
 
 from bridge.discourse.client import POSTS_PER_CHUNK, TOPICS_PER_PAGE, DiscourseClient
 from bridge.models import (
+    AccountState,
     Category,
     Created,
     GroupMember,
@@ -29,6 +30,7 @@ from bridge.models import (
 __all__ = [
     "POSTS_PER_CHUNK",
     "TOPICS_PER_PAGE",
+    "AccountState",
     "Category",
     "Created",
     "DiscourseClient",

@@ -25,6 +25,7 @@ from bridge.errors import (
     NotFoundError,
 )
 from bridge.models import (
+    AccountState,
     Created,
     GroupMember,
     Payload,
@@ -223,6 +224,12 @@ class DiscourseClient(CategoryReads):
         path = f"/u/{quote(username, safe='')}.json"
         payload = self._read(path)
         return self._parse(path, lambda body: User.from_api(body["user"]), payload)
+
+    def fetch_account_state(self, user_id: int) -> AccountState:
+        """An account's state as staff read it (Admin::UsersController#show): a moderator's
+        key may; a non-staff one gets 403."""
+        path = f"/admin/users/{int(user_id)}.json"
+        return self._parse(path, AccountState.from_api, self._read(path))
 
     def fetch_own_account(self) -> User:
         """The account the key acts as: a read that fails with AuthError on a wrong key."""

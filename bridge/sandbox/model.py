@@ -36,6 +36,12 @@ class User:
     last_seen_at: datetime | None = None
     last_posted_at: datetime | None = None
     deleted: bool = False
+    # What staff read on /admin/users/{id}.json: an account not yet activated by e-mail, one
+    # created for e-mail only (staged), suspended or silenced until a date.
+    active: bool = True
+    staged: bool = False
+    suspended_till: datetime | None = None
+    silenced_till: datetime | None = None
 
     @property
     def staff(self) -> bool:

@@ -258,3 +258,82 @@ def user_profile(world: World, user: User, viewer: User | None) -> Json:
         data["website"] = user.website
         data["website_name"] = user.website.split("//", 1)[-1].split("/", 1)[0]
     return {"user_badges": [], "user": data}
+
+
+def admin_user(world: World, user: User) -> Json:
+    """GET /admin/users/{id}.json: AdminDetailedUserSerializer (on AdminUserListSerializer).
+    `suspended_at`/`suspended_till` only while suspended (`include_suspended_at?`:
+    `object.suspended?`, i.e. `suspended_till > now`), `silenced_till` only while silenced
+    (`include_silenced_till?`); `active` false until the e-mail is confirmed."""
+    now = world.now()
+    posts = world.posts_by(user.username)
+    data: Json = {
+        **basic_user(user),
+        "active": user.active,
+        "admin": user.admin,
+        "moderator": user.moderator,
+        "last_seen_at": iso(user.last_seen_at),
+        "last_emailed_at": None,
+        "created_at": iso(user.created_at),
+        "last_seen_age": None,
+        "last_emailed_age": None,
+        "created_at_age": (now - user.created_at).total_seconds(),
+        "trust_level": user.trust_level,
+        "manual_locked_trust_level": None,
+        "title": user.title,
+        "time_read": 0,
+        "staged": user.staged,
+        "days_visited": 1,
+        "posts_read_count": 0,
+        "topics_entered": 0,
+        "post_count": len(posts),
+        "can_send_activation_email": not user.active,
+        "can_activate": not user.active,
+        "can_deactivate": user.active,
+        "ip_address": "127.0.0.1",
+        "registration_ip_address": None,
+        "can_grant_admin": False,
+        "can_revoke_admin": False,
+        "can_grant_moderation": False,
+        "can_revoke_moderation": False,
+        "can_impersonate": False,
+        "like_count": 0,
+        "like_given_count": 0,
+        "topic_count": sum(1 for p in posts if p.post_number == 1),
+        "flags_given_count": 0,
+        "flags_received_count": 0,
+        "private_topics_count": 0,
+        "can_delete_all_posts": False,
+        "can_be_deleted": not posts,
+        "can_be_anonymized": not user.staff,
+        "can_be_merged": not user.staff,
+        "full_suspend_reason": None,
+        "silence_reason": None,
+        "primary_group_id": None,
+        "badge_count": 0,
+        "warnings_received_count": 0,
+        "bounce_score": 0,
+        "reset_bounce_score_after": None,
+        "can_view_action_logs": True,
+        "can_disable_second_factor": False,
+        "can_delete_sso_record": False,
+        "api_key_count": 0,
+        "single_sign_on_record": None,
+        "approved_by": None,
+        "suspended_by": None,
+        "silenced_by": None,
+        "penalty_counts": {"silenced": 0, "suspended": 0},
+        "groups": [],
+        "external_ids": {},
+        "include_ip": True,
+    }
+    if user.suspended_till is not None and user.suspended_till > now:
+        data["suspended_at"] = iso(user.created_at)
+        data["suspended_till"] = iso(user.suspended_till)
+        data["full_suspend_reason"] = "Compte suspendu"
+        data["penalty_counts"]["suspended"] = 1
+    if user.silenced_till is not None and user.silenced_till > now:
+        data["silenced_till"] = iso(user.silenced_till)
+        data["silence_reason"] = "Compte réduit au silence"
+        data["penalty_counts"]["silenced"] = 1
+    return data

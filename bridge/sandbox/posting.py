@@ -145,17 +145,34 @@ def _external_id_errors(world: World, external_id: str | None) -> list[str]:
     return []
 
 
-def _non_staff_checks(world: World, actor: User, raw: str) -> None:
-    """Staff are exempt from "too similar" and from the posting rate limit."""
+def _non_staff_checks(world: World, actor: User, raw: str, *, private_message: bool) -> None:
+    """Staff are exempt from "too similar", the mention limits and the posting rate limit."""
     if actor.staff:
         return
     since = world.now() - world.unique_posts_window
     for post in reversed(world.posts_by(actor.username)):
         if post.created_at >= since and post.raw.strip() == raw.strip():
             raise rejected(["Body is too similar to what you recently posted"])
+    # PostValidator#max_mention_validator (lib/validators/post_validator.rb): `return if
+    # post.acting_user.try(:staff?)`; trusted users (TL1+) and private messages get
+    # max_mentions_per_post, new users newuser_max_mentions_per_post; Post#raw_mentions
+    # counts distinct names outside code.
+    trusted = actor.trust_level >= 1 or private_message
+    limit = world.max_mentions_per_post if trusted else world.newuser_max_mentions_per_post
+    if len(raw_mentions(raw)) > limit:
+        who = "you" if trusted else "new users"
+        raise rejected([f"Sorry, {who} can only mention {limit} users in a post."])
     if world.rate_limit_per_minute is not None:
         window = world.user_writes.setdefault(actor.id, deque())
         _take(window, world.rate_limit_per_minute, world.now(), "create_post")
+
+
+_CODE = re.compile(r"```.*?(?:```|$)|`[^`\n]*`", re.DOTALL)
+_MENTION = re.compile(r"(?<![\w@/.])@([\w][\w.-]*[\w]|[\w])")
+
+
+def raw_mentions(raw: str) -> set[str]:
+    return {m.lower() for m in _MENTION.findall(_CODE.sub(" ", raw))}
 
 
 # --- recipients and tags --------------------------------------------------------------------
@@ -256,7 +273,7 @@ def create_post(world: World, actor: User | None, form: Form) -> Post:
     errors = body_errors(world, raw, minimum=minimum, private_message=is_pm)
     if errors:
         raise rejected(errors)
-    _non_staff_checks(world, actor, raw)
+    _non_staff_checks(world, actor, raw, private_message=is_pm)
     if is_pm:
         users, groups = _recipients(world, actor, form)
         topic_id = world.add_private_message(
@@ -294,7 +311,7 @@ def _reply(world: World, actor: User, form: Form, raw: str) -> Post:
     errors = body_errors(world, raw, minimum=minimum, private_message=pm)
     if errors:
         raise rejected(errors)
-    _non_staff_checks(world, actor, raw)
+    _non_staff_checks(world, actor, raw, private_message=pm)
     reply_to = _first(form, "reply_to_post_number") or ""
     post_id = world.add_reply(
         topic.id,

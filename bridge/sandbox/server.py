@@ -111,6 +111,7 @@ _ROUTES: list[tuple[str, re.Pattern[str], str, tuple[str, ...]]] = [
         ("GET", r"/groups/(?P<name>[^/]+)/members", "members", ("groups:manage_groups",)),
         ("GET", r"/groups/(?P<name>[^/]+)", "group", ("groups:administer_groups",)),
         ("GET", r"/(?:u|users)/(?P<username>[^/]+)", "user", ("users:show",)),
+        ("GET", r"/admin/users/(?P<id>-?\d+)", "admin_user", ()),
         ("POST", r"/posts", "create", ("topics:write", "wordpress:publishing")),
         ("PUT", r"/posts/(?P<id>\d+)", "edit", ("posts:edit",)),
         (
@@ -389,6 +390,15 @@ class Sandbox:
         if user is None or user.deleted:
             raise rules.not_found()
         return Reply(200, people.user_profile(self.world, user, viewer))
+
+    def _admin_user(self, viewer: Viewer, args: Args, form: Form, headers: Any) -> Reply:
+        # Admin::UsersController#show, behind Admin::StaffController's ensure_staff (403).
+        if viewer is None or not viewer.staff:
+            raise rules.forbidden()
+        user = self.world.users.get(int(args["id"]))
+        if user is None or user.deleted:
+            raise rules.not_found()
+        return Reply(200, people.admin_user(self.world, user))
 
     def _group(self, viewer: Viewer, args: Args, form: Form, headers: Any) -> Reply:
         group = self.world.groups.get(args["name"].lower())

@@ -65,6 +65,9 @@ class World(Accounts):
         self.title_prettify = True
         self.allow_uppercase_posts = False
         self.max_emojis_in_title = 3
+        # PostValidator#max_mention_validator: staff are not limited.
+        self.max_mentions_per_post = 10
+        self.newuser_max_mentions_per_post = 2
         self.title_min_entropy = 10
         self.title_max_word_length = 30
         self.body_min_entropy = 7

@@ -16,6 +16,7 @@ One module per concern, each a mixin of `Store`:
   job_runs       job runs (`JobRun`, `RunStatus`)
   announcements  the committee's announcements (`StoredAnnouncement`)
   activity       what happened over a week, for the digest, and the figures of past weeks
+  welcome        the welcome's secret and the members it has seen join
   tables         the tables in people's words (Datasette's titles for `bridge browse`)
 """
 
@@ -48,7 +49,8 @@ from bridge.store.forum import ForumMixin, MirrorCounts, StoredCategory, StoredP
 from bridge.store.job_runs import JobRun, JobRunsMixin, RunStatus
 from bridge.store.ledger import LedgerEntry, LedgerMixin, LedgerState
 from bridge.store.schema import migrations
-from bridge.store.tables import TABLE_TITLES
+from bridge.store.tables import HIDDEN_TABLES, TABLE_TITLES
+from bridge.store.welcome import FollowUp, WelcomeMixin, WelcomeRow, WelcomeState
 
 __all__ = [
     "ActivityPost",
@@ -57,6 +59,10 @@ __all__ = [
     "OpenedTopic",
     "WeekFigures",
     "ERASED_NAME",
+    "HIDDEN_TABLES",
+    "FollowUp",
+    "WelcomeRow",
+    "WelcomeState",
     "TABLE_TITLES",
     "JobRun",
     "LedgerEntry",
@@ -81,6 +87,12 @@ __all__ = [
 
 
 class Store(
-    ForumMixin, DeletionMixin, LedgerMixin, JobRunsMixin, AnnouncementsMixin, ActivityMixin
+    ForumMixin,
+    DeletionMixin,
+    LedgerMixin,
+    JobRunsMixin,
+    AnnouncementsMixin,
+    ActivityMixin,
+    WelcomeMixin,
 ):
     """One community's view of the store: every query is scoped to (site, community)."""

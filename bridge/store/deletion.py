@@ -143,12 +143,29 @@ class DeletionMixin(CatalogMixin):  # a deleted topic's entries and search docum
                     renamed,
                 )
         touched = self._rewrite_name(old_names, new_username or ERASED_NAME)
+        self._forget_in_welcome_titles(old_names, new_username or ERASED_NAME)
         self.db.execute(f"delete from users where {self._WHERE} and id = :u", params)
         self.db.execute(f"delete from group_members where {self._WHERE} and user_id = :u", params)
         self.db.execute(
             f"update posts set username = :n where {self._WHERE} and user_id = :u", params
         )
         return touched
+
+    def _forget_in_welcome_titles(self, old_names: set[str], new: str) -> None:
+        """A welcome's title names its member (« Bienvenue à marie.t … »): the ledger keeps
+        titles, so the name goes from there too; its key names nobody already."""
+        for old in old_names:
+            word = re.compile(rf"(?<![\w.-]){re.escape(old)}(?![\w-]|\.\w)")
+            for row in self.db.query(
+                f"select key, title from ledger where {self._WHERE} and key like 'welcome:%' "
+                "and title like :like",
+                {**self._scope, "like": f"%{old}%"},
+            ):
+                title = word.sub(new, row["title"])
+                if title != row["title"]:
+                    self.db.table("ledger").update(
+                        (self.site, self.community, row["key"]), {"title": title}
+                    )
 
     def _rewrite_name(self, old_names: set[str], new: str) -> list[int]:
         """Replace `@old`, `/u/old`, `data-username="old"` and `[quote="old` in the raw and

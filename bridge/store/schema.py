@@ -280,3 +280,28 @@ def m006_digest_weeks(db: Database) -> None:
     db.table("group_members").create_index(["site", "community", "user_id"])
     db.table("toolbox_entries").create_index(["site", "community", "created_at"])
     db.table("cartography_cards").create_index(["site", "community", "last_activity_at"])
+
+
+@migrations()
+def m007_welcome(db: Database) -> None:
+    # The welcome's own memory: a random secret per community (members are named by a keyed
+    # hash of their user id, never by id nor name), and one row per member it has seen join.
+    db.table("welcome_secrets").create(
+        {"site": str, "community": str, "secret": str, "created_at": str, "baseline_at": str},
+        pk=("site", "community"),
+    )
+    db.table("welcome_members").create(
+        {
+            "site": str,
+            "community": str,
+            "person": str,
+            "joined_at": str,
+            "state": str,
+            "reason": str,
+            "step_key": str,
+            "welcomed_at": str,
+            "follow_up": str,
+            "updated_at": str,
+        },
+        pk=("site", "community", "person"),
+    )

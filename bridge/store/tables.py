@@ -18,4 +18,10 @@ TABLE_TITLES: dict[str, tuple[str, str]] = {
         "Semaines résumées",
         "Les indicateurs de santé de chaque semaine dont le résumé est parti.",
     ),
+    "welcome_members": (
+        "Accueil",
+        "Chaque arrivée dans le groupe et son accueil ; `person` est une empreinte, pas un nom.",
+    ),
 }
+# Not listed by `bridge browse`: the welcome's secret keys the hashes that name members.
+HIDDEN_TABLES = ("welcome_secrets",)
