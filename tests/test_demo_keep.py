@@ -97,7 +97,7 @@ def test_the_kept_store_holds_no_time_that_has_not_come(kept: tuple[Path, str]) 
     store = Store.open(folder / "bridge.db", DEMO_SITE, CATEGORY)
     try:
         runs = store.last_runs()
-        assert {r.job for r in runs} == {"sync", "announce", "digest"}
+        assert {r.job for r in runs} == {"sync", "announce", "digest", "welcome"}
         assert all(r.started_at <= now and r.status is RunStatus.OK for r in runs)
         keys = [e.key for e in store.ledger_entries(LedgerState.DONE)]
     finally:
@@ -122,7 +122,7 @@ def test_a_second_demo_on_the_same_folder_starts_clean(tmp_path: Path) -> None:
     again = Store.open(folder / "bridge.db", DEMO_SITE, CATEGORY)
     try:
         assert again.counts() == counts
-        assert again.ledger_summary() == ledger == {LedgerState.DONE: 4}
+        assert again.ledger_summary() == ledger == {LedgerState.DONE: 5}
         assert len(again.cards()) == counts.cartography_cards
     finally:
         again.close()
@@ -233,5 +233,5 @@ def test_status_shows_its_runs_with_their_zone(kept: tuple[Path, str]) -> None:
     code, out, _ = run(["--config", str(folder / "config.yaml"), "status"])
     assert code == 0
     runs = out.split("Dernières exécutions :\n")[1].split("\n\n")[0].splitlines()
-    assert len(runs) == 3
+    assert len(runs) == 4  # sync, announce, digest, welcome
     assert all(line.split("(")[1][:3] in ("HNE", "HAE") for line in runs)
