@@ -75,6 +75,11 @@ class NotFoundError(DiscourseError):
     """Discourse has no such resource (HTTP 404)."""
 
 
+class MalformedAnswer(DiscourseError):
+    """Discourse (or what stands in front of it) answered 200 with something unreadable: not
+    JSON, cut short, empty, too large, or missing what the bridge relies on."""
+
+
 class UnavailableError(DiscourseError):
     """Discourse could not be reached, or kept failing, after the allowed retries."""
 

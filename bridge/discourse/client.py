@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 from bridge.discourse.categories import CategoryReads
 from bridge.discourse.transport import Transport
-from bridge.errors import DiscourseError, HeldForApproval, NotFoundError
+from bridge.errors import DiscourseError, HeldForApproval, MalformedAnswer, NotFoundError
 from bridge.models import (
     Created,
     GroupMember,
@@ -298,7 +298,10 @@ class DiscourseClient(CategoryReads):
     def _read(self, path: str, params: Mapping[str, Any] | None = None) -> Payload:
         payload = self._api._request("GET", path, params=params)
         if not isinstance(payload, Mapping):
-            raise DiscourseError(f"réponse inattendue de GET {self.url}{path} : pas un objet JSON")
+            raise MalformedAnswer(
+                f"réponse inattendue de GET {self.url}{path} : "
+                + ("vide" if payload is None else "pas un objet JSON")
+            )
         return payload
 
     def _parse(self, path: str, build: Callable[[Any], T], body: Any) -> T:
@@ -307,7 +310,7 @@ class DiscourseClient(CategoryReads):
         try:
             return build(body)
         except (KeyError, TypeError, ValueError) as exc:
-            raise DiscourseError(
+            raise MalformedAnswer(
                 f"réponse inattendue de Discourse pour {self.url}{path} "
                 f"({type(exc).__name__} : {exc})"
             ) from exc
