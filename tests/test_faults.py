@@ -134,9 +134,12 @@ def test_every_job_under_faults_ends_as_a_fault_free_run(
         injected = faulty.sandbox.faults.injected
         assert injected.get("status 429", 0) >= 3 and injected.get("crash", 0) >= 1, injected
         assert injected.get("status 502", 0) + injected.get("status 503", 0) >= 5, injected
-        assert faulty.mirror() == clean.mirror()
+        for table, rows in clean.mirror().items():
+            assert faulty.mirror()[table] == rows, table
         assert faulty.published() == clean.published()
         assert faulty.ledger() == clean.ledger()
+        # Something to lose or double: the bridge published (the sync alone writes nothing).
+        assert (case.id == "mix-sync") != bool(clean.published()), clean.published()
         assert len(clean.published()) == len({p[1] for p in clean.published()})
         # The 429s were waited out as Discourse asked, through the injected sleep.
         assert SLEPT.count(5.0) >= 1
