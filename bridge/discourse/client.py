@@ -151,6 +151,11 @@ class DiscourseClient(CategoryReads):
         path = f"/t/{int(topic_id)}/posts.json"
         return _listed(self._chunk(path, self._read(path, {"include_raw": "1"})))
 
+    def fetch_post(self, post_id: int) -> Post:
+        """One post, with its raw Markdown (GET /posts/{id}.json)."""
+        path = f"/posts/{int(post_id)}.json"
+        return self._parse(path, Post.from_api, self._read(path))
+
     def fetch_topic(self, topic_id: int) -> TopicDetail:
         path = f"/t/{int(topic_id)}.json"
         payload = self._read(path)
