@@ -101,13 +101,6 @@ CATALOGUE: tuple[Case, ...] = (
         )
         for kind, what in WRITES.items()
     ),
-    Case(
-        KILL,
-        "sigkill-run",
-        "« bridge run » tué (SIGKILL) à 20 moments tirés au sort, puis relancé",
-        "base intègre (integrity_check, clés étrangères, curseurs, registre) ; forum identique "
-        "à une exécution sans arrêt",
-    ),
     *(
         Case(
             MALFORMED,
