@@ -216,6 +216,10 @@ def sync(ctx: click.Context, full: bool) -> None:
         else:
             summary = run_sync(parts, full=full)
         click.echo(summary.describe())
+        for line in summary.failures:
+            click.echo(f"Erreur : {line}", err=True)
+        if not summary.ok:
+            ctx.exit(1)
 
 
 @cli.command()

@@ -91,6 +91,11 @@ class GroupUnreadable(UsageError):
         self.group = group
 
 
+class MalformedAnswer(DiscourseError):
+    """Discourse (or what stands in front of it) answered 200 with something unreadable: not
+    JSON, cut short, empty, too large, or missing what the bridge relies on."""
+
+
 class UnavailableError(DiscourseError):
     """Discourse could not be reached, or kept failing, after the allowed retries."""
 

@@ -37,7 +37,7 @@ from bridge.discourse import (
     Post,
     TopicSummary,
 )
-from bridge.errors import BridgeError
+from bridge.errors import BridgeError, MalformedAnswer
 from bridge.store import Store, StoredCategory, StoredTopic, iso, parse_iso
 from bridge.sweep import WHOLE_TOPIC, OnSaved, Sweeps, anonymised
 
@@ -64,6 +64,12 @@ class SyncSummary:
     requests: int = 0
     seconds: float = 0.0
     saved_topic_ids: list[int] = field(default_factory=list)
+    # One line per item (a topic's posts, a profile) whose answer was unreadable: skipped.
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
 
     def describe(self) -> str:
         parts = [
@@ -77,10 +83,14 @@ class SyncSummary:
                 f"{self.topics_deleted} sujet(s) et {self.posts_deleted} message(s) supprimés, "
                 f"{self.members_removed} départ(s), {self.accounts_scrubbed} compte(s) effacé(s)"
             )
-        return (
+        text = (
             f"Synchronisation : {', '.join(parts)} ; {self.requests} requête(s) "
             f"en {self.seconds:.1f} s."
         )
+        if self.failures:
+            text += f" {len(self.failures)} élément(s) illisible(s), laissé(s) pour la prochaine "
+            text += "passe : " + " ; ".join(self.failures)
+        return text
 
 
 # Called once per topic read from the list (for a progress bar).
@@ -223,6 +233,9 @@ class Mirror(Sweeps):
         newest = cursor
         seen: set[int] = set()
         held: _Change | None = None
+        # The oldest activity of a topic skipped for an unreadable answer: the cursor stays
+        # below it, so that the next pass reads that topic again.
+        skipped: datetime | None = None
         try:
             for topic in self._listing(category, stop_at):
                 self.on_topic(topic)
@@ -232,7 +245,12 @@ class Mirror(Sweeps):
                     self._listed_posters.add(topic.last_poster_username)
                 if newest is None or topic.bumped_at > newest:
                     newest = topic.bumped_at
-                change = self._read_changes(topic)
+                try:
+                    change = self._read_changes(topic)
+                except MalformedAnswer as exc:
+                    self._unreadable(summary, f"sujet {topic.id} « {topic.title} »", exc)
+                    skipped = min(skipped or topic.bumped_at, topic.bumped_at)
+                    continue
                 if change is not None:
                     if held is not None:
                         self._save(held, summary)
@@ -242,6 +260,8 @@ class Mirror(Sweeps):
             if held is not None:
                 self._save(held, summary)
             raise
+        if skipped is not None and newest is not None:
+            newest = min(newest, skipped - timedelta(microseconds=1))
         with self.store.atomic():
             if held is not None:
                 self._save(held, summary)

@@ -294,7 +294,22 @@ class Publisher:
                 if draft.marker(self.store.community) in post.raw:
                     return post.topic_id, post.id, post.post_number
             return None
-        # Edits and status changes are idempotent: writing again is the reconciliation.
+        if draft.kind is DraftKind.EDIT:
+            # Done if the post already says it: an edit is not written twice (its revision
+            # would show in the post's history).
+            post = self.client.fetch_post(_known(target.post_id, draft))
+            if post.raw == draft.raw_with_marker(self.store.community):
+                return post.topic_id, post.id, None
+            return None
+        detail = self.client.fetch_topic(_known(target.topic_id, draft))
+        current = {
+            "pinned": detail.pinned,
+            "closed": detail.closed,
+            "archived": detail.archived,
+            "visible": detail.visible,
+        }.get(draft.status or "")
+        if current is not None and current == draft.enabled:
+            return detail.id, None, None
         return None
 
 

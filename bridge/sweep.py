@@ -11,16 +11,19 @@ confirms.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from bridge.discourse import POSTS_PER_CHUNK, Category, DiscourseClient, Post
-from bridge.errors import AuthError, NotFoundError
+from bridge.errors import AuthError, MalformedAnswer, NotFoundError
 from bridge.store import Store
 
 if TYPE_CHECKING:
     from bridge.mirror import SyncSummary
+
+log = logging.getLogger(__name__)
 
 # Discourse's UserAnonymizer renames an account "anon" + 8 hexadecimal characters.
 _ANONYMOUS = re.compile(r"anon[0-9a-f]{8}")
@@ -74,6 +77,9 @@ class Sweeps:
                 detail = self.client.fetch_topic(topic_id)
             except NotFoundError:
                 detail = None
+            except MalformedAnswer as exc:
+                self._unreadable(summary, f"sujet {topic_id}", exc)
+                continue
             except AuthError as exc:
                 if exc.on_write:
                     raise
@@ -97,6 +103,9 @@ class Sweeps:
             user = self.client.fetch_user(username)
         except NotFoundError:
             user = None
+        except MalformedAnswer as exc:
+            self._unreadable(summary, f"profil de {username}", exc)
+            return
         same = user is not None and user.id == user_id
         new_name = user.username if user is not None and same else None
         if user is not None and same:
@@ -121,6 +130,9 @@ class Sweeps:
                 continue
             try:
                 posts = self.client.fetch_first_posts(topic_id)
+            except MalformedAnswer as exc:
+                self._unreadable(summary, f"sujet {topic_id}", exc)
+                continue
             except NotFoundError:
                 with self.store.atomic():
                     self.store.mark_topics_deleted([topic_id])
@@ -164,6 +176,9 @@ class Sweeps:
                     user = self.client.fetch_user(names[0])
                 except NotFoundError:
                     user = None
+                except MalformedAnswer as exc:
+                    self._unreadable(summary, f"profil de {names[0]}", exc)
+                    continue
                 if user is not None and user.id == user_id:
                     current = (user.username, user.name)
                     self._seen_people[user_id] = current
@@ -181,6 +196,12 @@ class Sweeps:
         return [(topic.id, topic.posts_count) for topic in self.store.topics(ids)]
 
     # --- shared with the pass ---------------------------------------------------------------
+
+    def _unreadable(self, summary: SyncSummary, item: str, exc: MalformedAnswer) -> None:
+        """An item whose answer was unreadable: said, skipped (nothing written from it)."""
+        line = f"{item} : {exc}"
+        log.error("%s", line)
+        summary.failures.append(line)
 
     def _saved(self, topic_ids: list[int]) -> None:
         if self.on_saved is not None and topic_ids:

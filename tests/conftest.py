@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from reliability import REPORT_PATH, Case, table
 
 from bridge.store import Store
 
@@ -25,4 +27,38 @@ def now() -> datetime:
 def store() -> Store:
     return Store.memory(
         site="https://passerelles.encommun.io", community="innovation-sociale-estrie"
+    )
+
+
+# --- the reliability report (tests/reliability.py) ------------------------------------------------
+
+_case_results: dict[str, str] = {}
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    found = [value for value in params.values() if isinstance(value, Case)]
+    if not found or (report.when != "call" and report.passed):
+        return
+    for case in found:
+        if report.failed:
+            _case_results[case.id] = "échoué"
+        elif report.skipped:
+            _case_results.setdefault(case.id, "sauté")
+        else:
+            _case_results.setdefault(case.id, "réussi")
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if not _case_results:
+        return
+    path = ROOT / REPORT_PATH
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        "# Rapport de fiabilité\n\nCas du catalogue (tests/reliability.py) et ce qu'en a vu "
+        "cette exécution des tests.\n\n" + table(_case_results),
+        encoding="utf-8",
     )

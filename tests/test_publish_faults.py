@@ -23,6 +23,7 @@ from tempfile import TemporaryDirectory
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from reliability import LOST_ANSWER, Case, cases
 
 from bridge.discourse import DiscourseClient
 from bridge.drafts import Draft, DraftKind
@@ -562,3 +563,64 @@ def test_a_wrong_key_stops_the_run_and_records_no_failure(forum: Forum) -> None:
     assert "pas-la-bonne-cle" not in str(info.value)
     assert store.ledger_summary() in ({}, {"pending": 1})
     assert forum.topics_titled(TOPIC.title) == []
+
+
+# --- every kind of write, its answer lost (issue 14) ---------------------------------------------
+
+EDIT = Draft(
+    key="announce:webinaire-2025-06-05:modification",
+    kind=DraftKind.EDIT,
+    raw="Bonjour à toutes et à tous ! Le webinaire est déplacé au 6 juin, même heure.",
+    edit_reason="date déplacée",
+    parent_key=TOPIC.key,
+)
+UNPIN = Draft(
+    key="announce:webinaire-2025-06-05:desepingle",
+    kind=DraftKind.STATUS,
+    status="pinned",
+    enabled=False,
+    parent_key=TOPIC.key,
+)
+# For each kind of write: what is on the forum before it, and the write itself.
+LOST_WRITES: dict[str, tuple[tuple[Draft, ...], Draft]] = {
+    "topic": ((), TOPIC),
+    "private_message": ((), MESSAGE),
+    "reply": ((TOPIC,), REPLY),
+    "edit": ((TOPIC,), EDIT),
+    "pin": ((TOPIC,), PIN),
+    "unpin": ((TOPIC, PIN), UNPIN),
+}
+
+
+@pytest.mark.parametrize("case", cases(LOST_ANSWER))
+def test_a_write_whose_answer_is_lost_is_found_and_not_written_again(
+    forum: Forum, case: Case
+) -> None:
+    before, draft = LOST_WRITES[case.id.removeprefix("lost-")]
+    assert {o.status for o in forum.run(before).outcomes} <= {"published"}
+    forum.sandbox.faults.crash_after_write = 1
+
+    [*_, lost] = forum.run([*before, draft]).outcomes
+
+    assert lost.status == "uncertain" and "impossible de savoir" in (lost.error or "")
+    written = forum.writes()
+
+    [*_, rerun] = forum.run([*before, draft]).outcomes
+
+    assert rerun.status == "recovered"
+    assert forum.writes() == written  # looked, found it, wrote nothing
+    assert [o.status for o in forum.run([*before, draft]).outcomes][-1] == "already"
+    world = forum.sandbox.world
+    if draft.creates_topic:
+        assert_one_topic(forum, draft)
+        return
+    topic = forum.topics_titled(TOPIC.title or "")[0]
+    if draft is REPLY:
+        assert len(forum.posts_marked(REPLY)) == 1
+    elif draft is EDIT:
+        first = world.posts_in(topic.id)[0]
+        assert first.raw == EDIT.raw_with_marker(WATCHED)
+        assert forum.entry_state(EDIT.key) == ("done", topic.id, first.id, None)
+    else:
+        assert (topic.pinned_at is not None) == draft.enabled
+        assert forum.entry_state(draft.key) == ("done", topic.id, None, None)

@@ -22,6 +22,7 @@ from bridge.errors import (
     DiscourseError,
     GroupUnreadable,
     HeldForApproval,
+    MalformedAnswer,
     NotFoundError,
 )
 from bridge.models import (
@@ -157,6 +158,11 @@ class DiscourseClient(CategoryReads):
         """The first chunk of a topic's posts (up to 20) in one read, e.g. to re-read a card."""
         path = f"/t/{int(topic_id)}/posts.json"
         return _listed(self._chunk(path, self._read(path, {"include_raw": "1"})))
+
+    def fetch_post(self, post_id: int) -> Post:
+        """One post, with its raw Markdown (GET /posts/{id}.json)."""
+        path = f"/posts/{int(post_id)}.json"
+        return self._parse(path, Post.from_api, self._read(path))
 
     def fetch_topic(self, topic_id: int) -> TopicDetail:
         path = f"/t/{int(topic_id)}.json"
@@ -332,7 +338,10 @@ class DiscourseClient(CategoryReads):
     def _read(self, path: str, params: Mapping[str, Any] | None = None) -> Payload:
         payload = self._api._request("GET", path, params=params)
         if not isinstance(payload, Mapping):
-            raise DiscourseError(f"réponse inattendue de GET {self.url}{path} : pas un objet JSON")
+            raise MalformedAnswer(
+                f"réponse inattendue de GET {self.url}{path} : "
+                + ("vide" if payload is None else "pas un objet JSON")
+            )
         return payload
 
     def _parse(self, path: str, build: Callable[[Any], T], body: Any) -> T:
@@ -341,7 +350,7 @@ class DiscourseClient(CategoryReads):
         try:
             return build(body)
         except (KeyError, TypeError, ValueError) as exc:
-            raise DiscourseError(
+            raise MalformedAnswer(
                 f"réponse inattendue de Discourse pour {self.url}{path} "
                 f"({type(exc).__name__} : {exc})"
             ) from exc

@@ -29,6 +29,7 @@ from bridge.errors import (
     AuthError,
     BridgeError,
     DiscourseError,
+    MalformedAnswer,
     NotFoundError,
     RejectedError,
     UnavailableError,
@@ -44,6 +45,9 @@ _BACKOFF_CAP = 30.0
 _MAX_TOTAL_WAIT = 300.0
 # pydiscourse's own guess when a 429 says nothing about how long to wait.
 _DEFAULT_RATE_LIMIT_WAIT = 10.0
+# No answer of Discourse's API weighs this much (a topic's 20 posts, cooked and raw, are well
+# under 1 MB): past it, the body is not read, and the answer is malformed.
+MAX_BODY_BYTES = 8 * 1024 * 1024
 # Redirects a read follows on the same site before giving up (Discourse needs one).
 _MAX_REDIRECTS = 5
 
@@ -75,6 +79,30 @@ def _never_reached_server(exc: requests.RequestException) -> bool:
         return True
     reason = getattr(exc.args[0], "reason", None) if exc.args else None
     return isinstance(reason, NewConnectionError)
+
+
+def _read_body(response: requests.Response, where: str) -> None:
+    """Read the body, up to MAX_BODY_BYTES; past that, MalformedAnswer without reading more."""
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        response.close()
+        raise MalformedAnswer(_too_large(where, int(declared)))
+    chunks, size = [], 0
+    for chunk in response.iter_content(64 * 1024):
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            response.close()
+            raise MalformedAnswer(_too_large(where, size))
+    # What `response.content` would have read, had the size not needed watching.
+    response._content = b"".join(chunks)
+
+
+def _too_large(where: str, size: int) -> str:
+    return (
+        f"réponse trop volumineuse de {where} ({size // (1024 * 1024)} Mo, plus de "
+        f"{MAX_BODY_BYTES // (1024 * 1024)} Mo) : ignorée"
+    )
 
 
 class Transport(_UpstreamClient):  # type: ignore[misc]
@@ -142,8 +170,15 @@ class Transport(_UpstreamClient):  # type: ignore[misc]
             self.requests_sent += 1
             try:
                 response = self.session.request(
-                    verb, url, timeout=self.timeout, allow_redirects=False, **request_kwargs
+                    verb,
+                    url,
+                    timeout=self.timeout,
+                    allow_redirects=False,
+                    stream=True,
+                    **request_kwargs,
                 )
+                # Read here, so that a connection lost mid-body is retried like any other.
+                _read_body(response, f"{where}")
             except (
                 requests.Timeout,
                 requests.ConnectionError,
@@ -224,14 +259,16 @@ class Transport(_UpstreamClient):  # type: ignore[misc]
         content_type = response.headers.get("Content-Type", "")
         # More lenient than pydiscourse, which wants exactly "application/json; charset=utf-8".
         if "application/json" not in content_type:
-            raise DiscourseError(
+            raise MalformedAnswer(
                 f"réponse inattendue ({content_type or 'sans type'}) de {verb} {self.host}{path} :"
                 " discourse.url désigne-t-elle bien un site Discourse ?"
             )
         try:
             decoded = response.json()
         except ValueError as exc:
-            raise DiscourseError(f"réponse illisible de {verb} {self.host}{path}") from exc
+            raise MalformedAnswer(
+                f"réponse illisible (JSON invalide ou tronqué) de {verb} {self.host}{path}"
+            ) from exc
         if isinstance(decoded, Mapping) and decoded.get("errors"):
             raise DiscourseError(self._scrub(_discourse_words(response)))
         return decoded

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import random
 import re
 import threading
 import time
@@ -23,6 +22,7 @@ from typing import Any
 from urllib.parse import parse_qs, parse_qsl, unquote, urlencode, urlsplit
 
 from . import categories, lists, payloads, people, posting, rules
+from .faults import Faults, malformed_body
 from .model import User
 from .rules import ApiError
 from .seed import STAFF_KEY, STAFF_USERNAME, seed_world
@@ -32,54 +32,6 @@ JSON_TYPE = "application/json; charset=utf-8"
 Viewer = User | None  # the acting user; None without a key
 Args = dict[str, Any]  # the route's named groups
 Form = dict[str, list[str]]  # query and body parameters, Rails-style names
-
-
-@dataclass
-class Faults:
-    """Misbehaviour to inject, settable by tests at any time.
-
-    - `error_rate`: fraction of requests answered 502/503 (drawn from a `seed`ed generator);
-    - `latency`: seconds added to every request (a real sleep: keep it 0 in tests);
-    - `drop_next`: close the connection without any answer for the next N requests;
-    - `crash_after_write`: for the next N POST/PUT requests, perform the write, then close the
-      connection without answering (a crash between the write and its acknowledgement);
-    - `fail_paths`: path prefix -> HTTP status, answered once to the next matching request.
-    """
-
-    error_rate: float = 0.0
-    latency: float = 0.0
-    drop_next: int = 0
-    crash_after_write: int = 0
-    fail_paths: dict[str, int] = field(default_factory=dict)
-    seed: int = 0
-    _rng: random.Random = field(init=False, repr=False)
-    _lock: threading.Lock = field(init=False, repr=False, default_factory=threading.Lock)
-
-    def __post_init__(self) -> None:
-        self._rng = random.Random(self.seed)
-
-    def clear(self) -> None:
-        with self._lock:
-            self.error_rate = self.latency = 0.0
-            self.drop_next = self.crash_after_write = 0
-            self.fail_paths.clear()
-
-    def decide(self, method: str, path: str) -> tuple[str | None, int]:
-        """This request's fate: ("drop", 0), ("status", code), ("crash", 0) or (None, 0)."""
-        with self._lock:
-            if self.drop_next > 0:
-                self.drop_next -= 1
-                return "drop", 0
-            for prefix, status in list(self.fail_paths.items()):
-                if path.startswith(prefix):
-                    del self.fail_paths[prefix]
-                    return "status", status
-            if self.error_rate and self._rng.random() < self.error_rate:
-                return "status", self._rng.choice((502, 503))
-            if method in ("POST", "PUT") and self.crash_after_write > 0:
-                self.crash_after_write -= 1
-                return "crash", 0
-            return None, 0
 
 
 # Routes: method, path pattern (without ".json"), handler name, and the granular API scopes
@@ -551,6 +503,11 @@ class _Handler(BaseHTTPRequestHandler):
         if fault == "crash":
             self._hang_up()
             return
+        kind = sandbox.faults.malformed_kind(method, urlsplit(self.path).path)
+        if kind is not None and reply.status == 200:
+            data, content_type = malformed_body(kind, reply.body)
+            self._write(200, data, content_type, reply.headers)
+            return
         self._send(reply.status, reply.body, reply.headers)
 
     def _hang_up(self) -> None:
@@ -560,7 +517,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send_fault(self, status: int) -> None:
         if status == 429:
-            error = rules.rate_limited(5, "sandbox_fault")
+            error = rules.rate_limited(self.sandbox.faults.rate_limit_wait, "sandbox_fault")
             self._send(429, error.body, error.headers)
         elif status >= 500:
             # What a proxy in front of Discourse answers: HTML, not JSON.
@@ -584,7 +541,11 @@ class _Handler(BaseHTTPRequestHandler):
         for name, value in headers.items():
             self.send_header(name, value)
         self.end_headers()
-        self.wfile.write(data)
+        try:
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            # The client refused a body too large to read, and hung up.
+            self.close_connection = True
 
 
 def request_kind(target: str) -> str:
