@@ -8,6 +8,7 @@ by side and compare what they end with.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -85,6 +86,9 @@ def _build_for_test(cls: type[Parts], config: Any, **kwargs: Any) -> Parts:
 _ORIGINAL_BUILD: Callable[..., Parts] = Parts.build.__func__  # type: ignore[attr-defined]
 
 
+_KEYED = re.compile(r"^(welcome:(?:vague:)?)[0-9a-f]{16}")
+
+
 class Forum:
     """One sandbox, one bridge working directory, one clock."""
 
@@ -154,7 +158,10 @@ class Forum:
         return found
 
     def ledger(self) -> list[tuple[Any, ...]]:
-        return sorted(self.rows("select key, state, topic_id, post_id, post_number from ledger"))
+        # The welcome's keys hold a hash keyed by each store's own random secret: two stores
+        # name the same person differently, by design.
+        rows = self.rows("select key, state, topic_id, post_id, post_number from ledger")
+        return sorted((_KEYED.sub(r"\1<personne>", key), *rest) for key, *rest in rows)
 
     def published(self) -> list[tuple[Any, ...]]:
         """What the bridge's account has on the forum: each post's topic, number, text, and its

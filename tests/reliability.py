@@ -49,6 +49,7 @@ FAULT_JOBS = {
     "sync": "une synchronisation complète",
     "digest": "un résumé de la semaine",
     "announce": "une annonce et ses rappels",
+    "welcome": "un accueil collectif (une vague de huit nouveaux membres)",
     "run": "une heure de « bridge run » (horloge injectée)",
 }
 FAULT_MIX = "20 % de réponses 5xx, latence, connexions coupées, rafales de 429 (Retry-After)"

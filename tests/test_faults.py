@@ -70,6 +70,19 @@ def announce_job(forum: Forum) -> None:
     forum.until_ok("sync", "--full")
 
 
+def welcome_job(forum: Forum) -> None:
+    """The first pass knows everyone; then a wave of eight joins (more than the threshold of
+    five): one collective welcome topic, after the quiet half-hour."""
+    forum.until_ok("sync")
+    forum.until_ok("welcome")
+    for i in range(8):
+        forum.clock.at += timedelta(minutes=2)
+        forum.sandbox.world.add_member(f"vague{i}", f"Membre {i}", forum.clock.at)
+    forum.clock.at += timedelta(minutes=31)
+    forum.until_ok("sync")
+    forum.until_ok("welcome")
+
+
 RUN_SCHEDULE = (
     "schedule:\n  sync: toutes les 15 minutes\n  announce: toutes les 15 minutes\n"
     "  digest: jamais\n"
@@ -111,6 +124,7 @@ JOB_RUNS: dict[str, tuple[datetime, str, Callable[[Forum], None]]] = {
     "sync": (MONDAY, "", sync_job),
     "digest": (MONDAY, "", digest_job),
     "announce": (ANNOUNCE_AT[0], "", announce_job),
+    "welcome": (MONDAY, "", welcome_job),
     "run": (datetime(2025, 4, 3, 12, 0, tzinfo=TZ), RUN_SCHEDULE, run_job),
 }
 
