@@ -115,7 +115,8 @@ def run_demo(
             for outcome in first.outcomes:
                 topic = sandbox.world.topic(outcome.topic_id) if outcome.topic_id else None
                 where = f"{sandbox.url}/t/{topic.slug}/{topic.id}" if topic else "?"
-                echo(f"Publié : « {draft.title} » ({OUTCOME_WORDS[outcome.status]}) → {where}")
+                state = OUTCOME_WORDS[outcome.status]
+                echo(f"Message de démonstration : « {draft.title} » {state} → {where}")
             echo(
                 f"Relancé : {again.count(OutcomeStatus.ALREADY)} déjà publié, rien en double "
                 f"({store.ledger_summary().get(LedgerState.DONE, 0)} publications au registre)."

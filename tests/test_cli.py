@@ -63,7 +63,7 @@ def test_demo_runs_a_full_cycle_without_config_or_key(tmp_path: Path) -> None:
     assert code == 0, err
     assert "Bac à sable Discourse démarré" in out
     assert "Miroir : " in out and " sujets, " in out
-    assert "Publié : « La passerelle En Commun est branchée » (publié)" in out
+    assert "Message de démonstration : « La passerelle En Commun est branchée » publié → " in out
     assert "rien en double" in out
     assert (
         "Annonce : « Webinaire : mesurer l'impact social de nos projets » publiée et épinglée, "

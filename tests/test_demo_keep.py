@@ -126,7 +126,7 @@ def test_a_second_demo_on_the_same_folder_starts_clean(tmp_path: Path) -> None:
         assert len(again.cards()) == counts.cartography_cards
     finally:
         again.close()
-    assert "Publié : « La passerelle En Commun est branchée » (publié)" in out
+    assert "Message de démonstration : « La passerelle En Commun est branchée » publié → " in out
 
 
 def test_the_demo_never_writes_into_a_store_in_service(tmp_path: Path) -> None:
