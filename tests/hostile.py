@@ -75,6 +75,73 @@ HOSTILE_PIECES = [
     "e\u0301",
     " ",
 ]
+# Card and toolbox Markdown at its worst: labels, separators, lists, tables, links, coordinates,
+# and the runs of spaces and marks a word processor pastes between them.
+_CARD_PIECES = st.sampled_from(
+    [
+        "**",
+        "__",
+        "*",
+        "_",
+        "Territoire",
+        "Description",
+        "Organisation",
+        "Coordonnées GPS",
+        "Thématique(s)",
+        "Site web",
+        " : ",
+        ":",
+        " – ",
+        "\n",
+        "\n\n",
+        "- ",
+        "1. ",
+        "• ",
+        "| ",
+        "|---|",
+        "### ",
+        "> ",
+        "```",
+        "    ",
+        "\t",
+        "\r",
+        "\u00a0",
+        "\u202f",
+        "https://x.org/@45.4,-71.8",
+        "<https://",
+        "[a](",
+        ")",
+        "<",
+        ">",
+        "mailto:",
+        "@",
+        "45,4",
+        "-71",
+        "°",
+        "lat",
+        "long",
+        "et",
+        "Sherbrooke",
+        "Val",
+        "St",
+        "\\",
+        "!",
+        "[",
+        "]",
+        "www.a.ca",
+    ]
+)
+# Runs of spaces and marks as a word processor pastes them, between label words.
+_RUNS = st.text(alphabet=" \u00a0\u202f\t*_:-|", max_size=2000)
+_LABEL_WORDS = st.sampled_from(
+    ["Territoire", "Organisme", "Site web", "Description", "Thématiques", "lat", "long", "x"]
+)
+card_text = st.one_of(
+    st.text(),
+    st.lists(st.one_of(_CARD_PIECES, st.text(max_size=4)), max_size=50).map("".join),
+    st.lists(st.one_of(_LABEL_WORDS, _RUNS, _CARD_PIECES), max_size=12).map("".join),
+)
+
 hostile = st.lists(st.one_of(st.sampled_from(HOSTILE_PIECES), st.text(max_size=8)), max_size=8).map(
     "".join
 )
