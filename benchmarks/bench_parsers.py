@@ -92,23 +92,33 @@ PARSERS: dict[str, Callable[[TopicInput], object]] = {
 }
 
 
-def seconds(parse: Callable[[TopicInput], object], raw: str, runs: int, loops: int) -> float:
-    """The fastest of `runs` timings of `loops` readings, per reading: the least disturbed by
-    other work on the machine. The cycle collector is off while timing, as `timeit` does: its
-    full passes come with the number of objects alive, not with the post being read."""
-    t = topic(raw)
-    times = []
+def _timed(parse: Callable[[TopicInput], object], t: TopicInput, loops: int) -> float:
+    # The cycle collector is off while timing, as `timeit` does: its full passes come with the
+    # number of objects alive, not with the post being read.
+    gc.collect()
+    gc.disable()
+    try:
+        started = time.perf_counter()
+        for _ in range(loops):
+            parse(t)
+        return (time.perf_counter() - started) / loops
+    finally:
+        gc.enable()
+
+
+def seconds(parse: Callable[[TopicInput], object], texts: list[str], runs: int) -> list[float]:
+    """Seconds per reading of each text: the fastest of `runs` rounds, the least disturbed by
+    other work on the machine. Each round times every size in turn, so that a busy spell
+    slows them alike rather than one size alone; a fast shape is read several times per
+    timing so that a timing lasts at least MIN_TIMING."""
+    topics = [topic(raw) for raw in texts]
+    once = _timed(parse, topics[0], 1)  # also warms the caches (territory index, patterns)
+    loops = max(1, math.ceil(MIN_TIMING / max(once, 1e-6)))
+    best = [float("inf")] * len(topics)
     for _ in range(runs):
-        gc.collect()
-        gc.disable()
-        try:
-            started = time.perf_counter()
-            for _ in range(loops):
-                parse(t)
-            times.append((time.perf_counter() - started) / loops)
-        finally:
-            gc.enable()
-    return min(times)
+        for i, t in enumerate(topics):
+            best[i] = min(best[i], _timed(parse, t, loops))
+    return best
 
 
 def measure(size: int, runs: int) -> list[tuple[str, str, list[float]]]:
@@ -117,11 +127,7 @@ def measure(size: int, runs: int) -> list[tuple[str, str, list[float]]]:
     for shape, build in SHAPES.items():
         texts = [build(size * k) for k in (1, 2, 4)]
         for name, parse in PARSERS.items():
-            # Warm the caches (territory index, compiled patterns), and read a fast shape several
-            # times per timing so that a timing lasts at least MIN_TIMING.
-            once = seconds(parse, texts[0], 1, 1)
-            loops = max(1, math.ceil(MIN_TIMING / max(once, 1e-6)))
-            rows.append((shape, name, [seconds(parse, raw, runs, loops) for raw in texts]))
+            rows.append((shape, name, seconds(parse, texts, runs)))
     return rows
 
 
