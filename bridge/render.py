@@ -21,10 +21,12 @@ from markupsafe import Markup
 
 from bridge.errors import TemplateError
 
-# Discourse's rule: an `@` not preceded by a word character (so e-mails are not mentions) and
-# followed by a username or group name character is a mention, wherever it stands (`@@x`,
-# `a/@x`, in code or not: neutralising inside code is harmless).
-_MENTION = re.compile(r"(?<!\w)@(?=\w)", re.UNICODE)
+# Discourse's rule (discourse-markdown-it text-post-process.js `allowedBoundary`): an `@` after
+# white space or punctuation, `_` included (`a_@x` notifies x), is a mention when a username or
+# group name follows, wherever it stands (`@@x`, `a/@x`); after a letter or a digit it is an
+# e-mail address. Whatever follows is broken, not only a word character: Markdown may turn it
+# into one (`@\_x`, `@&#109;arie`). Neutralising inside code is harmless.
+_MENTION = re.compile(r"(?<![^\W_])@(?!\u200b)", re.UNICODE)
 # HTML entities for `@` that Discourse's Markdown turns back into one.
 _AT_ENTITIES = re.compile(r"&(?:#0*64|#[xX]0*40|commat);?")
 # A zero-width space after `@` breaks the mention while the text reads the same.

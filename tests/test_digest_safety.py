@@ -1,120 +1,34 @@
 """Nothing copied from members into the digest notifies anyone or breaks its layout.
 
-Judged by oracles independent of the neutraliser: markdown-it-py (CommonMark with its table
-rule on) parses the digest rendered with hostile text and with plain text in the same places,
-and the two must have the same blocks (no heading, list, table, quote or code block opened by
-members' words), no raw HTML, and no `@name` that Discourse would notify; a simple detector
-looks for Discourse's BBCode tags in the text as read. Right-to-left text and emoji stay.
+Judged by the oracles of `tests/hostile.py`, independent of the neutraliser: markdown-it-py
+(CommonMark with its table rule on) parses the digest rendered with hostile text and with plain
+text in the same places, and the two must have the same blocks (no heading, list, table, quote
+or code block opened by members' words), no raw HTML, no `@name` that Discourse would notify,
+and no BBCode tag in the text as read. Right-to-left text and emoji stay.
 """
 
 from __future__ import annotations
 
-import html
-import re
 import unicodedata
 from dataclasses import replace
 
 import pytest
 from digestworld import ROOT
+from hostile import bbcode, blocks, hostile, html_tokens, mentions, texts
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from markdown_it import MarkdownIt
 
 from bridge.digest.plan import TEMPLATE
 from bridge.digest.sample import sample_context
 from bridge.membertext import plain_excerpt, safe_inline
 from bridge.render import Renderer
 
-BBCODE = re.compile(r"\[/?(quote|poll|details|date|wrap|spoiler|code|img|url)\b", re.IGNORECASE)
-HOSTILE_PIECES = [
-    "@marie.tremblay",
-    "@here",
-    "@cdp-2ise",
-    "&#64;admin",
-    "&commat;tous",
-    "<b>gras</b>",
-    "<script>alert(1)</script>",
-    "<!-- x -->",
-    "[quote]cité[/quote]",
-    '[quote="marie, post:1, topic:2"]',
-    "[poll type=regular]\n* a\n[/poll]",
-    "[details=Résumé]x[/details]",
-    "[date=2025-04-17 time=12:00:00]",
-    "[wrap=toc]",
-    "# Titre",
-    "## ",
-    "- item",
-    "* item",
-    "+ item",
-    "1. item",
-    "2) item",
-    "> cité",
-    "| a | b |\n|---|---|",
-    "---",
-    "===",
-    "```",
-    "    code",
-    "**gras**",
-    "[lien](https://x.ca)",
-    "![img](https://x.ca/i.png)",
-    "\\",
-    "\n",
-    "\r\n",
-    "\u202e",
-    "\u2066",
-    "مرحبا",
-    "שלום",
-    "👩‍👩‍👧",
-    "🇨🇦",
-    "é",
-    "e\u0301",
-    " ",
-]
-hostile = st.lists(st.one_of(st.sampled_from(HOSTILE_PIECES), st.text(max_size=8)), max_size=8).map(
-    "".join
-)
-
-
-def parser() -> MarkdownIt:
-    return MarkdownIt("commonmark").enable("table")
-
-
-def texts(markdown: str) -> list[str]:
-    """The text people read, entities decoded, outside code."""
-    found = []
-    for token in parser().parse(markdown):
-        for child in token.children or []:
-            if child.type == "text":
-                found.append(html.unescape(child.content))
-    return found
-
-
-def mentions(markdown: str) -> list[str]:
-    return [m for t in texts(markdown) for m in re.findall(r"(?<!\w)@(\w[\w.\-]*)", t)]
-
-
-def blocks(markdown: str) -> list[str]:
-    return [t.type for t in parser().parse(markdown) if t.type != "inline"]
-
-
-def html_tokens(markdown: str) -> list[str]:
-    found = []
-    for token in parser().parse(markdown):
-        if token.type == "html_block":
-            found.append(token.content)
-        for child in token.children or []:
-            if child.type == "html_inline":
-                found.append(child.content)
-    return found
-
-
-def bbcode(markdown: str) -> list[str]:
-    return [m.group(0) for t in texts(markdown) for m in BBCODE.finditer(t)]
-
 
 def test_the_oracles_are_not_blind() -> None:
     bad = "[quote]x[/quote] @marie <b>x</b>\n\n# t\n\n- a\n\n| a | b |\n|---|---|\n"
     assert mentions(bad) == ["marie"]
+    # Discourse's boundaries: `_` and emoji are punctuation to it, a letter is not.
+    assert mentions("a_@marie 👍@julie info@x.ca `@code` [@lien](u)") == ["marie", "julie"]
     assert html_tokens(bad) == ["<b>", "</b>"]
     assert bbcode(bad) == ["[quote", "[/quote"]
     assert {"heading_open", "bullet_list_open", "table_open"} <= set(blocks(bad))
@@ -159,7 +73,9 @@ PLAIN = digest_with("Texte ordinaire")
 
 
 @pytest.mark.slow
-@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=1000, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(text=hostile)
 def test_member_text_in_the_digest_is_harmless(text: str) -> None:
     out = digest_with(text)
@@ -172,7 +88,7 @@ def test_member_text_in_the_digest_is_harmless(text: str) -> None:
 
 
 @pytest.mark.slow
-@settings(max_examples=1000, deadline=None)
+@settings(max_examples=1000, derandomize=True, deadline=None)
 @given(text=hostile, at_line_start=st.booleans())
 def test_safe_text_anywhere_on_a_line(text: str, at_line_start: bool) -> None:
     """A facilitator may print a member's words at the start of a line: still one paragraph."""
@@ -200,7 +116,7 @@ def test_safe_text_anywhere_on_a_line(text: str, at_line_start: bool) -> None:
 
 
 @pytest.mark.slow
-@settings(max_examples=1000, deadline=None)
+@settings(max_examples=1000, derandomize=True, deadline=None)
 @given(
     words=st.lists(
         st.sampled_from(["مرحبا", "بالعالم", "שלום", "👩‍👩‍👧", "🇨🇦", "👍🏽", "Québec", "é"]),
