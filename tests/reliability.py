@@ -77,6 +77,42 @@ MALFORMED_TARGETS = {
     "list": ("une page de liste", "la passe s'arrête là, garde son curseur, code 1"),
 }
 
+# Hypothesis, derandomized: 1,000 cases each (the webhook fuzz, 1,500).
+NO_CRASH = "aucune erreur"
+HARMLESS = "aucune mention, HTML ni BBCode recopié d'un membre"
+HOSTILE_CASES = {
+    "hostile-cards": (
+        "fiches et outils : 1 000 messages de membres désordonnés ou hostiles",
+        NO_CRASH,
+    ),
+    "hostile-fields": ("lecture des champs, HTML, texte brut : 1 000 messages", NO_CRASH),
+    "hostile-description": (
+        "description sans salutations ni signatures : 1 000 messages",
+        NO_CRASH,
+    ),
+    "hostile-territories": (
+        "territoires et coordonnées : 1 000 messages",
+        f"{NO_CRASH}, coordonnées plausibles",
+    ),
+    "hostile-digest": ("résumé : 1 000 titres, noms et extraits hostiles", HARMLESS),
+    "hostile-announce": ("annonces citant un membre : 1 000 textes, 4 genres", HARMLESS),
+    "hostile-welcome": (
+        "accueil : 1 000 noms affichés hostiles",
+        "seuls les nouveaux membres sont mentionnés ; ni HTML ni BBCode",
+    ),
+}
+WEBHOOK_CASES = {
+    "webhook-signature": ("signature absente ou fausse", "401, rien n'est lu"),
+    "webhook-other-body": ("signature d'un autre corps", "401, rien n'est lu"),
+    "webhook-bad-json": ("corps signé mais qui n'est pas du JSON", "400"),
+    "webhook-too-big": ("corps plus gros que la limite", "413, sans le lire"),
+    "webhook-ignored": ("événement que la passerelle ne suit pas", "202, ignoré"),
+    "webhook-fuzz": (
+        "1 500 requêtes au hasard (corps, en-têtes, longueurs)",
+        "jamais d'erreur : 200, 202, 400, 401 ou 413",
+    ),
+}
+
 CATALOGUE: tuple[Case, ...] = (
     *(
         Case(
@@ -111,6 +147,14 @@ CATALOGUE: tuple[Case, ...] = (
         )
         for target, (what, expected) in MALFORMED_TARGETS.items()
         for kind, what_kind in MALFORMED_KINDS.items()
+    ),
+    *(
+        Case(HOSTILE, case_id, tried, expected)
+        for case_id, (tried, expected) in HOSTILE_CASES.items()
+    ),
+    *(
+        Case(WEBHOOK, case_id, tried, expected)
+        for case_id, (tried, expected) in WEBHOOK_CASES.items()
     ),
 )
 

@@ -17,6 +17,7 @@ from digestworld import ROOT
 from hostile import bbcode, blocks, hostile, html_tokens, mentions, texts
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from reliability import HOSTILE, Case, cases
 
 from bridge.digest.plan import TEMPLATE
 from bridge.digest.sample import sample_context
@@ -72,12 +73,13 @@ RENDERER = Renderer(ROOT / "templates", locale="fr_CA", timezone="America/Toront
 PLAIN = digest_with("Texte ordinaire")
 
 
+@pytest.mark.parametrize("case", cases(HOSTILE, "hostile-digest"))
 @pytest.mark.slow
 @settings(
     max_examples=1000, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 @given(text=hostile)
-def test_member_text_in_the_digest_is_harmless(text: str) -> None:
+def test_member_text_in_the_digest_is_harmless(case: Case, text: str) -> None:
     out = digest_with(text)
     assert mentions(out) == []
     assert html_tokens(out) == []

@@ -13,6 +13,7 @@ import pytest
 from hostile import card_text, hostile
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from reliability import HOSTILE, cases
 
 from bridge.config import DEFAULT_CARD_LABELS
 from bridge.entries import CartographyCard, ToolboxEntry, TopicInput, parse_card, parse_toolbox
@@ -831,6 +832,7 @@ def test_member_content_of_adversarial_shapes_is_read_in_time(raw, expected):
 # --- never an error -----------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("case", cases(HOSTILE, "hostile-cards"))
 @pytest.mark.slow
 @settings(
     max_examples=1000,
@@ -843,7 +845,7 @@ def test_member_content_of_adversarial_shapes_is_read_in_time(raw, expected):
     tags=st.lists(st.text(max_size=12), max_size=3),
     title=st.one_of(st.text(max_size=20), hostile),
 )
-def test_member_content_never_raises(raw, tags, title):
+def test_member_content_never_raises(case, raw, tags, title):
     """The card and toolbox parsers on 1,000 messy posts (derandomized: CI sees the same)."""
     t = dataclasses.replace(topic(raw, tags=tuple(tags)), title=title)
     with _guard():

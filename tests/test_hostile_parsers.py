@@ -16,6 +16,7 @@ import pytest
 from hostile import card_text, hostile
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from reliability import HOSTILE, Case, cases
 
 from bridge.cardhtml import html_as_markdown
 from bridge.cardprose import description_text
@@ -41,10 +42,11 @@ LABELS = Labels(DEFAULT_CARD_LABELS, DEFAULT_EXTRA_CARD_LABELS)
 TERRITORIES = load_territories()
 
 
+@pytest.mark.parametrize("case", cases(HOSTILE, "hostile-fields"))
 @pytest.mark.slow
 @CASES
 @given(raw=MESSY)
-def test_reading_fields_never_fails(raw: str) -> None:
+def test_reading_fields_never_fails(case: Case, raw: str) -> None:
     markdown = html_as_markdown(raw)
     assert isinstance(markdown, str)
     reading = read_fields(raw, LABELS)
@@ -53,18 +55,20 @@ def test_reading_fields_never_fails(raw: str) -> None:
     assert isinstance(plain_text(raw), str)
 
 
+@pytest.mark.parametrize("case", cases(HOSTILE, "hostile-description"))
 @pytest.mark.slow
 @CASES
 @given(raw=MESSY, names=st.lists(st.one_of(st.text(max_size=12), hostile), max_size=3))
-def test_description_never_fails(raw: str, names: list[str]) -> None:
+def test_description_never_fails(case: Case, raw: str, names: list[str]) -> None:
     text = description_text(raw, names)
     assert isinstance(text, str) and len(text) <= len(raw) + 1
 
 
+@pytest.mark.parametrize("case", cases(HOSTILE, "hostile-territories"))
 @pytest.mark.slow
 @CASES
 @given(raw=MESSY)
-def test_territories_and_coordinates_never_fail(raw: str) -> None:
+def test_territories_and_coordinates_never_fail(case: Case, raw: str) -> None:
     found = find_territories(raw, TERRITORIES)
     assert set(found) <= set(TERRITORIES)
     assert isinstance(names_whole_region(raw), bool)

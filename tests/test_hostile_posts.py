@@ -6,8 +6,8 @@ Posts the bridge writes, and where members' words could reach them:
   committee member may still paste a member's words (title, description, place), so every
   value is mention-safe there too (checked here); their Markdown and HTML are the committee's;
 - the demo post: the community's name only;
-- the welcome (being built on another branch): it joins `test_the_welcome_mentions_only_the
-  welcomed` below, rendered from its own template with `assert_harmless(..., welcomed=...)`.
+- the welcome: every template, both languages, with a member's display name beside the
+  welcomed members' own mentions, which are the only ones allowed.
 
 Oracles: `tests/hostile.py` (Discourse's mention, HTML and BBCode rules, read with
 markdown-it-py). Hypothesis runs derandomized so that CI sees the same cases every time.
@@ -22,12 +22,16 @@ from pathlib import Path
 import pytest
 from hostile import assert_harmless, hostile, mentions
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from reliability import HOSTILE, Case, cases
 
 from bridge.announce.texts import AnnouncementTexts
 from bridge.demo import demo_config
 from bridge.jobfiles import Job, Occurrence
-from bridge.membertext import plain_excerpt, safe_inline
+from bridge.membertext import safe_inline
 from bridge.render import Renderer
+from bridge.welcome.plan import COLLECTIVE_TEMPLATE, FOLLOW_UP_TEMPLATE, TEMPLATE, Newcomer
+from bridge.welcome.sample import sample_context
 
 ROOT = Path(__file__).resolve().parents[1]
 RENDERER = Renderer(ROOT / "templates", locale="fr_CA", timezone="America/Toronto")
@@ -75,10 +79,11 @@ def announcement_posts(text: str, kind: str) -> list[str]:
     ]
 
 
+@pytest.mark.parametrize("case", cases(HOSTILE, "hostile-announce"))
 @pytest.mark.slow
 @CASES
 @given(text=hostile)
-def test_announcements_quoting_members_notify_no_one(text: str) -> None:
+def test_announcements_quoting_members_notify_no_one(case: Case, text: str) -> None:
     for kind in KINDS:
         for post in announcement_posts(text, kind):
             assert mentions(post) == [], post
@@ -93,26 +98,39 @@ def test_an_announcement_quoting_a_mention_is_checked() -> None:
 
 # --- the welcome ---------------------------------------------------------------------------------
 
-WELCOME = "Bienvenue {{ username | mention }} ! Vous vous présentez ainsi : {{ bio }}\n"
+WELCOME_RENDERERS = [
+    Renderer(ROOT / "templates", locale=locale, timezone="America/Toronto")
+    for locale in ("fr_CA", "en_CA")
+]
 
 
-@pytest.fixture(scope="module")
-def welcome_renderer(tmp_path_factory: pytest.TempPathFactory) -> Renderer:
-    # A stand-in until the welcome's own template and planner are merged: the same rule (only
-    # the `mention` filter notifies), with a member's words beside the mention.
-    folder = tmp_path_factory.mktemp("gabarits")
-    (folder / "welcome.md.j2").write_text(WELCOME, encoding="utf-8")
-    return Renderer(folder, locale="fr_CA", timezone="America/Toronto")
+WELCOME_VARIANTS = [
+    (renderer, template, welcomed, private)
+    for renderer in WELCOME_RENDERERS
+    for template, welcomed in (
+        (TEMPLATE, ("marie.gagnon",)),
+        (COLLECTIVE_TEMPLATE, ("marie.gagnon", "jp_roy")),
+        (FOLLOW_UP_TEMPLATE, ()),
+    )
+    for private in (False, True)
+]
 
 
+def welcome_post(variant: int, name: str) -> str:
+    """One welcome text (a language, a template, topic or private message) with a member's
+    display name (what they wrote in their profile) beside the welcomed members' mentions."""
+    renderer, template, _, private = WELCOME_VARIANTS[variant]
+    people = [Newcomer("marie.gagnon", safe_inline(name)), Newcomer("jp_roy", safe_inline(name))]
+    context = {**sample_context(), "member": people[0], "members": people, "private": private}
+    return renderer.render(template, **context)
+
+
+@pytest.mark.parametrize("case", cases(HOSTILE, "hostile-welcome"))
 @pytest.mark.slow
 @CASES
-@given(text=hostile)
-def test_the_welcome_mentions_only_the_welcomed(text: str, welcome_renderer: Renderer) -> None:
-    def welcome(bio: str) -> str:
-        return welcome_renderer.render("welcome.md.j2", username="julie.gagnon", bio=bio)
-
-    plain = welcome("Animatrice à Magog")
-    assert mentions(plain) == ["julie.gagnon"]
-    assert_harmless(welcome(safe_inline(text, 140)), plain, welcomed=("julie.gagnon",))
-    assert_harmless(welcome(plain_excerpt(text, 140)), plain, welcomed=("julie.gagnon",))
+@given(text=hostile, variant=st.integers(0, len(WELCOME_VARIANTS) - 1))
+def test_the_welcome_mentions_only_the_welcomed(case: Case, text: str, variant: int) -> None:
+    welcomed = WELCOME_VARIANTS[variant][2]
+    ordinary = welcome_post(variant, "Julie Gagnon")
+    assert mentions(ordinary) == list(welcomed)
+    assert_harmless(welcome_post(variant, text), ordinary, welcomed=welcomed)

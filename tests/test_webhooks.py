@@ -15,6 +15,7 @@ import requests
 from conftest import SHARED
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from reliability import WEBHOOK, Case, cases
 
 from bridge.config import load_config
 from bridge.errors import ConfigError
@@ -126,12 +127,13 @@ def test_each_event_the_bridge_follows_is_accepted_and_handed_on(
     assert events == [WebhookEvent(type=kind, name=name, id="42")]
 
 
+@pytest.mark.parametrize("case", cases(WEBHOOK, "webhook-ignored"))
 @pytest.mark.parametrize(
     ("kind", "name"),
     [("like", "post_liked"), ("notification", "notification_created"), ("topic", "")],
 )
 def test_other_events_are_ignored_with_a_2xx_so_discourse_does_not_retry(
-    app: Callable[..., Any], events: list[WebhookEvent], kind: str, name: str
+    case: Case, app: Callable[..., Any], events: list[WebhookEvent], kind: str, name: str
 ) -> None:
     headers, body = delivery(name, kind)
     status, text, _ = call(app, body, headers)
@@ -140,12 +142,13 @@ def test_other_events_are_ignored_with_a_2xx_so_discourse_does_not_retry(
     assert events == []
 
 
+@pytest.mark.parametrize("case", cases(WEBHOOK, "webhook-signature"))
 @pytest.mark.parametrize(
     "signature_header",
     [None, "", "sha256=", "sha1=abc", "sha256=" + "0" * 64, "sha256=zz", "sha256=é"],
 )
 def test_a_missing_or_wrong_signature_is_401(
-    app: Callable[..., Any], events: list[WebhookEvent], signature_header: str | None
+    case: Case, app: Callable[..., Any], events: list[WebhookEvent], signature_header: str | None
 ) -> None:
     headers, body = delivery("post_created")
     del headers["X-Discourse-Event-Signature"]
@@ -155,8 +158,9 @@ def test_a_missing_or_wrong_signature_is_401(
     assert (status, events) == (401, [])
 
 
+@pytest.mark.parametrize("case", cases(WEBHOOK, "webhook-other-body"))
 def test_a_signature_for_another_body_is_401(
-    app: Callable[..., Any], events: list[WebhookEvent]
+    case: Case, app: Callable[..., Any], events: list[WebhookEvent]
 ) -> None:
     headers, body = delivery("post_created")
     status, _, _ = call(app, body.replace(b"7", b"8"), headers)
@@ -170,9 +174,10 @@ def test_the_signature_is_read_in_either_case(app: Callable[..., Any]) -> None:
     assert call(app, body, headers)[0] == 200
 
 
+@pytest.mark.parametrize("case", cases(WEBHOOK, "webhook-bad-json"))
 @pytest.mark.parametrize("body", [b"{", b"not json", b"\xff\xfe\x00", b"[" * 100_000, b""])
 def test_signed_bad_json_is_400(
-    app: Callable[..., Any], events: list[WebhookEvent], body: bytes
+    case: Case, app: Callable[..., Any], events: list[WebhookEvent], body: bytes
 ) -> None:
     headers, _ = delivery("post_created")
     headers["X-Discourse-Event-Signature"] = signature(SECRET.encode(), body)
@@ -187,8 +192,9 @@ def test_signed_json_that_is_not_an_object_is_400(app: Callable[..., Any], body:
     assert call(app, body, headers)[0] == 400
 
 
+@pytest.mark.parametrize("case", cases(WEBHOOK, "webhook-too-big"))
 def test_a_body_over_the_limit_is_413_and_not_read(
-    app: Callable[..., Any], events: list[WebhookEvent]
+    case: Case, app: Callable[..., Any], events: list[WebhookEvent]
 ) -> None:
     headers, _ = delivery("post_created")
     body = json.dumps({"post": {"raw": "x" * (LIMIT * 4)}}).encode()
@@ -287,8 +293,11 @@ HEADER_NAMES = [
 ]
 
 
+@pytest.mark.parametrize("case", cases(WEBHOOK, "webhook-fuzz"))
 @pytest.mark.slow
-@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=1500, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(
     body=st.one_of(
         st.binary(max_size=LIMIT * 2),
@@ -303,7 +312,12 @@ HEADER_NAMES = [
     name=st.sampled_from([*sorted(ACCEPTED_EVENTS), "ping", "post_liked", ""]),
 )
 def test_no_request_crashes_the_endpoint(
-    body: bytes, headers: dict[str, str], sign: bool, content_length: str | None, name: str
+    case: Case,
+    body: bytes,
+    headers: dict[str, str],
+    sign: bool,
+    content_length: str | None,
+    name: str,
 ) -> None:
     seen: list[WebhookEvent] = []
     app = make_app(SECRET, LIMIT, seen.append)
