@@ -79,6 +79,9 @@ def _setup_logging(verbose: int) -> None:
     root.setLevel(level)
     # pydiscourse logs whole response bodies at DEBUG.
     logging.getLogger("pydiscourse.client").setLevel(max(level, logging.INFO))
+    # APScheduler's own lines are English and for developers: shown with -vv only; the service
+    # says in French what it runs (one line per job run).
+    logging.getLogger("apscheduler").setLevel(level if verbose >= 2 else logging.WARNING)
 
 
 class _TopicProgress:

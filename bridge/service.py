@@ -42,6 +42,7 @@ from bridge.schedule import DEFAULTS, JOB_NAMES, Schedule, Timing, missed_run, p
 from bridge.store import RunStatus, StoreBusy, file_lock
 from bridge.webhooks.standalone import NEEDS_FULL_PASS, open_endpoint, require_webhooks
 from bridge.wiring import Parts, utc_now
+from bridge.words import time_label
 
 log = logging.getLogger("bridge.service")
 
@@ -159,7 +160,11 @@ class Service:
             options: dict[str, Any] = {}
             if missed is not None:
                 options["next_run_time"] = now
-                log.info("%s : l'heure prévue (%s) est passée, exécution au démarrage", job, missed)
+                if previous is None:
+                    log.info("%s : jamais lancée, exécution au démarrage", job)
+                else:
+                    when = time_label(missed, self.config.community.tz)
+                    log.info("%s : l'exécution du %s a été manquée, faite au démarrage", job, when)
             self.scheduler.add_job(
                 self.run,
                 fresh_trigger(timing, started, now),
