@@ -119,11 +119,45 @@ def _trigger(words: str, text: str, tz: ZoneInfo) -> BaseTrigger:
             raise BadValue(f"heure invalide dans « {text} » (de 00:00 à 23:59)")
         return CronTrigger(day_of_week=_DAYS[at["day"]], hour=hour, minute=minute, timezone=tz)
     if len(text.split()) == 5:
+        *fields, weekdays = text.split()
         try:
-            return CronTrigger.from_crontab(text.strip(), timezone=tz)
-        except ValueError as exc:
-            raise BadValue(f"ligne crontab invalide « {text} » ({exc})") from None
+            return CronTrigger.from_crontab(
+                " ".join([*fields, cron_weekdays(weekdays)]), timezone=tz
+            )
+        except ValueError:
+            # APScheduler's own words are English: the fields are said instead.
+            raise BadValue(
+                f"ligne crontab invalide « {text} » : cinq champs attendus, minute heure "
+                "jour-du-mois mois jour-de-la-semaine, comme « 0 8 * * 1 » (lundi 8 h)"
+            ) from None
     raise BadValue(f"horaire illisible « {text} » : écrivez par exemple {EXAMPLES}")
+
+
+_CRON_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+
+
+def cron_weekdays(field: str) -> str:
+    """A crontab day-of-week field with its numbers as names. In crontab 0 (and 7) is Sunday and
+    1 Monday, but APScheduler's `from_crontab` reads numbers its own way (0 is Monday): « 0 8 *
+    * 1 » would run on Tuesdays. Names mean the same to both. A field it cannot read is left
+    as written, for APScheduler to refuse."""
+    if field == "*" or not re.fullmatch(r"[0-7*,/-]+", field):
+        return field
+    days: set[int] = set()
+    for part in field.split(","):
+        match = re.fullmatch(r"(\*|([0-7])(?:-([0-7]))?)(?:/([1-7]))?", part)
+        if match is None:
+            return field
+        star, first, last, step = match.groups()
+        if star == "*":
+            low, high = 0, 6
+        else:
+            low = int(first)
+            high = int(last) if last is not None else (6 if step else low)
+        if low > high:
+            return field
+        days.update(d % 7 for d in range(low, high + 1, int(step or 1)))
+    return ",".join(_CRON_NAMES[d] for d in sorted(days))
 
 
 def default_grace(job: str, trigger: BaseTrigger) -> timedelta:

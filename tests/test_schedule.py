@@ -45,6 +45,12 @@ def write_config(tmp_path: Path, schedule: str = "") -> Path:
         ("Lundi à 8h30", local(2025, 4, 28, 8, 30)),
         ("tous les jours 07:30", local(2025, 4, 22, 7, 30)),
         ("0 8 * * mon", local(2025, 4, 28, 8, 0)),
+        # Numbers as crontab means them (0 and 7 Sunday, 1 Monday), not as APScheduler would.
+        ("0 8 * * 1", local(2025, 4, 28, 8, 0)),
+        ("0 8 * * 0", local(2025, 4, 27, 8, 0)),
+        ("0 8 * * 7", local(2025, 4, 27, 8, 0)),
+        ("0 8 * * 2-4", local(2025, 4, 22, 8, 0)),
+        ("0 8 * * 6,0", local(2025, 4, 26, 8, 0)),
         ("*/15 * * * *", local(2025, 4, 21, 12, 15)),
     ],
 )
@@ -93,7 +99,11 @@ def test_defaults_and_the_welcome_key(tmp_path: Path) -> None:
             ", ligne 12, schedule.sync : horaire illisible « toutes les dix minutes »",
         ),
         ("schedule:\n  digest: lundi 25:00\n", ", ligne 12, schedule.digest : heure invalide"),
-        ("schedule:\n  digest: 0 8 * * lundi\n", ", ligne 12, schedule.digest : ligne crontab"),
+        (
+            "schedule:\n  digest: 0 8 * * lundi\n",
+            ", ligne 12, schedule.digest : ligne crontab invalide « 0 8 * * lundi » : cinq champs "
+            "attendus, minute heure jour-du-mois mois jour-de-la-semaine",
+        ),
         ("schedule:\n  sync: après sync\n", ", ligne 12, schedule.sync : la synchronisation"),
         ("schedule:\n  bienvenue: après sync\n", ", ligne 12, schedule.bienvenue : tâche inconnue"),
         (
