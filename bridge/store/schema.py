@@ -280,3 +280,12 @@ def m006_digest_weeks(db: Database) -> None:
     db.table("group_members").create_index(["site", "community", "user_id"])
     db.table("toolbox_entries").create_index(["site", "community", "created_at"])
     db.table("cartography_cards").create_index(["site", "community", "last_activity_at"])
+
+
+@migrations()
+def m007_post_states(db: Database) -> None:
+    # A post withdrawn by its author (Discourse's `user_deleted`) is kept as deleted, emptied;
+    # a post hidden by flags keeps its text, for staff, and is out of everything people read.
+    posts = db.table("posts")
+    posts.add_column("withdrawn", int, not_null_default=0)
+    posts.add_column("hidden", int, not_null_default=0)
