@@ -144,6 +144,8 @@ def post_row(post_number: int = 1, **changes: Any) -> dict[str, Any]:
         "like_count": post_number,
         "reply_count": 0,
         "deleted": 0,
+        "withdrawn": 0,
+        "hidden": 0,
     }
     return {**row, **changes}
 
@@ -258,7 +260,8 @@ OLD_ROWS: dict[str, dict[str, Any]] = {
         "topic_count": 12,
     },
     "topics": topic_row(),
-    "posts": post_row(1),
+    # The columns every version has (m007 added withdrawn and hidden).
+    "posts": {k: v for k, v in post_row(1).items() if k not in ("withdrawn", "hidden")},
     "users": {
         "site": SITE,
         "community": COMMUNITY,
@@ -348,6 +351,14 @@ OLD_ROWS: dict[str, dict[str, Any]] = {
         "topic_id": 101,
         "title": "Équipe",
         "body": "texte",
+    },
+    "digest_weeks": {
+        "site": SITE,
+        "community": COMMUNITY,
+        "week": "2025-W16",
+        "contributors": 3,
+        "replies": 5,
+        "recorded_at": NOW_ISO,
     },
 }
 
