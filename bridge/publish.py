@@ -264,7 +264,19 @@ class Publisher:
                 if draft.marker(self.store.community) in post.raw:
                     return post.topic_id, post.id, post.post_number
             return None
-        # Edits and status changes are idempotent: writing again is the reconciliation.
+        if draft.kind is DraftKind.STATUS:
+            # Not idempotent on the forum: every pin (and every real change of the others)
+            # writes a small action, "pinned the topic" (TopicStatusUpdater). Already so: done.
+            detail = self.client.fetch_topic(_known(target.topic_id, draft))
+            state = {
+                "pinned": detail.pinned,
+                "pinned_globally": detail.pinned,
+                "closed": detail.closed,
+                "archived": detail.archived,
+                "visible": detail.visible,
+            }.get(draft.status or "")
+            return (detail.id, None, None) if state == draft.enabled else None
+        # Edits are idempotent: writing again is the reconciliation.
         return None
 
 

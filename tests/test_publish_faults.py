@@ -360,6 +360,9 @@ def check_published_once(forum: Forum) -> None:
     assert topic.pinned_at is not None
     assert topic.pinned_until == datetime(2025, 6, 5, tzinfo=UTC)
     assert forum.entry_state(PIN.key) == ("done", topic.id, None, None)
+    # Pinned once: pinning again after a crash would write a second "pinned" small action.
+    actions = [p.action_code for p in forum.sandbox.world.posts_in(topic.id) if p.action_code]
+    assert actions == ["pinned.enabled"]
     assert forum.bridge_posts() == 3
 
 
