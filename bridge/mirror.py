@@ -296,7 +296,8 @@ class Mirror(Sweeps):
             # From the last stored post on, in the same read: a bump without a new post is an
             # edit of the last post (PostRevisor#bump_topic), its author withdrawing it too.
             posts = list(self.client.iter_topic_posts(topic.id, after_post_number=last - 1))
-        fresh = sum(1 for p in posts if p.post_number > last)
+        # A withdrawn post after `last` is no new one: stored already, as deleted.
+        fresh = sum(1 for p in posts if p.post_number > last and not p.withdrawn)
         # Fewer posts than the stored ones plus the new: some were deleted (small actions,
         # which the mirror skips, can only make the count larger). Read the topic again.
         if topic.posts_count < stored_count + fresh:

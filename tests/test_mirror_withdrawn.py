@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from test_mirror import NOW, Clock, make_parts, paths, sync, topic_id
+from test_mirror import LIST, NOW, Clock, make_parts, paths, sync, topic_id
 
 from bridge.sandbox import Sandbox
 from bridge.store import Store
@@ -235,3 +235,31 @@ def test_a_recheck_of_zero_days_reads_no_topic_whole(
 
     assert summary.topics_rechecked == 0
     assert summary.entries_reread == 14
+
+
+def test_a_withdrawn_last_post_shows_at_the_next_pass_and_costs_no_more_later(
+    parts: Parts, sandbox: Sandbox, clock: Clock
+) -> None:
+    """Withdrawing a topic's last post bumps it: the next pass reads from the last stored post
+    on (one read) and erases it. A reply after it is read the same way, without reading the
+    whole topic again."""
+    world, store = sandbox.world, parts.store
+    tid = topic_id(world, RECENT)
+    last = world.posts_written(tid)[-1]
+    sync(parts, sandbox)
+
+    clock.advance(hours=1)
+    world.withdraw_post(last.id)
+    summary = sync(parts, sandbox)
+
+    assert paths(sandbox) == [LIST, f"/t/{tid}/posts.json", "/groups/cdp-2ise/members.json"]
+    assert (summary.posts_saved, _row(store, last.id)["username"]) == (0, None)
+    assert _row(store, last.id)["withdrawn"] == 1
+
+    clock.advance(hours=1)
+    world.add_reply(tid, "vnault", "Merci pour ce retour, je transmets à mon équipe.")
+    summary = sync(parts, sandbox)
+
+    assert paths(sandbox) == [LIST, f"/t/{tid}/posts.json", "/groups/cdp-2ise/members.json"]
+    assert summary.posts_saved == 1
+    assert [p.username for p in store.posts_of(tid)][-1] == "vnault"
