@@ -1078,11 +1078,13 @@ def _changes(world: World, clock: Clock) -> None:
 
 
 # The sweep after `_changes`: categories 2 (the category, its subcategories), list page 1,
-# post reads 5 (3 replies, the new topic, the topic that lost a reply read again), member
-# page 1, the profile of the member who left 1, first posts of the 13 entries and cards left 13,
-# the deleted card read once 1 (missing from the list), the profile of the author who is not a
-# member and was not seen 1.
-SWEEP_REQUESTS = 2 + 1 + 5 + 1 + 1 + 13 + 1 + 1
+# post reads 6 (3 replies, the new topic, the edited card whose only post is its last, the
+# topic that lost a reply read again), the deleted card read once 1 (missing from the list),
+# member page 1, the profile of the member who left 1, the 12 topics active in the last 14 days
+# read whole (those read from their first post in this pass left out) 12, first posts of the 6
+# entries and cards left 6. Every author who is not a member wrote in a recent topic: no
+# profile read for them.
+SWEEP_REQUESTS = 2 + 1 + 6 + 1 + 1 + 1 + 12 + 6
 
 
 @pytest.mark.slow
