@@ -15,7 +15,8 @@ Three kinds of processes, so that each client's CPU time and memory are its own:
 - this orchestrator, which drives both over pipes (JSON lines) and prints the table.
 
 The passes: the first sync, an idle sync (nothing changed, no sweep due), a sync after k = 10
-and k = 100 topics were bumped (each gets one reply), and a forced sweep (`bridge sync --full`).
+and k = 100 topics were bumped (each gets one reply), and a forced sweep (`bridge sync --full`,
+which also reads whole the topics active in the last 14 days, `sync.recheck_days`).
 The naive loop re-reads everything on every pass: each list page, each topic's posts with raw
 (20 a read), every member page, upserted with sqlite-utils.
 """
@@ -41,6 +42,8 @@ NOW = datetime(2025, 4, 21, 13, 0, tzinfo=UTC)
 WATCHED_ID = 10
 GROUP = "cdp-2ise"
 TOPICS_PER_PAGE, POSTS_PER_READ, MEMBERS_PER_PAGE = 30, 20, 50
+RECHECK_DAYS = 14  # sync.recheck_days, by default
+PASS_EVERY = timedelta(minutes=10)  # the bridge's clock between passes
 CPU_LIMIT_MS, MEMORY_LIMIT_MB = 50.0, 150.0
 
 
@@ -125,6 +128,8 @@ def serve(topics: int, posts: int) -> None:
             op = command["op"]
             if op == "facts":
                 send(_facts(world))
+            elif op == "recheck":
+                send(_recheck_facts(world, datetime.fromisoformat(command["at"])))
             elif op == "bump":
                 chosen = random.Random(command["k"]).sample(_listed(world), command["k"])
                 for topic in chosen:
@@ -165,7 +170,8 @@ def _facts(world: Any) -> dict[str, Any]:
     entry_ids = {world.category("boite-a-outils").id, world.category("cartographie").id}
     return {
         "topics": len(listed),
-        "posts": sum(len(world.posts_in(t.id)) for t in listed),
+        # What people wrote: the mirror keeps no small action ("pinned the topic").
+        "posts": sum(len(world.posts_written(t.id)) for t in listed),
         "list_pages": math.ceil(len(listed) / TOPICS_PER_PAGE),
         "post_reads": sum(math.ceil(len(world.posts_in(t.id)) / POSTS_PER_READ) for t in listed),
         "floated": sum(1 for t in listed if t.pinned and t.category_id == WATCHED_ID),
@@ -175,17 +181,38 @@ def _facts(world: Any) -> dict[str, Any]:
     }
 
 
-def _unseen_authors(world: Any, listed: list[Any], entry_ids: set[int]) -> set[str]:
+def _recheck_facts(world: Any, at: datetime) -> dict[str, Any]:
+    """What a sweep at `at` reads besides the lists: every post of the topics active in the
+    last RECHECK_DAYS days, the first posts of the other entries, and the unseen authors."""
+    listed = _listed(world)
+    entry_ids = {world.category("boite-a-outils").id, world.category("cartographie").id}
+    since = at - timedelta(days=RECHECK_DAYS)
+    recent = {t.id for t in listed if max(t.bumped_at, t.last_posted_at) >= since}
+    return {
+        "recent_topics": len(recent),
+        "recheck_reads": sum(
+            math.ceil(len(world.posts_in(i)) / POSTS_PER_READ) for i in sorted(recent)
+        ),
+        "old_entries": sum(1 for t in listed if t.category_id in entry_ids and t.id not in recent),
+        "unseen_authors": len(_unseen_authors(world, listed, entry_ids, recent)),
+    }
+
+
+def _unseen_authors(
+    world: Any, listed: list[Any], entry_ids: set[int], recent: set[int] | None = None
+) -> set[str]:
     """Authors who are not members and whose name a sweep does not see otherwise (not a listed
-    topic's last poster, not among the first 20 posts of an entry): one profile read each."""
+    topic's last poster, not among the first 20 posts of an entry, not in a recent topic, read
+    whole): one profile read each."""
     members = {m.user.id for m in world.group(GROUP).members.values()}
-    posts = {t.id: (t, world.posts_in(t.id)) for t in listed}
+    posts = {t.id: (t, world.posts_written(t.id)) for t in listed}
     authors = {p.user.username for _, ps in posts.values() for p in ps if p.user.id not in members}
     last = {ps[-1].user.username for _, ps in posts.values() if ps}
     seen = {
         p.user.username for t, ps in posts.values() if t.category_id in entry_ids for p in ps[:20]
     }
-    return authors - last - seen
+    reread = {p.user.username for t, ps in posts.values() if t.id in (recent or ()) for p in ps}
+    return authors - last - seen - reread
 
 
 # --- the clients under test ----------------------------------------------------------------------
@@ -203,13 +230,14 @@ def bridge_client(url: str, user: str, key: str, store_path: str) -> None:
     parts = Parts.build(config, now=lambda: moment[0], client=client)
     send({})
     for command in commands():
-        moment[0] += timedelta(minutes=10)  # never 24 hours: the sweep only when forced
+        moment[0] += PASS_EVERY  # never 24 hours: the sweep only when forced
 
         def work(full: bool = bool(command["full"])) -> int:
             return run_sync(parts, full=full).requests
 
         figures = _measure(work)
-        figures["stored"] = [parts.store.count("topics"), parts.store.count("posts")]
+        counts = parts.store.counts()
+        figures["stored"] = [counts.topics, counts.posts]
         send(figures)
 
 
@@ -229,7 +257,8 @@ def _naive_pass(api: Any, db: Any) -> int:
     requests = 0
     page = 0
     while True:
-        listing = api.category_topics(WATCHED_ID, page=page)
+        # The category's canonical path: `/c/{id}.json` answers a redirect to it (a request more).
+        listing = api._get(f"/c/innovation-sociale-estrie/{WATCHED_ID}.json", page=page)
         requests += 1
         topics = listing["topic_list"]["topics"]
         db["topics"].insert_all(
@@ -301,9 +330,12 @@ def run_scenario(
         try:
             client.read()
             rows = []
-            for phase in PHASES:
+            for number, phase in enumerate(PHASES, start=1):
                 if phase.bump:
                     sandbox.call(op="bump", k=phase.bump)
+                if phase.full:
+                    at = NOW + number * PASS_EVERY  # the bridge's clock at this pass
+                    facts.update(sandbox.call(op="recheck", at=at.isoformat()))
                 sandbox.call(op="reset")
                 figures = client.call(op="sync", full=phase.full)
                 seen = sandbox.call(op="count")
@@ -325,14 +357,15 @@ def target(phase: Phase, facts: dict[str, Any]) -> int:
     if phase.bump:
         return phase.bump + math.ceil((phase.bump + facts["floated"]) / TOPICS_PER_PAGE) + 2
     # The sweep's stated cost when nothing is missing from the lists: categories (the category
-    # and its subcategories: 2), every list page, every member page, one read per toolbox entry
-    # or card, one profile per author who is not a member and whose name nothing else the
-    # sweep reads shows.
+    # and its subcategories: 2), every list page, every member page, every post of the topics
+    # active in the last 14 days, one read per other toolbox entry or card, one profile per
+    # author who is not a member and whose name nothing else the sweep reads shows.
     return (
         2
         + facts["list_pages"]
         + math.ceil(facts["members"] / MEMBERS_PER_PAGE)
-        + facts["entries"]
+        + facts["recheck_reads"]
+        + facts["old_entries"]
         + facts["unseen_authors"]
     )
 
@@ -366,6 +399,12 @@ def report(
         else:
             shown = str(b["requests"])
             goal_text = f"{'=' if phase.full else '≤'} {goal}"
+            if phase.full:
+                verdicts.append(
+                    f"sweep: {facts['recent_topics']} topics active in the last {RECHECK_DAYS} "
+                    f"days read whole ({facts['recheck_reads']} reads), "
+                    f"{facts['old_entries']} other entries"
+                )
             ok = b["requests"] == goal if phase.full else b["requests"] <= goal
             verdicts.append(
                 f"{phase.name}: {b['requests']} for {goal_text}: " + ("OK" if ok else "MISSED")

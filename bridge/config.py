@@ -24,6 +24,7 @@ from bridge.configvalues import (
 from bridge.errors import ConfigError
 from bridge.jobvalues import read_timezone
 from bridge.schedule import Schedule, read_schedule
+from bridge.syncconfig import SyncConfig, read_sync
 from bridge.webhooks.settings import SECTION as HOOKS
 from bridge.webhooks.settings import WebhooksConfig, read_webhooks
 from bridge.welcome.config import WelcomeConfig, read_welcome
@@ -148,11 +149,6 @@ class CommunityConfig:
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
-
-
-@dataclass(frozen=True)
-class SyncConfig:
-    reconcile_every_hours: float = 24.0
 
 
 @dataclass(frozen=True)
@@ -359,12 +355,7 @@ class _ConfigReader(Reader):
         templates_dir = base / self.value(p, ("paths", "templates"), "str", default="templates")
         jobs_dir = base / self.value(p, ("paths", "jobs"), "str", default="jobs")
 
-        sy = self.section(top.get("sync"), ("sync",), {"reconcile_every_hours"}, required=False)
-        sync = SyncConfig(
-            reconcile_every_hours=float(
-                self.value(sy, ("sync", "reconcile_every_hours"), "number", default=24.0)
-            )
-        )
+        sync = read_sync(self, top.get("sync"))
         cartography = self.cartography(top.get("cartography"))
         digest = self.digest(top.get("digest"))
         return Config(

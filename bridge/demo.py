@@ -232,7 +232,7 @@ def announce_demo(parts: Parts, sandbox: Sandbox, folder: Path, echo: Echo) -> N
     if topic is None:
         echo("Annonce : rien de publié (voir bridge status).")
         return
-    posts = sandbox.world.posts_in(topic.id)
+    posts = sandbox.world.posts_written(topic.id)
     state = "épinglée" if topic.pinned else "non épinglée"
     echo(
         f"Annonce : « {topic.title} » publiée et {state}, avec {len(posts) - 1} rappel(s) "

@@ -72,6 +72,9 @@ class TopicInput:
     like_count: int
     first_post_raw: str
     url: str
+    # False when the first post was withdrawn by its author or hidden by flags: then the topic
+    # is no entry and no search document (`first_post_raw` is empty).
+    first_post_shown: bool = True
 
 
 @dataclass(frozen=True)

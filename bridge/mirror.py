@@ -56,6 +56,7 @@ class SyncSummary:
     posts_saved: int = 0
     topics_deleted: int = 0
     posts_deleted: int = 0
+    topics_rechecked: int = 0
     entries_reread: int = 0
     members_added: int = 0
     members_removed: int = 0
@@ -79,7 +80,8 @@ class SyncSummary:
         ]
         if self.swept:
             parts.append(
-                f"réconciliation : {self.entries_reread} fiche(s) relue(s), "
+                f"réconciliation : {self.topics_rechecked} sujet(s) récent(s) relu(s), "
+                f"{self.entries_reread} fiche(s) relue(s), "
                 f"{self.topics_deleted} sujet(s) et {self.posts_deleted} message(s) supprimés, "
                 f"{self.members_removed} départ(s), {self.accounts_scrubbed} compte(s) effacé(s)"
             )
@@ -105,6 +107,8 @@ class _Change:
     posts: list[Post]
     # The posts were read from the first one to the last: any other stored post is gone.
     whole: bool
+    # How many of `posts` were stored already (the last one, read again with the new).
+    reread: int = 0
 
 
 class Mirror(Sweeps):
@@ -119,6 +123,7 @@ class Mirror(Sweeps):
         group: str,
         deep_subcategories: tuple[str, ...] = (),
         reconcile_every: timedelta = timedelta(hours=24),
+        recheck: timedelta = timedelta(days=14),
         now: Callable[[], datetime],
         on_topic: Progress | None = None,
         on_start: Callable[[int | None], None] | None = None,
@@ -130,6 +135,7 @@ class Mirror(Sweeps):
         self.group = group
         self.deep_subcategories = deep_subcategories
         self.reconcile_every = reconcile_every
+        self.recheck = recheck
         self.now = now
         self.on_topic = on_topic or (lambda topic: None)
         # Told how many topics a pass will list, when it reads them all (for a progress bar).
@@ -163,6 +169,7 @@ class Mirror(Sweeps):
         self._sync_topics(category, summary, sweep=sweep)
         self._sync_members(summary, sweep=sweep)
         if sweep:
+            self._recheck_recent(summary)
             self._sweep_entries(summary)
             self._sweep_authors(summary)
         if sweep or self._erased:
@@ -303,16 +310,19 @@ class Mirror(Sweeps):
         if stored is None or stored.deleted or not stored.max_post_number:
             return _Change(topic, self._read_posts(topic), whole=True)
         stored_count = stored.posts_count
+        last = stored.max_post_number
         posts: list[Post] = []
         if stored.bumped_at != topic.bumped_at or topic.posts_count > stored_count:
-            posts = list(
-                self.client.iter_topic_posts(topic.id, after_post_number=stored.max_post_number)
-            )
+            # From the last stored post on, in the same read: a bump without a new post is an
+            # edit of the last post (PostRevisor#bump_topic), its author withdrawing it too.
+            posts = list(self.client.iter_topic_posts(topic.id, after_post_number=last - 1))
+        # A withdrawn post after `last` is no new one: stored already, as deleted.
+        fresh = sum(1 for p in posts if p.post_number > last and not p.withdrawn)
         # Fewer posts than the stored ones plus the new: some were deleted (small actions,
         # which the mirror skips, can only make the count larger). Read the topic again.
-        if topic.posts_count < stored_count + len(posts):
+        if topic.posts_count < stored_count + fresh:
             return _Change(topic, self._read_posts(topic), whole=True)
-        return _Change(topic, posts, whole=False)
+        return _Change(topic, posts, whole=False, reread=len(posts) - fresh)
 
     def _read_posts(self, topic: TopicSummary) -> list[Post]:
         self._read_from_start.add(topic.id)
@@ -328,12 +338,13 @@ class Mirror(Sweeps):
                 )
                 summary.posts_deleted += deleted
                 self._erased |= deleted > 0
-            self.store.erase_deleted([topic.id])
+            # A withdrawn post comes as deleted with its placeholder and author: emptied now.
+            self._erased |= self.store.erase_deleted([topic.id]) > 0
             self.store.save_people(_people(posts))
             self._saved([topic.id])
         self._seen(posts)
         summary.topics_saved += 1
-        summary.posts_saved += len(posts)
+        summary.posts_saved += len(posts) - change.reread
         summary.saved_topic_ids.append(topic.id)
 
     # --- members ---------------------------------------------------------------------------------

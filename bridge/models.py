@@ -209,6 +209,10 @@ class Post:
     like_count: int
     reply_count: int
     deleted: bool
+    # Withdrawn by its author (`user_deleted`, also `deleted` above), and hidden by flags (staff,
+    # as the bridge's account is, still get its text).
+    withdrawn: bool = False
+    hidden: bool = False
 
     @classmethod
     def from_api(cls, payload: Payload) -> Post:
@@ -232,6 +236,8 @@ class Post:
             reply_count=int(payload.get("reply_count") or 0),
             # A post withdrawn by its author stays in the stream with placeholder text.
             deleted=payload.get("deleted_at") is not None or bool(payload.get("user_deleted")),
+            withdrawn=bool(payload.get("user_deleted")),
+            hidden=bool(payload.get("hidden")),
         )
 
 

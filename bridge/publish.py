@@ -301,15 +301,18 @@ class Publisher:
             if post.raw == draft.raw_with_marker(self.store.community):
                 return post.topic_id, post.id, None
             return None
-        detail = self.client.fetch_topic(_known(target.topic_id, draft))
-        current = {
-            "pinned": detail.pinned,
-            "closed": detail.closed,
-            "archived": detail.archived,
-            "visible": detail.visible,
-        }.get(draft.status or "")
-        if current is not None and current == draft.enabled:
-            return detail.id, None, None
+        if draft.kind is DraftKind.STATUS:
+            # Not idempotent on the forum: every pin (and every real change of the others)
+            # writes a small action, "pinned the topic" (TopicStatusUpdater). Already so: done.
+            detail = self.client.fetch_topic(_known(target.topic_id, draft))
+            state = {
+                "pinned": detail.pinned,
+                "pinned_globally": detail.pinned,
+                "closed": detail.closed,
+                "archived": detail.archived,
+                "visible": detail.visible,
+            }.get(draft.status or "")
+            return (detail.id, None, None) if state == draft.enabled else None
         return None
 
 

@@ -22,6 +22,9 @@ def refresh_entries(store: Store, config: Config, topic_ids: Sequence[int]) -> i
     topics = store.topic_inputs(sorted(set(topic_ids)))
     with store.atomic():
         for topic in topics:
+            if not topic.first_post_shown:
+                store.drop_entries([topic.topic_id])
+                continue
             kind = "sujet"
             if topic.category_slug == sub.toolbox:
                 store.save_toolbox_entry(parse_toolbox(topic))

@@ -79,6 +79,7 @@ def build_mirror(
         group=config.community.group,
         deep_subcategories=(sub.toolbox, sub.cartography),
         reconcile_every=timedelta(hours=config.sync.reconcile_every_hours),
+        recheck=timedelta(days=config.sync.recheck_days),
         now=parts.now,
         on_topic=on_topic,
         on_start=on_start,

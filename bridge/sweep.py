@@ -2,11 +2,12 @@
 
 Edits, moves, likes, status changes, deletions, departures, deleted or anonymised accounts are
 caught here, by a periodic sweep that `Mirror` runs: one read of each topic missing from the
-list, the first posts of each toolbox entry and cartography card, one profile per member missing
-from the member pages, and one profile per person named in the store who is not a member and
-whose name the pass did not see. Missing from a list is not proof of anything (lists come by
-offset, and an entry can slide onto a page already read): erasing is for what Discourse
-confirms.
+list, every post of the topics active in the last `sync.recheck_days` days (withdrawn and hidden
+posts show nowhere else), the first posts of each other toolbox entry and cartography card, one
+profile per member missing from the member pages, and one profile per person named in the store
+who is not a member and whose name the pass did not see. Missing from a list is not proof of
+anything (lists come by offset, and an entry can slide onto a page already read): erasing is for
+what Discourse confirms.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bridge.discourse import POSTS_PER_CHUNK, Category, DiscourseClient, Post
@@ -42,6 +44,9 @@ class Sweeps:
     group: str
     # The subcategories whose first posts are re-read by the sweep (toolbox, cartography).
     deep_subcategories: tuple[str, ...]
+    # How far back the sweep re-reads whole topics (sync.recheck_days).
+    recheck: timedelta
+    now: Callable[[], datetime]
     on_saved: OnSaved | None
     # Topics whose first posts were read in this pass (the sweep need not re-read them).
     _read_from_start: set[int]
@@ -121,6 +126,44 @@ class Sweeps:
                 self.store.remove_group_members(self.group, [user_id])
         summary.members_removed += 1
 
+    # --- recent topics, read again whole --------------------------------------------------------
+
+    def _recheck_recent(self, summary: SyncSummary) -> None:
+        """Re-read every post of the topics active in the last `recheck` (sync.recheck_days):
+        a post its author withdraws (PostDestroyer#mark_for_deletion), a post hidden by flags
+        (Post#hide!), and their undoing change neither posts_count nor, but for the last
+        post, bumped_at, so nothing in the list shows them. Withdrawn posts are kept as deleted
+        (emptied); hidden ones keep their text, flagged, out of what people read."""
+        if self.recheck <= timedelta(0):
+            return
+        since = self.now() - self.recheck
+        for topic in self.store.topics():
+            active = max(topic.bumped_at, topic.last_posted_at or topic.bumped_at)
+            if active < since or topic.id in self._read_from_start:
+                continue
+            self._read_from_start.add(topic.id)
+            try:
+                posts = list(self.client.iter_topic_posts(topic.id, posts_count=topic.posts_count))
+            except NotFoundError:
+                self._gone(topic.id, summary)
+                continue
+            summary.topics_rechecked += 1
+            with self.store.atomic():
+                self.store.save_posts(posts)
+                ids = {p.id for p in posts}
+                deleted = self.store.mark_posts_deleted(topic.id, ids, WHOLE_TOPIC)
+                summary.posts_deleted += deleted
+                self._erased |= self.store.erase_deleted([topic.id]) > 0 or deleted > 0
+                self._saved([topic.id])
+            self._seen(posts)
+
+    def _gone(self, topic_id: int, summary: SyncSummary) -> None:
+        with self.store.atomic():
+            self.store.mark_topics_deleted([topic_id])
+            self.store.erase_deleted([topic_id])
+        summary.topics_deleted += 1
+        self._erased = True
+
     # --- sweep of edited entries -----------------------------------------------------------------
 
     def _sweep_entries(self, summary: SyncSummary) -> None:
@@ -134,11 +177,7 @@ class Sweeps:
                 self._unreadable(summary, f"sujet {topic_id}", exc)
                 continue
             except NotFoundError:
-                with self.store.atomic():
-                    self.store.mark_topics_deleted([topic_id])
-                    self.store.erase_deleted([topic_id])
-                summary.topics_deleted += 1
-                self._erased = True
+                self._gone(topic_id, summary)
                 continue
             summary.entries_reread += 1
             # The first chunk is the whole topic when the topic fits in one.
@@ -149,7 +188,7 @@ class Sweeps:
                 deleted = self.store.mark_posts_deleted(topic_id, {p.id for p in posts}, up_to)
                 summary.posts_deleted += deleted
                 self._erased |= deleted > 0
-                self.store.erase_deleted([topic_id])
+                self._erased |= self.store.erase_deleted([topic_id]) > 0
                 self._saved([topic_id])
             self._seen(posts)
 

@@ -127,7 +127,9 @@ def test_announcement_then_reminder_exactly_once(
     assert sandbox.world.category(topic.category_id).slug == "annonces"  # type: ignore[arg-type]
     assert topic.pinned_at is not None
     assert topic.pinned_until is not None and topic.pinned_until.date().isoformat() == "2025-04-18"
-    [first] = sandbox.world.posts_in(topic.id)
+    [first] = sandbox.world.posts_written(topic.id)
+    # Pinning wrote a small action after it, as on Discourse (TopicStatusUpdater).
+    assert [p.action_code for p in sandbox.world.posts_in(topic.id)] == [None, "pinned.enabled"]
     assert '[date=2025-04-17 time=12:00:00 timezone="America/Toronto"]' in first.raw
     assert "jeudi 17 avril 2025 à 12 h 00" in first.raw
     assert "@\u200bmarie.tremblay" in first.raw
@@ -150,13 +152,14 @@ def test_announcement_then_reminder_exactly_once(
     result = announce()
     assert result.exit_code == 0
     assert writes(sandbox) == [("POST", "/posts.json")]
-    assert result.output.splitlines()[0] == f"Rappel publié : {TITLE} → {url}/2"
-    posts = sandbox.world.posts_in(topic.id)
+    # Post 2 is the pin's small action (« épinglé »), which Discourse writes too.
+    assert result.output.splitlines()[0] == f"Rappel publié : {TITLE} → {url}/3"
+    posts = sandbox.world.posts_written(topic.id)
     assert len(posts) == 2
     assert posts[1].raw.startswith(
         "**Rappel :** « Comprendre ce qu'est une communauté de pratique », c'est dans 7 jours."
     )
-    assert announce().exit_code == 0 and len(sandbox.world.posts_in(topic.id)) == 2
+    assert announce().exit_code == 0 and len(sandbox.world.posts_written(topic.id)) == 2
 
     # After the event: unpinned, and the store no longer lists it as upcoming.
     store = Store.open(workdir / "data" / "bridge.db", sandbox.url, "innovation-sociale-estrie")
@@ -294,7 +297,7 @@ def test_edits_a_moved_time_and_cancels(workdir: Path, sandbox: Sandbox, clock: 
     job(workdir)
     assert announce().exit_code == 0
     topic = topic_titled(sandbox, TITLE)
-    first = sandbox.world.posts_in(topic.id)[0]
+    first = sandbox.world.posts_written(topic.id)[0]
 
     clock.now = datetime(2025, 4, 5, 9, tzinfo=TZ)
     moved = WEBINAIRE.replace("2025-04-17 12:00", "2025-04-24 12:00").replace(
@@ -318,7 +321,8 @@ def test_edits_a_moved_time_and_cancels(workdir: Path, sandbox: Sandbox, clock: 
     assert result.exit_code == 0
     assert result.output.splitlines()[:2] == [
         f"Annonce modifiée : {TITLE} → {sandbox.url}/t/-/{topic.id}",
-        f"Changement d'horaire publié : {TITLE} → {sandbox.url}/t/-/{topic.id}/2",
+        # Post 2 is the pin's small action, which Discourse writes too.
+        f"Changement d'horaire publié : {TITLE} → {sandbox.url}/t/-/{topic.id}/3",
     ]
     assert writes(sandbox) == [
         ("PUT", f"/posts/{first.id}.json"),
@@ -328,12 +332,12 @@ def test_edits_a_moved_time_and_cancels(workdir: Path, sandbox: Sandbox, clock: 
     pinned = topic_titled(sandbox, TITLE)
     assert pinned.pinned_until is not None
     assert pinned.pinned_until.date().isoformat() == "2025-04-25"
-    edited = sandbox.world.posts_in(topic.id)[0]
+    edited = sandbox.world.posts_written(topic.id)[0]
     assert "jeudi 24 avril 2025 à 12 h 00" in edited.raw and "89999999999" in edited.raw
     assert edited.edit_reason == (
         "Mise à jour par le comité de pilotage : nouvel horaire, nouveau lien"
     )
-    change = sandbox.world.posts_in(topic.id)[1]
+    change = sandbox.world.posts_written(topic.id)[1]
     assert change.raw.startswith("**Changement d'horaire :**")
     assert "au lieu du jeudi 17 avril 2025 à 12 h 00" in change.raw
     sandbox.reset_requests()
@@ -344,11 +348,12 @@ def test_edits_a_moved_time_and_cancels(workdir: Path, sandbox: Sandbox, clock: 
     result = announce()
     assert result.exit_code == 0
     assert result.output.splitlines()[:2] == [
-        f"Annulation publiée : {TITLE} → {sandbox.url}/t/-/{topic.id}/3",
+        # After the change (3) comes the pin moved a week later (4), a small action too.
+        f"Annulation publiée : {TITLE} → {sandbox.url}/t/-/{topic.id}/5",
         f"Annonce désépinglée : {TITLE} → {sandbox.url}/t/-/{topic.id}",
     ]
     assert writes(sandbox) == [("POST", "/posts.json"), ("PUT", f"/t/{topic.id}/status.json")]
-    assert sandbox.world.posts_in(topic.id)[-1].raw.startswith("**Annulation :**")
+    assert sandbox.world.posts_written(topic.id)[-1].raw.startswith("**Annulation :**")
     assert topic_titled(sandbox, TITLE).pinned_at is None
     clock.now = datetime(2025, 4, 23, 12, tzinfo=TZ)  # no reminder for a cancelled event
     sandbox.reset_requests()
@@ -382,11 +387,12 @@ def test_a_run_that_died_before_recording_the_topic_still_notices_later_edits(
     job(workdir, WEBINAIRE.replace("81234567890", "89999999999"))
     assert announce().exit_code == 0
     topic = topic_titled(sandbox, TITLE)
-    assert writes(sandbox) == [("PUT", f"/posts/{sandbox.world.posts_in(topic.id)[0].id}.json")]
+    first = sandbox.world.posts_written(topic.id)[0]
+    assert writes(sandbox) == [("PUT", f"/posts/{first.id}.json")]
 
 
 def first_post(sandbox: Sandbox) -> str:
-    return sandbox.world.posts_in(topic_titled(sandbox, TITLE).id)[0].raw
+    return sandbox.world.posts_written(topic_titled(sandbox, TITLE).id)[0].raw
 
 
 def test_a_link_that_comes_back_is_edited_each_time(
@@ -397,7 +403,7 @@ def test_a_link_that_comes_back_is_edited_each_time(
     three = WEBINAIRE.replace("81234567890", "3333333333")
     job(workdir, two)
     assert announce().exit_code == 0
-    first = sandbox.world.posts_in(topic_titled(sandbox, TITLE).id)[0]
+    first = sandbox.world.posts_written(topic_titled(sandbox, TITLE).id)[0]
     sandbox.reset_requests()
     for day, text in enumerate([three, two, three], start=4):
         clock.now = datetime(2025, 4, day, 9, tzinfo=TZ)
@@ -420,7 +426,7 @@ def test_a_time_that_comes_back_is_announced_each_time(
     job(workdir)
     assert announce().exit_code == 0
     topic = topic_titled(sandbox, TITLE)
-    first = sandbox.world.posts_in(topic.id)[0]
+    first = sandbox.world.posts_written(topic.id)[0]
     sandbox.reset_requests()
     for day, text in enumerate([at_14, WEBINAIRE, at_14], start=4):
         clock.now = datetime(2025, 4, day, 9, tzinfo=TZ)
@@ -429,7 +435,7 @@ def test_a_time_that_comes_back_is_announced_each_time(
         assert result.exit_code == 0, result.output
         assert announce().exit_code == 0  # once
     assert writes(sandbox) == [("PUT", f"/posts/{first.id}.json"), ("POST", "/posts.json")] * 3
-    posts = sandbox.world.posts_in(topic.id)
+    posts = sandbox.world.posts_written(topic.id)
     assert "jeudi 17 avril 2025 à 14 h 00, jusqu'à 15 h 00" in posts[0].raw
     changes = [p.raw.split("\n")[0] for p in posts[1:]]
     assert changes == [

@@ -112,6 +112,16 @@ BAD = [
     ),
     ("missing section", GOOD.split("community:")[0], ["community : section attendue"]),
     (
+        "recheck days not a whole number",
+        GOOD + "sync:\n  recheck_days: 1.5\n",
+        ["ligne 19", "sync.recheck_days", "nombre entier de jours de 0 à 365"],
+    ),
+    (
+        "recheck days negative",
+        GOOD + "sync:\n  recheck_days: -3\n",
+        ["sync.recheck_days", "un nombre positif ou 0"],
+    ),
+    (
         "unknown timezone",
         GOOD.replace("America/Toronto", "Amerique/Sherbrooke"),
         ["ligne 8", "community.timezone", "fuseau horaire inconnu"],
@@ -238,6 +248,12 @@ def test_missing_file_names_it(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["--config", str(tmp_path / "absent.yaml"), "status"])
     assert result.exit_code == 2
     assert "absent.yaml : fichier de configuration introuvable" in result.output
+
+
+def test_recheck_days_default_to_14_and_0_turns_them_off(tmp_path: Path) -> None:
+    assert load_config(write(tmp_path, GOOD), env={}).sync.recheck_days == 14
+    zero = load_config(write(tmp_path, GOOD + "sync:\n  recheck_days: 0\n"), env={})
+    assert zero.sync.recheck_days == 0
 
 
 def test_custom_card_labels_extend_the_defaults(tmp_path: Path) -> None:

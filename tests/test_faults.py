@@ -148,9 +148,14 @@ def test_every_job_under_faults_ends_as_a_fault_free_run(
         injected = faulty.sandbox.faults.injected
         assert injected.get("status 429", 0) >= 3 and injected.get("crash", 0) >= 1, injected
         assert injected.get("status 502", 0) + injected.get("status 503", 0) >= 5, injected
-        for table, rows in clean.mirror().items():
-            assert faulty.mirror()[table] == rows, table
-        assert faulty.published() == clean.published()
+        # In the hour of `bridge run`, members write while the bridge works: a step retried at
+        # the next trigger (a pin, and its small action) comes after a member's reply instead of
+        # before, and Discourse's post ids, one sequence for the whole site, follow that order.
+        # Posts are then named by their place (topic, number), which no retry changes.
+        by_place = case.id == "mix-run"
+        for table, rows in clean.mirror(by_place).items():
+            assert faulty.mirror(by_place)[table] == rows, table
+        assert faulty.published(by_place) == clean.published(by_place)
         assert faulty.ledger() == clean.ledger()
         # Something to lose or double: the bridge published (the sync alone writes nothing).
         assert (case.id == "mix-sync") != bool(clean.published()), clean.published()

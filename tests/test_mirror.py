@@ -160,7 +160,9 @@ def assert_consistent(store: Store, world: World) -> None:
     """No topic without its posts; no cursor ahead of the rows it covers."""
     stored = {t.id: t for t in store.topics()}
     for tid, row in stored.items():
-        assert len(store.posts_of(tid)) == row.posts_count, row.title
+        # posts_count counts the small actions status changes write; the mirror keeps none.
+        actions = len(world.posts_in(tid)) - len(world.posts_written(tid))
+        assert len(store.posts_of(tid)) == row.posts_count - actions, row.title
     cursor = parse_iso(store.get_cursor(CURSOR_TOPICS))
     if cursor is None:
         return
@@ -168,7 +170,7 @@ def assert_consistent(store: Store, world: World) -> None:
         if topic.bumped_at <= cursor:
             assert topic.id in stored, topic.title
             # Every post it covers is there (deletions may wait for the sweep).
-            assert {p.id for p in world.posts_in(topic.id)} <= {
+            assert {p.id for p in world.posts_written(topic.id)} <= {
                 p.id for p in store.posts_of(topic.id)
             }, topic.title
 
@@ -258,12 +260,14 @@ def _varint(data: bytes, i: int) -> tuple[int, int]:
 def unseen_authors(world: World) -> set[str]:
     """Authors of listed posts who are not members and whose name a sweep with nothing to do
     does not see: not the last poster of a listed topic, nor the author of one of the first
-    20 posts of a toolbox entry or card. The sweep reads their profile."""
+    20 posts of a toolbox entry or card, nor of a post of a topic active in the last 14 days
+    (read whole). The sweep reads their profile."""
     with world.lock:
         members = {m.user.id for m in world.group("cdp-2ise").members.values()}
         entries = {world.category("boite-a-outils").id, world.category("cartographie").id}
+        since = world.now() - timedelta(days=14)
         topics = listed(world)
-        posts = {tid: world.posts_in(tid) for tid in topics}
+        posts = {tid: world.posts_written(tid) for tid in topics}
         authors = {p.user.username for ps in posts.values() for p in ps if p.user.id not in members}
         last = {ps[-1].user.username for ps in posts.values() if ps}
         seen = {
@@ -272,7 +276,13 @@ def unseen_authors(world: World) -> set[str]:
             if topics[tid].category_id in entries
             for p in ps[:20]
         }
-        return authors - last - seen
+        recent = {
+            p.user.username
+            for tid, ps in posts.items()
+            if topics[tid].bumped_at >= since
+            for p in ps
+        }
+        return authors - last - seen - recent
 
 
 def erased_rows(store: Store) -> list[dict[str, Any]]:
@@ -398,6 +408,8 @@ def test_first_sync_stores_exact_rows(parts, sandbox):
         "like_count": 1,
         "reply_count": 0,
         "deleted": 0,
+        "withdrawn": 0,
+        "hidden": 0,
     }
     nadia = world.user("nadia.ouellet")
     assert list(store.db["group_members"].rows_where("user_id = ?", [nadia.id])) == [
@@ -506,7 +518,9 @@ def test_recent_topics_moved_closed_pinned_or_liked_are_picked_up_without_a_swee
     parts, sandbox, clock
 ):
     """None of these bump a topic, but a topic on the first list page (read anyway) costs
-    nothing to compare: a pass picks them up there without waiting for the sweep."""
+    nothing to compare: a pass picks them up there without waiting for the sweep. Closing and
+    pinning also write a small action, which raises posts_count: each of those two topics
+    costs one read after its last stored post (which finds no post to keep)."""
     world = sandbox.world
     sync(parts, sandbox)
     moved = topic_id(world, "Mobiliser les citoyens autour d'un projet de quartier")
@@ -521,7 +535,7 @@ def test_recent_topics_moved_closed_pinned_or_liked_are_picked_up_without_a_swee
 
     summary = sync(parts, sandbox)
 
-    assert summary.requests == 2 and not summary.swept
+    assert summary.requests == 2 + 2 and not summary.swept
     assert summary.topics_saved == 4 and summary.posts_saved == 0
     store = parts.store
     assert store.topic_state(moved).category_id == 11
@@ -578,18 +592,26 @@ def test_the_sweep_costs_categories_list_pages_member_pages_and_one_read_per_ent
 
     summary = sync(parts, sandbox)
 
-    entries = count_rows(parts.store, "toolbox_entries") + count_rows(
-        parts.store, "cartography_cards"
-    )
+    store = parts.store
+    entry_ids = {e.topic_id for e in store.toolbox_entries()} | {c.topic_id for c in store.cards()}
+    # Every topic active in the last 14 days is read whole (none has over 20 posts: one read
+    # each), and every other entry's first 20 posts.
+    since = clock() - timedelta(days=14)
+    recent = {t.id for t in store.topics() if t.bumped_at >= since}
+    assert len(entry_ids) == 14 and len(recent) == 9 and len(entry_ids & recent) == 4
     # A sweep finds the category again by its id (a renamed slug never breaks a pass).
     assert paths(sandbox)[:3] == ["/c/10/show.json", "/categories.json", LIST]
     assert paths(sandbox)[3] == "/groups/cdp-2ise/members.json"
-    assert len([p for p in paths(sandbox) if p.endswith("/posts.json")]) == entries == 14
-    # A reply by someone who is not a member, in a discussion someone else answered since:
-    # nothing the sweep reads shows that account; one profile read does.
-    assert unseen_authors(sandbox.world) == {"lbeaulieu"}
-    assert [p for p in paths(sandbox) if p.startswith("/u/")] == ["/u/lbeaulieu.json"]
-    assert summary.requests == 2 + 1 + 1 + entries + 1
+    read = [p for p in paths(sandbox) if p.endswith("/posts.json")]
+    assert sorted(read) == sorted(f"/t/{i}/posts.json" for i in entry_ids | recent)
+    entries = len(entry_ids | recent)
+    assert summary.topics_rechecked == len(recent) and summary.entries_reread == 14 - 4
+    # The one author who is not a member (a reply in a discussion someone else answered
+    # since) wrote in a recent topic, read whole: no profile read (see the test of an
+    # anonymised author for one).
+    assert unseen_authors(sandbox.world) == set()
+    assert [p for p in paths(sandbox) if p.startswith("/u/")] == []
+    assert summary.requests == 2 + 1 + 1 + entries
     after = dump(parts.store)
     assert {k: v for k, v in after.items() if k != "cursors"} == {
         k: v for k, v in before.items() if k != "cursors"
@@ -615,8 +637,12 @@ def test_an_edited_card_and_toolbox_entry_show_their_new_text_after_the_sweep(
         "Le gabarit de budget, version 2026.\n\nLien : https://outils.exemple.ca/budget-2026.xlsx",
     )
 
-    sync(parts, sandbox)  # an edit does not bump: not seen yet
-    assert _card(parts.store, card).website == "https://mdj-lacces.exemple.org"
+    # The card's only post is its last: the edit bumped it (PostRevisor#bump_topic) and the
+    # next pass sees it. The toolbox entry has a reply: its edit waits for the sweep.
+    sync(parts, sandbox)
+    assert _card(parts.store, card).website == "https://nouveau-site.exemple.org"
+    entry = next(e for e in parts.store.toolbox_entries() if e.topic_id == tool)
+    assert entry.links != ("https://outils.exemple.ca/budget-2026.xlsx",)
 
     clock.advance(days=1)
     summary = sync(parts, sandbox)
@@ -962,7 +988,8 @@ def test_an_anonymised_author_who_is_not_a_member_costs_one_profile_read(parts, 
     seen in this pass (in the list as a last poster, or on a post read)."""
     world = sandbox.world
     sync(parts, sandbox)
-    clock.advance(days=1)
+    # Past sync.recheck_days: no topic is read whole, which would show the new name for free.
+    clock.advance(days=15)
     baseline = sync(parts, sandbox).requests
     clock.advance(hours=1)
     world.anonymize_user("catherine.lafleur")
@@ -1051,11 +1078,13 @@ def _changes(world: World, clock: Clock) -> None:
 
 
 # The sweep after `_changes`: categories 2 (the category, its subcategories), list page 1,
-# post reads 5 (3 replies, the new topic, the topic that lost a reply read again), member
-# page 1, the profile of the member who left 1, first posts of the 13 entries and cards left 13,
-# the deleted card read once 1 (missing from the list), the profile of the author who is not a
-# member and was not seen 1.
-SWEEP_REQUESTS = 2 + 1 + 5 + 1 + 1 + 13 + 1 + 1
+# post reads 6 (3 replies, the new topic, the edited card whose only post is its last, the
+# topic that lost a reply read again), the deleted card read once 1 (missing from the list),
+# member page 1, the profile of the member who left 1, the 12 topics active in the last 14 days
+# read whole (those read from their first post in this pass left out) 12, first posts of the 6
+# entries and cards left 6. Every author who is not a member wrote in a recent topic: no
+# profile read for them.
+SWEEP_REQUESTS = 2 + 1 + 6 + 1 + 1 + 1 + 12 + 6
 
 
 @pytest.mark.slow
@@ -1216,7 +1245,8 @@ def test_bridge_sync_prints_a_one_line_summary(tmp_path):
     assert first.exit_code == 0, first.output
     assert first.output.splitlines() == [
         "Synchronisation : 23 sujet(s) mis à jour, 47 message(s), 12 nouveau(x) membre(s), "
-        "réconciliation : 0 fiche(s) relue(s), 0 sujet(s) et 0 message(s) supprimés, "
+        "réconciliation : 0 sujet(s) récent(s) relu(s), 0 fiche(s) relue(s), "
+        "0 sujet(s) et 0 message(s) supprimés, "
         "0 départ(s), 0 compte(s) effacé(s) ; 27 requête(s) en "
         + first.output.split(" en ")[-1].strip()
     ]
@@ -1226,7 +1256,8 @@ def test_bridge_sync_prints_a_one_line_summary(tmp_path):
         "2 requête(s) en "
     )
     assert forced.exit_code == 0
-    assert "réconciliation : 14 fiche(s) relue(s)" in forced.output
+    # 10 topics active in the last 14 days read whole, 5 of them entries; the 9 other entries.
+    assert "réconciliation : 10 sujet(s) récent(s) relu(s), 9 fiche(s) relue(s)" in forced.output
     store = Store.open(tmp_path / "data" / "bridge.db", sb.url, "innovation-sociale-estrie")
     assert count_rows(store, "topics") == 23
     assert [r.status for r in store.last_runs()] == ["ok"]

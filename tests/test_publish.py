@@ -672,26 +672,28 @@ def test_pending_private_message_found_by_external_id(
     assert all(c.request.method == "GET" for c in mocked.calls)
 
 
-def test_pending_status_change_is_looked_up_then_written(
+def test_pending_status_change_not_made_yet_is_written_again(
     mocked: responses.RequestsMock, publisher: Publisher, store: Store
 ) -> None:
     publish_done(store, TOPIC, TOPIC_ID, FIRST_POST_ID, 1)
     pin = Draft(key="pin", kind=DraftKind.STATUS, status="pinned", parent_key=TOPIC.key)
     store.ledger_intend(pin, NOW)
-    answer(mocked, "GET", f"/t/{TOPIC_ID}.json", {"id": TOPIC_ID, "title": "x", "pinned": False})
+    answer(mocked, "GET", f"/t/{TOPIC_ID}.json", {**topic_detail(TOPIC_ID, []), "pinned": False})
     answer(mocked, "PUT", f"/t/{TOPIC_ID}/status.json", {"success": "OK"})
 
     assert publisher.publish_one(pin) == Outcome(pin, "published", TOPIC_ID, None)
     assert methods(mocked) == [f"GET /t/{TOPIC_ID}.json", f"PUT /t/{TOPIC_ID}/status.json"]
 
 
-def test_pending_status_change_already_on_the_forum_is_not_written_again(
+def test_pending_pin_already_made_is_not_written_twice(
     mocked: responses.RequestsMock, publisher: Publisher, store: Store
 ) -> None:
+    """Every pin writes a "pinned the topic" small action on Discourse (TopicStatusUpdater):
+    a pin whose answer was lost, found made, is recovered, not sent again."""
     publish_done(store, TOPIC, TOPIC_ID, FIRST_POST_ID, 1)
     pin = Draft(key="pin", kind=DraftKind.STATUS, status="pinned", parent_key=TOPIC.key)
     store.ledger_intend(pin, NOW)
-    answer(mocked, "GET", f"/t/{TOPIC_ID}.json", {"id": TOPIC_ID, "title": "x", "pinned": True})
+    answer(mocked, "GET", f"/t/{TOPIC_ID}.json", {**topic_detail(TOPIC_ID, []), "pinned": True})
 
     assert publisher.publish_one(pin) == Outcome(pin, "recovered", TOPIC_ID, None)
     assert methods(mocked) == [f"GET /t/{TOPIC_ID}.json"]

@@ -486,7 +486,7 @@ def test_reply_to_unknown_topic_is_422_and_unknown_category_400(sb: Sandbox) -> 
     assert new_topic(sb, "Un sujet dans le vide", category=424242).status_code == 400
 
 
-def test_edit_updates_raw_without_bumping_and_only_for_author_or_staff(
+def test_edit_updates_raw_bumps_only_a_last_post_and_only_for_author_or_staff(
     sb: Sandbox, clock: Clock
 ) -> None:
     topic = sb.world.find_topic_by_title("Guide d'animation d'un forum citoyen")
@@ -511,7 +511,14 @@ def test_edit_updates_raw_without_bumping_and_only_for_author_or_staff(
     post = edited.json()["post"]
     assert post["raw"] == "Guide mis à jour, version 2." and post["version"] == 2
     assert post["updated_at"] == "2025-05-20T16:00:00.000Z" and post["edit_reason"] == "v2"
-    assert sb.world.topic(topic.id).bumped_at == bumped
+    # The topic's only post is its last: PostRevisor#bump_topic bumps it.
+    assert sb.world.topic(topic.id).bumped_at == datetime(2025, 5, 20, 16, tzinfo=UTC) != bumped
+    clock.advance(hours=1)
+    sb.world.add_reply(topic.id, "mgagnon", "Merci pour ce guide, il m'a bien servi.")
+    replied = sb.world.topic(topic.id).bumped_at
+    clock.advance(hours=1)
+    sb.world.edit_post(first.id, "Guide mis à jour, version 3.")
+    assert sb.world.topic(topic.id).bumped_at == replied  # no longer the last post
     by_author = call(
         sb,
         "PUT",
@@ -582,18 +589,23 @@ def test_expired_pins_unpin_themselves(sb: Sandbox, clock: Clock) -> None:
     assert not topic.pinned and topic.pinned_until is None
 
 
-def test_small_action_posts_can_be_switched_on(sb: Sandbox) -> None:
-    sb.world.small_action_posts = True
+def test_status_changes_write_small_actions_counted_in_posts_count(sb: Sandbox) -> None:
     topic = sb.world.find_topic_by_title("Guide d'animation d'un forum citoyen")
     assert topic is not None
     bumped = topic.bumped_at
-    call(sb, "PUT", f"/t/{topic.id}/status.json", data={"status": "pinned", "enabled": "true"})
-    last = call(sb, "GET", f"/t/{topic.id}.json").json()["post_stream"]["posts"][-1]
-    assert (last["post_type"], last["action_code"], last["username"]) == (
-        3,
-        "pinned.enabled",
-        "animation-2ise",
-    )
+    counted = call(sb, "GET", f"/t/{topic.id}.json").json()["posts_count"]
+    for status, enabled in [("pinned", "true"), ("closed", "true"), ("closed", "true")]:
+        call(sb, "PUT", f"/t/{topic.id}/status.json", data={"status": status, "enabled": enabled})
+    shown = call(sb, "GET", f"/t/{topic.id}.json").json()
+    actions = [
+        (p["post_type"], p["action_code"], p["username"]) for p in shown["post_stream"]["posts"][1:]
+    ]
+    # Closing a closed topic changes no row: no second small action (TopicStatusUpdater#change).
+    assert actions == [
+        (3, "pinned.enabled", "animation-2ise"),
+        (3, "closed.enabled", "animation-2ise"),
+    ]
+    assert shown["posts_count"] == counted + 2
     assert topic.bumped_at == bumped
 
 

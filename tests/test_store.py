@@ -144,6 +144,8 @@ def post_row(post_number: int = 1, **changes: Any) -> dict[str, Any]:
         "like_count": post_number,
         "reply_count": 0,
         "deleted": 0,
+        "withdrawn": 0,
+        "hidden": 0,
     }
     return {**row, **changes}
 
@@ -258,7 +260,8 @@ OLD_ROWS: dict[str, dict[str, Any]] = {
         "topic_count": 12,
     },
     "topics": topic_row(),
-    "posts": post_row(1),
+    # The columns every version has (m008 added withdrawn and hidden).
+    "posts": {k: v for k, v in post_row(1).items() if k not in ("withdrawn", "hidden")},
     "users": {
         "site": SITE,
         "community": COMMUNITY,
@@ -349,7 +352,14 @@ OLD_ROWS: dict[str, dict[str, Any]] = {
         "title": "Équipe",
         "body": "texte",
     },
-    "digest_weeks": {"site": SITE, "community": COMMUNITY, "week": "2025-W16", "replies": 3},
+    "digest_weeks": {
+        "site": SITE,
+        "community": COMMUNITY,
+        "week": "2025-W16",
+        "contributors": 3,
+        "replies": 5,
+        "recorded_at": NOW_ISO,
+    },
     "welcome_secrets": {"site": SITE, "community": COMMUNITY, "secret": "00"},
     "welcome_members": {"site": SITE, "community": COMMUNITY, "person": "ab", "state": "known"},
 }

@@ -153,6 +153,14 @@ class Post:
     action_code: str | None = None
     version: int = 1
     edit_reason: str | None = None
+    # PostDestroyer#mark_for_deletion: withdrawn by its author, placeholder raw, not deleted yet;
+    # `withdrawn_raw` is the text PostDestroyer#user_recovered puts back (its last revision).
+    user_deleted: bool = False
+    withdrawn_raw: str | None = None
+    withdrawn_at: datetime | None = None
+    # Post#hide!: hidden by flags, still served to staff (`hidden: true`).
+    hidden: bool = False
+    hidden_at: datetime | None = None
 
     @property
     def user_id(self) -> int:

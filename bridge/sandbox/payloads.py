@@ -15,6 +15,7 @@ from typing import Any
 
 from .cook import excerpt
 from .model import REGULAR, Category, Post, Topic, User, iso
+from .moderation import HIDDEN_COOKED
 from .posting import can_post_in
 from .world import World
 
@@ -298,13 +299,16 @@ def post(
     author = item.user
     staff = viewer is not None and viewer.staff
     mine = viewer is not None and viewer is author
+    # BasicPostSerializer#cooked_hidden: a hidden post's text is for staff (its author gets
+    # `flagging.you_must_edit`, others `flagging.user_must_edit`).
+    hidden_text = item.hidden and not staff
     data: Json = {
         "id": item.id,
         "name": author.name,
         "username": author.username,
         "avatar_template": avatar_template(author),
         "created_at": iso(item.created_at),
-        "cooked": item.cooked,
+        "cooked": HIDDEN_COOKED if hidden_text else item.cooked,
         "post_number": item.post_number,
         "post_type": item.post_type,
         "updated_at": iso(item.updated_at),
@@ -336,10 +340,10 @@ def post(
         "admin": author.admin,
         "staff": author.staff,
         "user_id": author.id,
-        "hidden": False,
+        "hidden": item.hidden,
         "trust_level": author.trust_level,
         "deleted_at": iso(item.deleted_at),
-        "user_deleted": False,
+        "user_deleted": item.user_deleted,
         "edit_reason": item.edit_reason,
         "can_view_edit_history": True,
         "wiki": False,
@@ -347,15 +351,19 @@ def post(
         "reviewable_score_count": 0,
         "reviewable_score_pending_count": 0,
     }
+    if hidden_text:
+        data["cooked_hidden"] = True
     if item.action_code:
         data["action_code"] = item.action_code
     if shape == "stream":
         data["read"] = True
         data["link_counts"] = []
-        if include_raw:
+        # PostSerializer#include_raw?: not for a hidden post, but to staff or its author.
+        if include_raw and not (hidden_text and not mine):
             data["raw"] = item.raw
         return data
-    data["raw"] = item.raw
+    if not hidden_text or mine:
+        data["raw"] = item.raw
     data["posts_count"] = len(world.posts_in(topic.id))
     data["post_url"] = f"/t/{topic.slug}/{topic.id}/{item.post_number}"
     if shape in ("create", "update"):

@@ -324,7 +324,8 @@ def _reply(world: World, actor: User, form: Form, raw: str) -> Post:
 
 
 def update_post(world: World, actor: User | None, post_id: int, form: Form) -> Post:
-    """PUT /posts/{id}.json: the author or staff; no bump; an unchanged raw is a no-op.
+    """PUT /posts/{id}.json: the author or staff; bumps only the topic's last post (see
+    `World.edit_post`); an unchanged raw is a no-op.
 
     Only the `post[...]` form is read (`params.require(:post)`: a top-level `raw` is a 400), and
     staff find deleted posts too (`with_deleted if guardian.is_staff?`) and may edit them.

@@ -9,6 +9,7 @@ those rules apply to API writes and live in `rules.py`.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections import deque
@@ -27,13 +28,14 @@ from .model import (
     clean_tag,
     slugify,
 )
+from .moderation import Moderation
 from .text import clean_title
 
 STATUSES = ("pinned", "pinned_globally", "closed", "archived", "visible")
 TAG_ERAS = ("names", "both", "objects")
 
 
-class World(Accounts):
+class World(Accounts, Moderation):
     """A Discourse site in memory. Build one with `seed_world` or `build_world`."""
 
     def __init__(self, now: datetime) -> None:
@@ -76,9 +78,13 @@ class World(Accounts):
         self.create_memo: dict[str, tuple[datetime, int, dict[str, object]]] = {}
         self.per_page = 30  # topics per category page
         self.chunk_size = 20  # posts per topic chunk
-        # Real Discourse adds a "small action" post (post_type 3) when a topic is pinned or
-        # closed; off by default so that post counts in tests stay what the test wrote.
-        self.small_action_posts = False
+        # TopicStatusUpdater#create_moderator_post_for: every status change (pin, unpin, close,
+        # archive, unlist, and back) adds a small-action post (post_type 3), counted in
+        # posts_count, without a bump. A switch for tests only; Discourse has no such setting.
+        self.small_action_posts = True
+        # Hours a post withdrawn by its author stays before PostDestroyer.destroy_stubs deletes
+        # it (SiteSetting.delete_removed_posts_after; 0: deleted at once).
+        self.delete_removed_posts_after = 24
         # Category lists (CategoryList): past `max_unoptimized_categories` categories, or with
         # `lazy_load_categories` on, /categories.json comes `categories_per_page` at a time.
         self.lazy_load_categories = False
@@ -147,6 +153,23 @@ class World(Accounts):
             self._revoke_keys(username)
             user.deleted = True
             del self._by_username[user.username.lower()]
+
+    def anonymize_user(self, username: str) -> User:
+        """UserAnonymizer#make_anonymous renames through UsernameChanger.change, whose
+        Jobs::UpdateUsername rewrites the old name where others wrote it: `@mentions` and
+        `[quote="name, …"]` in every post's raw, cooked again."""
+        with self.lock:
+            old = self.user(username).username
+            user = super().anonymize_user(username)
+            mention = re.compile(rf"(?<![\w@/.])@{re.escape(old)}(?![\w-])", re.IGNORECASE)
+            quote = re.compile(rf'\[quote="{re.escape(old)}(?=[,"])', re.IGNORECASE)
+            for post in self.posts.values():
+                raw = mention.sub(f"@{user.username}", post.raw)
+                raw = quote.sub(f'[quote="{user.username}', raw)
+                if raw != post.raw:
+                    post.raw = raw
+                    post.cooked = cook(raw, self.groups.keys())
+            return user
 
     # --- categories and tags -----------------------------------------------------------
 
@@ -396,14 +419,19 @@ class World(Accounts):
         *,
         edit_reason: str | None = None,
     ) -> None:
-        """Change a post's raw text. Does not bump the topic."""
+        """Change a post's raw text. Like PostRevisor#bump_topic, an edit of the topic's last post
+        (no live post after it, small actions included: `is_last_post?`) bumps the topic."""
         with self.lock:
             post = self.posts[post_id]
+            moment = at or self.now()
             post.raw = raw
             post.cooked = cook(raw, self.groups.keys())
-            post.updated_at = at or self.now()
+            post.updated_at = moment
             post.edit_reason = edit_reason or None
             post.version += 1
+            topic = self.topics[post.topic_id]
+            if not any(p.post_number > post.post_number for p in self.posts_in(topic.id)):
+                topic.bumped_at = max(topic.bumped_at, moment)
 
     def delete_topic(self, topic_id: int, at: datetime | None = None) -> None:
         """Soft-delete a topic (Discourse keeps it, with `deleted_at`, for staff)."""
@@ -451,9 +479,14 @@ class World(Accounts):
                 topic.pinned_at = moment if enabled else None
                 topic.pinned_until = until if enabled else None
                 topic.pinned_globally = enabled and status == "pinned_globally"
+            elif getattr(topic, status) == enabled:
+                # TopicStatusUpdater#change: closing a closed topic (and the like) updates no
+                # row, so no small action; pinning always writes one.
+                return
             else:
                 setattr(topic, status, enabled)
             if self.small_action_posts:
+                # The system user acts for Post#hide!/#unhide!; the sandbox has none: the author.
                 actor = self.user(by) if by else topic.user
                 code = f"{status}.{'enabled' if enabled else 'disabled'}"
                 self._append_post(topic, actor, "", moment, None, SMALL_ACTION, code)
@@ -482,6 +515,11 @@ class World(Accounts):
         with self.lock:
             posts = (self.posts[i] for i in self.topics[topic_id].post_ids)
             return [p for p in posts if p.deleted_at is None]
+
+    def posts_written(self, topic_id: int) -> list[Post]:
+        """The topic's live regular posts: what people wrote, without the small actions that
+        status changes add ("pinned", "closed")."""
+        return [p for p in self.posts_in(topic_id) if p.post_type == REGULAR]
 
     def posts_by(self, username: str) -> list[Post]:
         """A user's live posts, oldest first, private messages included."""

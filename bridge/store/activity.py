@@ -129,6 +129,7 @@ class ActivityMixin(StoreBase):
             "join topics t on t.site = p.site and t.community = p.community and t.id = p.topic_id "
             "where p.site = :site and p.community = :community "
             "and p.created_at >= :since and p.created_at < :until and p.deleted = 0 "
+            "and p.hidden = 0 "
             f"and t.deleted = 0 and t.visible = 1 and t.category_id in ({_in(category_ids)}) "
             "and coalesce(p.username, '') != :me order by p.created_at, p.id",
             {**self._scope, "since": iso(since), "until": iso(until), "me": leave_out},
@@ -156,8 +157,9 @@ class ActivityMixin(StoreBase):
             "select t.id, t.title, t.slug, t.category_id, t.created_at, f.user_id, f.username, "
             "f.raw as first_raw from topics t "
             "left join posts f on f.site = t.site and f.community = t.community "
-            "and f.topic_id = t.id and f.post_number = 1 and f.deleted = 0 "
-            "where t.site = :site and t.community = :community "
+            "and f.topic_id = t.id and f.post_number = 1 and f.deleted = 0 and f.hidden = 0 "
+            # A topic whose first post was withdrawn or hidden is not an opening people read.
+            "where t.site = :site and t.community = :community and f.id is not null "
             "and t.created_at >= :since and t.created_at < :until "
             f"and t.deleted = 0 and t.visible = 1 and t.category_id in ({_in(category_ids)}) "
             "and coalesce(f.username, '') != :me order by t.created_at, t.id",
@@ -183,7 +185,7 @@ class ActivityMixin(StoreBase):
             "select distinct p.user_id, t.category_id from posts p "
             "join topics t on t.site = p.site and t.community = p.community and t.id = p.topic_id "
             f"where p.site = :site and p.community = :community and p.user_id in ({_in(user_ids)}) "
-            "and p.created_at < :until and p.deleted = 0 and t.deleted = 0 "
+            "and p.created_at < :until and p.deleted = 0 and p.hidden = 0 and t.deleted = 0 "
             f"and t.category_id in ({_in(category_ids)})",
             {**self._scope, "until": iso(until)},
         )

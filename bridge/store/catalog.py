@@ -68,12 +68,13 @@ class CatalogMixin(StoreBase):
         marks = ", ".join(str(int(i)) for i in topic_ids)
         rows = self.db.query(
             "select t.id, t.title, t.slug, t.tags, t.created_at, t.bumped_at, t.reply_count, "
-            "t.like_count, c.slug as category_slug, p.raw as first_post_raw, "
+            "t.like_count, c.slug as category_slug, p.id as first_post_id, "
+            "p.raw as first_post_raw, "
             "p.username as author from topics t "
             "left join categories c on c.site = t.site and c.community = t.community "
             "and c.id = t.category_id "
             "left join posts p on p.site = t.site and p.community = t.community "
-            "and p.topic_id = t.id and p.post_number = 1 and p.deleted = 0 "
+            "and p.topic_id = t.id and p.post_number = 1 and p.deleted = 0 and p.hidden = 0 "
             f"where t.site = :site and t.community = :community and t.id in ({marks}) "
             "and t.deleted = 0",
             self._scope,
@@ -92,6 +93,7 @@ class CatalogMixin(StoreBase):
                 like_count=row["like_count"] or 0,
                 first_post_raw=row["first_post_raw"] or "",
                 url=topic_url(self.site, row["slug"] or "", row["id"]),
+                first_post_shown=row["first_post_id"] is not None,
             )
             for row in rows
         ]
@@ -101,7 +103,7 @@ class CatalogMixin(StoreBase):
             r["raw"] or ""
             for r in self.db.query(
                 f"select raw from posts where {self._WHERE} and topic_id = :t and deleted = 0 "
-                "and post_number > 1 order by post_number",
+                "and hidden = 0 and post_number > 1 order by post_number",
                 {**self._scope, "t": topic_id},
             )
         )

@@ -200,6 +200,8 @@ class ForumMixin(StoreBase):
                     "like_count": p.like_count,
                     "reply_count": p.reply_count,
                     "deleted": int(p.deleted),
+                    "withdrawn": int(p.withdrawn),
+                    "hidden": int(p.hidden),
                 }
                 for p in posts
             ),
@@ -369,12 +371,12 @@ class ForumMixin(StoreBase):
         ]
 
     def posts_of(self, topic_id: int) -> list[StoredPost]:
-        """A topic's live posts, in order."""
+        """A topic's live posts people may read (not hidden), in order."""
         return [
             StoredPost.from_row(row)
             for row in self.db.query(
                 f"select * from posts where {self._WHERE} and topic_id = :topic_id "
-                "and deleted = 0 order by post_number",
+                "and deleted = 0 and hidden = 0 order by post_number",
                 {**self._scope, "topic_id": topic_id},
             )
         ]

@@ -305,3 +305,12 @@ def m007_welcome(db: Database) -> None:
         },
         pk=("site", "community", "person"),
     )
+
+
+@migrations()
+def m008_post_states(db: Database) -> None:
+    # A post withdrawn by its author (Discourse's `user_deleted`) is kept as deleted, emptied;
+    # a post hidden by flags keeps its text, for staff, and is out of everything people read.
+    posts = db.table("posts")
+    posts.add_column("withdrawn", int, not_null_default=0)
+    posts.add_column("hidden", int, not_null_default=0)
