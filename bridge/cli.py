@@ -305,7 +305,8 @@ def search(ctx: click.Context, query: tuple[str, ...], limit: int) -> None:
 
 
 @cli.command()
-@click.argument("kind", type=click.Choice(["toolbox", "cartography"]))
+@click.argument("kind", type=click.Choice(["toolbox", "cartography", "member"]))
+@click.argument("who", required=False, metavar="[NOM]")
 @click.option(
     "--format",
     "fmt",
@@ -328,13 +329,22 @@ def search(ctx: click.Context, query: tuple[str, ...], limit: int) -> None:
 )
 @click.pass_context
 def export(
-    ctx: click.Context, kind: str, fmt: str, delimiter: str | None, output: Path | None
+    ctx: click.Context,
+    kind: str,
+    who: str | None,
+    fmt: str,
+    delimiter: str | None,
+    output: Path | None,
 ) -> None:
-    """Exporte la boîte à outils ou la cartographie (csv, xlsx, json, geojson)."""
+    """Exporte la boîte à outils, la cartographie, ou ce que la base garde d'une personne."""
     config = _config(ctx)
     from bridge.export import CsvStyle, entries_of, render_export
+    from bridge.privacy import member_export
     from bridge.wiring import Parts
 
+    if kind == "member" or who:
+        _write(member_export(config, kind, who), output)
+        return
     if fmt == "xlsx" and output is None:
         raise UsageError("le format xlsx s'écrit dans un fichier : ajoutez --output FICHIER.xlsx")
     if fmt == "geojson" and kind != "cartography":
@@ -355,38 +365,40 @@ def export(
                 "position (voir bridge status)",
                 err=True,
             )
+    if _write(content, output):
+        click.echo(f"Écrit : {output} ({len(rows)} entrée(s))", err=True)
+
+
+def _write(content: str | bytes, output: Path | None) -> bool:
     if output is None:
         click.echo(content, nl=False)
-        return
+        return False
     try:
-        if isinstance(content, bytes):
-            output.write_bytes(content)
-        else:
-            output.write_text(content, encoding="utf-8")
+        output.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
     except OSError as exc:
         raise UsageError(f"{output} : écriture impossible ({os_error_words(exc)})") from None
-    click.echo(f"Écrit : {output} ({len(rows)} entrée(s))", err=True)
+    return True
+
+
+@cli.command()
+@click.argument("who", metavar="NOM")
+@click.option("--dry-run", is_flag=True, help="Dire ce qui serait retiré; n'écrit rien.")
+@click.pass_context
+def forget(ctx: click.Context, who: str, dry_run: bool) -> None:
+    """Retire de la base locale les données d'une personne, à sa demande (droit à l'oubli)."""
+    from bridge.privacy import run_forget
+
+    click.echo(run_forget(_config(ctx), who, dry_run=dry_run))
 
 
 def _explain_empty(parts: Parts) -> bool:
     """Say so, and what to run, when the store holds nothing for this site and community."""
-    store = parts.store
-    if store.has_categories():
-        return False
-    others = [f"{site} ({community})" for site, community in store.mirrored_scopes()]
-    click.echo(
-        f"La base locale {parts.config.store_path} ne contient encore rien pour "
-        f"{parts.config.site} (catégorie « {parts.config.community.category} ») : "
-        "lancez d'abord « bridge sync ».",
-        err=True,
-    )
-    if others:
-        click.echo(
-            f"Elle contient les données de : {', '.join(others)}. Vérifiez discourse.url et "
-            f"community.category dans {parts.config.source}.",
-            err=True,
-        )
-    return True
+    from bridge.status import empty_store_lines
+
+    lines = empty_store_lines(parts)
+    for line in lines:
+        click.echo(line, err=True)
+    return bool(lines)
 
 
 @cli.command()

@@ -305,3 +305,14 @@ def m007_welcome(db: Database) -> None:
         },
         pk=("site", "community", "person"),
     )
+
+
+@migrations()
+def m008_forgotten(db: Database) -> None:
+    # The people forgotten at their request (`bridge forget`), named only by keyed hashes (of
+    # the user id, as the welcome names members, and of each username they were known by):
+    # the mirror stores their later posts without their name, and nothing else of them.
+    db.table("forgotten_people").create(
+        {"site": str, "community": str, "person": str, "names": str, "forgotten_at": str},
+        pk=("site", "community", "person"),
+    )
