@@ -11,7 +11,18 @@ import sqlite3
 from pathlib import Path
 
 from test_mirror import secure_delete_off_by_default, traces
-from test_welcome import Clock, bridge, clock, first_pass, join, ok, sandbox, welcomes, workdir
+from test_welcome import (
+    Clock,
+    bridge,
+    clock,
+    first_pass,
+    join,
+    ok,
+    sandbox,
+    welcomes,
+    workdir,
+    write_config,
+)
 
 from bridge.config import load_config
 from bridge.sandbox import Sandbox
@@ -56,6 +67,8 @@ def test_forget_takes_a_member_out_of_the_store_and_keeps_them_out(
 ) -> None:
     world = sandbox.world
     user_id = world.user(USERNAME).id
+    # A member back after a day would be welcomed again: not a forgotten one.
+    write_config(workdir, sandbox.url, "rejoin_days: 1")
     first_pass(sandbox, clock)
     assert on_disk(workdir, USERNAME, NAME) != []  # the audit does see them
     before = hashlib.sha256(file_bytes(workdir)).hexdigest()
@@ -103,13 +116,15 @@ def test_forget_takes_a_member_out_of_the_store_and_keeps_them_out(
     world.add_reply(discussion.id, "dfoley", f"D'accord avec @{USERNAME} sur ce point.")
     world.remove_member(USERNAME)
     join(sandbox, clock, USERNAME, NAME)
+    join(sandbox, clock, "rosalie.nadeau", "Rosalie Nadeau")
     clock.advance(hours=2)
-    ok("sync", "--full")
+    assert "1 nouveau(x) membre(s)" in ok("sync", "--full").output  # Rosalie only
     ok("welcome")
     clock.advance(days=1)
     ok("welcome")
 
     assert [t for t in welcomes(sandbox) if USERNAME in t.title] == []
+    assert [t for t in welcomes(sandbox) if "rosalie.nadeau" in t.title] != []
     store = store_of(workdir)
     try:
         assert user_id not in store.group_members("cdp-2ise")
@@ -122,6 +137,11 @@ def test_forget_takes_a_member_out_of_the_store_and_keeps_them_out(
     # Their own words stay, signed by nobody; their full name in them is the one thing
     # the mirror cannot tell from the rest of a text written after they were forgotten.
     assert on_disk(workdir, USERNAME) == []
+    clock.advance(days=5)
+    ok("sync")
+    digest = ok("digest", "--dry-run").output
+    assert "Rosalie Nadeau" in digest
+    assert USERNAME not in digest and NAME not in digest
 
 
 def test_export_member_lists_what_the_store_holds_about_a_person(
