@@ -81,3 +81,14 @@ def test_runs_older_than_a_year_go_except_the_last_success_of_each_job(store):
     store.run_started("sync", NOW)
 
     assert {r["id"] for r in store.db["job_runs"].rows} == {kept, recent, recent + 1}
+
+
+def test_a_person_is_found_by_user_id_when_their_name_is_gone(store):
+    store.save_posts([make_post(1, username=None)])
+
+    assert store.find_person("marie") is None
+    person = store.find_person("11")
+    assert person is not None and (person.user_id, person.usernames) == (11, ())
+    counts = store.forget_person(person, NOW)
+    assert counts.posts == 1 and store.posts_of(101)[0].user_id is None
+    assert store.forgotten_on("11") == NOW
