@@ -134,9 +134,9 @@ def test_forget_takes_a_member_out_of_the_store_and_keeps_them_out(
         assert latest[1].raw == f"D'accord avec {FORGOTTEN_NAME} sur ce point."
     finally:
         store.close()
-    # Their own words stay, signed by nobody; their full name in them is the one thing
-    # the mirror cannot tell from the rest of a text written after they were forgotten.
-    assert on_disk(workdir, USERNAME) == []
+    # Their own words stay, signed by nobody, without the full name the forum gives with them.
+    assert on_disk(workdir, USERNAME, NAME) == []
+    assert latest[0].raw == f"Merci ! — {FORGOTTEN_NAME}, Magog"
     clock.advance(days=5)
     ok("sync")
     digest = ok("digest", "--dry-run").output

@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+import pytest
 from test_store import NOW, make_post, make_topic
 
+from bridge.errors import UsageError
 from bridge.models import GroupMember
 from bridge.store import FORGOTTEN_NAME, Store
 from bridge.welcome.people import person_key
@@ -92,3 +94,12 @@ def test_a_person_is_found_by_user_id_when_their_name_is_gone(store):
     counts = store.forget_person(person, NOW)
     assert counts.posts == 1 and store.posts_of(101)[0].user_id is None
     assert store.forgotten_on("11") == NOW
+
+
+def test_a_name_two_accounts_held_asks_for_the_number(store):
+    store.save_people([(11, "marie", None)])
+    store.save_posts([make_post(1, user_id=14, username="Marie")])
+
+    with pytest.raises(UsageError, match=r"« marie » a nommé plusieurs comptes \(n° 11, n° 14\)"):
+        store.find_person("marie")
+    assert store.find_person("14") is not None

@@ -14,9 +14,10 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from bridge.errors import UsageError
 from bridge.store.base import iso, parse_iso
 from bridge.store.deletion import DeletionMixin, _name_in_text
-from bridge.store.forgotten import FORGOTTEN_NAME, name_key
+from bridge.store.forgotten import FORGOTTEN_NAME, full_name, name_key
 from bridge.store.welcome import WelcomeMixin
 from bridge.welcome.people import person_key
 
@@ -64,8 +65,9 @@ class ForgetMixin(DeletionMixin, WelcomeMixin):
         ids = self._ids_named(params)
         if not ids and who.strip().isdigit():
             ids = [int(who.strip())]
-        if len(ids) > 1:
-            ids = ids[:1]  # one account per username at a time; the newest row decides
+        if len(ids) > 1:  # two accounts held this name in turn
+            numbers = ", ".join(f"n° {i}" for i in sorted(ids))
+            raise UsageError(f"« {who} » a nommé plusieurs comptes ({numbers}) : donnez le numéro")
         user_id = ids[0] if ids else None
         params["id"] = user_id if user_id is not None else -1
         usernames = [
@@ -210,8 +212,7 @@ class ForgetMixin(DeletionMixin, WelcomeMixin):
                     f"where {self._WHERE} and last_poster_username = :old",
                     params,
                 )
-        # A one-word name (« Marie ») would take others' words with it: only full names.
-        full = [n for n in person.names if len(n.split()) > 1]
+        full = [n for n in person.names if full_name(n) is not None]
         for name in full:
             pattern = _word(name)
             for row in self.db.query(

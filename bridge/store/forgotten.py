@@ -36,6 +36,14 @@ FORGOTTEN_NAME = "membre retiré"
 _NAMED = re.compile(r"(?:(?<![\w@/.-])(@)|(/u/)|(data-username=\")|(\[quote=\"?))([\w.-]*\w)")
 
 
+def full_name(text: str) -> re.Pattern[str] | None:
+    """A full name as a whole (never inside a longer name or address); None for a one-word
+    name (« Marie »), which would take others' words with it."""
+    if len(text.split()) < 2:
+        return None
+    return re.compile(rf"(?<![\w.@/-]){re.escape(text)}(?![\w-]|\.\w)", re.IGNORECASE)
+
+
 def name_key(secret: bytes, username: str) -> str:
     """The keyed hash of a username, case folded (Discourse's usernames ignore case)."""
     return hmac.new(secret, b"name:" + username.casefold().encode(), hashlib.sha256).hexdigest()[
@@ -98,6 +106,14 @@ class ForgetListMixin(StoreBase):
         for post in posts:
             post = replace(post, raw=forgotten.text(post.raw), cooked=forgotten.text(post.cooked))
             if forgotten.has_user(post.user_id) or forgotten.has_name(post.username):
+                # Their full name, as the forum gives it with the post, out of their own text.
+                name = full_name(post.name or "")
+                if name is not None:
+                    post = replace(
+                        post,
+                        raw=name.sub(FORGOTTEN_NAME, post.raw),
+                        cooked=name.sub(FORGOTTEN_NAME, post.cooked),
+                    )
                 post = replace(post, username=FORGOTTEN_NAME, user_id=None, name=None)
             masked.append(post)
         return masked
