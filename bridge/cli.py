@@ -10,104 +10,19 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
 from bridge import __version__
-from bridge.cli_words import install as install_french
+from bridge.cli_base import BridgeGroup, TopicProgress, setup_logging
 from bridge.config import ENV_CONFIG, Config, load_config
-from bridge.errors import BridgeError, ConfigError, UsageError, os_error_words
+from bridge.errors import ConfigError, UsageError, os_error_words
 
 if TYPE_CHECKING:
     from bridge.wiring import Parts
 
 log = logging.getLogger("bridge")
-
-
-class BridgeGroup(click.Group):
-    """Maps the bridge's errors to one plain line and their exit code; click's own messages
-    (usage errors, help) in French."""
-
-    def main(self, *args: Any, **kwargs: Any) -> Any:
-        install_french()
-        return super().main(*args, **kwargs)
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except BridgeError as exc:
-            click.echo(f"Erreur : {exc}", err=True)
-            ctx.exit(exc.exit_code)
-
-
-_LEVEL_WORDS = {"DEBUG": "détail", "INFO": "info", "WARNING": "avertissement", "ERROR": "erreur"}
-
-
-class _LogLines(logging.Handler):
-    """The log on stderr, never mixed with what a command prints (stdout): plain French lines
-    by default; with -v, the time and level too (for a service's log)."""
-
-    def __init__(self, verbose: bool):
-        super().__init__()
-        self.verbose = verbose
-
-    def format(self, record: logging.LogRecord) -> str:
-        message = record.getMessage()
-        if not self.verbose:
-            return message
-        when = self.formatter.formatTime(record) if self.formatter else ""
-        level = _LEVEL_WORDS.get(record.levelname, record.levelname.lower())
-        return f"{when} {level} {record.name} : {message}"
-
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            # click's stderr at this moment: the one a test runner captures, too.
-            click.echo(self.format(record), err=True)
-        except Exception:
-            self.handleError(record)
-
-
-def _setup_logging(verbose: int) -> None:
-    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
-    root = logging.getLogger()
-    for old in [h for h in root.handlers if isinstance(h, _LogLines)]:
-        root.removeHandler(old)
-    handler = _LogLines(verbose > 0)
-    handler.setFormatter(logging.Formatter())
-    root.addHandler(handler)
-    root.setLevel(level)
-    # pydiscourse logs whole response bodies at DEBUG.
-    logging.getLogger("pydiscourse.client").setLevel(max(level, logging.INFO))
-    # APScheduler's own lines are English and for developers: shown with -vv only; the service
-    # says in French what it runs (one line per job run).
-    logging.getLogger("apscheduler").setLevel(level if verbose >= 2 else logging.WARNING)
-
-
-class _TopicProgress:
-    """A progress bar on stderr when the pass reads every topic, else a running count."""
-
-    def __init__(self) -> None:
-        self.bar: Any = None
-        self.seen = 0
-
-    def start(self, total: int | None) -> None:
-        if total:
-            self.bar = click.progressbar(length=total, label="Sujets lus", file=sys.stderr)
-            self.bar.__enter__()
-
-    def tick(self, topic: object) -> None:
-        self.seen += 1
-        if self.bar is not None:
-            self.bar.update(1)
-        else:
-            click.echo(f"\rSujets lus : {self.seen}", nl=False, err=True)
-
-    def finish(self) -> None:
-        if self.bar is not None:
-            self.bar.__exit__(None, None, None)
-        elif self.seen:
-            click.echo("", err=True)
 
 
 @click.group(cls=BridgeGroup, subcommand_metavar="COMMANDE [ARGUMENTS]...")
@@ -126,7 +41,7 @@ class _TopicProgress:
 @click.pass_context
 def cli(ctx: click.Context, config_path: Path, verbose: int) -> None:
     """La passerelle entre la CdP 2isE et son forum En Commun (Discourse)."""
-    _setup_logging(verbose)
+    setup_logging(verbose)
     ctx.obj = {"config_path": config_path}
 
 
@@ -209,7 +124,7 @@ def sync(ctx: click.Context, full: bool) -> None:
 
     with Parts.build(config) as parts:
         if sys.stderr.isatty():
-            progress = _TopicProgress()
+            progress = TopicProgress()
             try:
                 summary = run_sync(
                     parts, full=full, on_topic=progress.tick, on_start=progress.start
@@ -312,7 +227,8 @@ def search(ctx: click.Context, query: tuple[str, ...], limit: int) -> None:
 
 
 @cli.command()
-@click.argument("kind", type=click.Choice(["toolbox", "cartography"]))
+@click.argument("kind", type=click.Choice(["toolbox", "cartography", "member"]))
+@click.argument("who", required=False, metavar="[NOM]")
 @click.option(
     "--format",
     "fmt",
@@ -335,13 +251,22 @@ def search(ctx: click.Context, query: tuple[str, ...], limit: int) -> None:
 )
 @click.pass_context
 def export(
-    ctx: click.Context, kind: str, fmt: str, delimiter: str | None, output: Path | None
+    ctx: click.Context,
+    kind: str,
+    who: str | None,
+    fmt: str,
+    delimiter: str | None,
+    output: Path | None,
 ) -> None:
-    """Exporte la boîte à outils ou la cartographie (csv, xlsx, json, geojson)."""
+    """Exporte la boîte à outils, la cartographie, ou ce que la base garde d'une personne."""
     config = _config(ctx)
     from bridge.export import CsvStyle, entries_of, render_export
+    from bridge.privacy import member_export
     from bridge.wiring import Parts
 
+    if kind == "member" or who:
+        _write(member_export(config, kind, who), output)
+        return
     if fmt == "xlsx" and output is None:
         raise UsageError("le format xlsx s'écrit dans un fichier : ajoutez --output FICHIER.xlsx")
     if fmt == "geojson" and kind != "cartography":
@@ -362,38 +287,40 @@ def export(
                 "position (voir bridge status)",
                 err=True,
             )
+    if _write(content, output):
+        click.echo(f"Écrit : {output} ({len(rows)} entrée(s))", err=True)
+
+
+def _write(content: str | bytes, output: Path | None) -> bool:
     if output is None:
         click.echo(content, nl=False)
-        return
+        return False
     try:
-        if isinstance(content, bytes):
-            output.write_bytes(content)
-        else:
-            output.write_text(content, encoding="utf-8")
+        output.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
     except OSError as exc:
         raise UsageError(f"{output} : écriture impossible ({os_error_words(exc)})") from None
-    click.echo(f"Écrit : {output} ({len(rows)} entrée(s))", err=True)
+    return True
+
+
+@cli.command()
+@click.argument("who", metavar="NOM")
+@click.option("--dry-run", is_flag=True, help="Dire ce qui serait retiré; n'écrit rien.")
+@click.pass_context
+def forget(ctx: click.Context, who: str, dry_run: bool) -> None:
+    """Retire de la base locale les données d'une personne, à sa demande (droit à l'oubli)."""
+    from bridge.privacy import run_forget
+
+    click.echo(run_forget(_config(ctx), who, dry_run=dry_run))
 
 
 def _explain_empty(parts: Parts) -> bool:
     """Say so, and what to run, when the store holds nothing for this site and community."""
-    store = parts.store
-    if store.has_categories():
-        return False
-    others = [f"{site} ({community})" for site, community in store.mirrored_scopes()]
-    click.echo(
-        f"La base locale {parts.config.store_path} ne contient encore rien pour "
-        f"{parts.config.site} (catégorie « {parts.config.community.category} ») : "
-        "lancez d'abord « bridge sync ».",
-        err=True,
-    )
-    if others:
-        click.echo(
-            f"Elle contient les données de : {', '.join(others)}. Vérifiez discourse.url et "
-            f"community.category dans {parts.config.source}.",
-            err=True,
-        )
-    return True
+    from bridge.status import empty_store_lines
+
+    lines = empty_store_lines(parts)
+    for line in lines:
+        click.echo(line, err=True)
+    return bool(lines)
 
 
 @cli.command()

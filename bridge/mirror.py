@@ -378,7 +378,8 @@ class Mirror(Sweeps):
             self.store.save_people([(m.id, m.username, m.name) for m in fresh])
             if newest is not None and newest != cursor:
                 self.store.set_cursor(CURSOR_MEMBERS, iso(newest) or "", self.now())
-        summary.members_added += sum(1 for m in fresh if m.id not in known)
+        # Counted from the store: a member on the forget list was not saved.
+        summary.members_added += len(self.store.group_members(self.group).keys() - known.keys())
         if sweep:
             present = {m.id for m in members}
             for user_id, username in known.items():

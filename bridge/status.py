@@ -107,3 +107,23 @@ def entry_warnings(parts: Parts) -> list[str]:
             lines.append(f"  « {entry.title} » par {entry.author or '?'} — {entry.url}")
             lines.extend(f"    - {w}" for w in entry.warnings)
     return lines
+
+
+def empty_store_lines(parts: Parts) -> list[str]:
+    """What to say, and what to run, when the store holds nothing for this site and community
+    (nothing when it holds its mirror)."""
+    store = parts.store
+    if store.has_categories():
+        return []
+    lines = [
+        f"La base locale {parts.config.store_path} ne contient encore rien pour "
+        f"{parts.config.site} (catégorie « {parts.config.community.category} ») : "
+        "lancez d'abord « bridge sync »."
+    ]
+    others = [f"{site} ({community})" for site, community in store.mirrored_scopes()]
+    if others:
+        lines.append(
+            f"Elle contient les données de : {', '.join(others)}. Vérifiez discourse.url et "
+            f"community.category dans {parts.config.source}."
+        )
+    return lines

@@ -17,11 +17,15 @@ One module per concern, each a mixin of `Store`:
   announcements  the committee's announcements (`StoredAnnouncement`)
   activity       what happened over a week, for the digest, and the figures of past weeks
   welcome        the welcome's secret and the members it has seen join
+  forgotten      the forget list, and the masks every save of the forum passes through
+  forget         forgetting one person at their request (`bridge forget`)
+  access         everything the store holds about one person (`bridge export member`)
   tables         the tables in people's words (Datasette's titles for `bridge browse`)
 """
 
 from __future__ import annotations
 
+from bridge.store.access import AccessMixin, MemberRecord
 from bridge.store.activity import (
     ActivityMixin,
     ActivityPost,
@@ -45,6 +49,8 @@ from bridge.store.base import (
 )
 from bridge.store.catalog import SearchHit
 from bridge.store.deletion import ERASED_NAME, DeletionMixin
+from bridge.store.forget import ForgetCounts, ForgetMixin, Person
+from bridge.store.forgotten import FORGOTTEN_NAME
 from bridge.store.forum import ForumMixin, MirrorCounts, StoredCategory, StoredPost, StoredTopic
 from bridge.store.job_runs import JobRun, JobRunsMixin, RunStatus
 from bridge.store.ledger import LedgerEntry, LedgerMixin, LedgerState
@@ -59,6 +65,10 @@ __all__ = [
     "OpenedTopic",
     "WeekFigures",
     "ERASED_NAME",
+    "FORGOTTEN_NAME",
+    "ForgetCounts",
+    "MemberRecord",
+    "Person",
     "HIDDEN_TABLES",
     "FollowUp",
     "WelcomeRow",
@@ -87,6 +97,8 @@ __all__ = [
 
 
 class Store(
+    ForgetMixin,
+    AccessMixin,
     ForumMixin,
     DeletionMixin,
     LedgerMixin,

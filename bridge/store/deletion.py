@@ -10,6 +10,7 @@ import re
 from collections.abc import Sequence
 
 from bridge.store.catalog import CatalogMixin
+from bridge.store.forgotten import replace_named
 
 # What an erased account's name becomes where others mentioned or quoted it.
 ERASED_NAME = "anonyme"
@@ -24,10 +25,6 @@ def _name_in_text(username: str) -> re.Pattern[str]:
         + r"(?![\w-]|\.\w)",
         re.IGNORECASE,
     )
-
-
-def _prefix(match: re.Match[str]) -> str:
-    return next(group for group in match.groups() if group is not None)
 
 
 class DeletionMixin(CatalogMixin):  # a deleted topic's entries and search documents go too
@@ -179,7 +176,7 @@ class DeletionMixin(CatalogMixin):  # a deleted topic's entries and search docum
                 {**self._scope, "like": f"%{old}%"},
             ):
                 values = {
-                    column: pattern.sub(lambda m: _prefix(m) + new, row[column])
+                    column: pattern.sub(lambda m: replace_named(m, new), row[column])
                     for column in ("raw", "cooked")
                     if row[column]
                 }

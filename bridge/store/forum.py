@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from bridge.store.base import StoreBase, iso, parse_iso
+from bridge.store.base import iso, parse_iso
+from bridge.store.forgotten import ForgetListMixin
 
 if TYPE_CHECKING:
     # The payload types, not the door: the store must not depend on how Discourse is reached
@@ -134,7 +135,7 @@ class MirrorCounts:
 _KEY = ("site", "community", "id")
 
 
-class ForumMixin(StoreBase):
+class ForumMixin(ForgetListMixin):  # what is saved passes through the forget list
     # --- mirror ------------------------------------------------------------------------------
 
     def save_categories(self, categories: Sequence[Category]) -> None:
@@ -155,6 +156,7 @@ class ForumMixin(StoreBase):
 
     def save_topic(self, topic: TopicSummary, posts: Sequence[Post], synced_at: datetime) -> None:
         """Save a topic with the posts read for it; posts not listed are left as they were."""
+        topic = self._masked_topic(topic)
         self.db.table("topics").upsert(
             {
                 **self._scope,
@@ -183,6 +185,7 @@ class ForumMixin(StoreBase):
         self.save_posts(posts)
 
     def save_posts(self, posts: Sequence[Post]) -> None:
+        posts = self._masked_posts(posts)
         self.db.table("posts").upsert_all(
             (
                 {
@@ -209,6 +212,7 @@ class ForumMixin(StoreBase):
         )
 
     def save_group_members(self, group: str, members: Sequence[GroupMember]) -> None:
+        members = self._masked_members(members)
         self.db.table("group_members").upsert_all(
             (
                 {
@@ -297,6 +301,7 @@ class ForumMixin(StoreBase):
 
     def save_people(self, people: Sequence[tuple[int, str, str | None]]) -> None:
         """Record (user id, username, name) seen in lists, leaving profiles as they are."""
+        people = self._masked_people(people)
         # One statement for all (the mirror saves the authors of every topic it reads).
         self.db.table("users").upsert_all(
             (

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from bridge.errors import StoreError
 from bridge.store.base import StoreBase, iso, parse_iso
+
+# How long the record of a job's run is kept (the README's « Données personnelles » says so).
+RUNS_KEPT_DAYS = 365
 
 
 class RunStatus(StrEnum):
@@ -56,7 +59,17 @@ class JobRunsMixin(StoreBase):
             )
             if table.last_pk is None:
                 raise StoreError(f"le début de la tâche {job} n'a pas été enregistré")
+            self._forget_old_runs(now)
             return int(table.last_pk)
+
+    def _forget_old_runs(self, now: datetime) -> None:
+        """Runs older than `RUNS_KEPT_DAYS` go (an error may quote a name), except each job's
+        last success, which `bridge status` and the schedule still read."""
+        self.db.execute(
+            f"delete from job_runs where {self._WHERE} and started_at < :before and id not in "
+            f"(select max(id) from job_runs where {self._WHERE} and status = :ok group by job)",
+            {**self._scope, "before": iso(now - timedelta(days=RUNS_KEPT_DAYS)), "ok": "ok"},
+        )
 
     def run_finished(
         self,

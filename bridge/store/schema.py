@@ -314,3 +314,14 @@ def m008_post_states(db: Database) -> None:
     posts = db.table("posts")
     posts.add_column("withdrawn", int, not_null_default=0)
     posts.add_column("hidden", int, not_null_default=0)
+
+
+@migrations()
+def m009_forgotten(db: Database) -> None:
+    # The people forgotten at their request (`bridge forget`), named only by keyed hashes (of
+    # the user id, as the welcome names members, and of each username they were known by):
+    # the mirror stores their later posts without their name, and nothing else of them.
+    db.table("forgotten_people").create(
+        {"site": str, "community": str, "person": str, "names": str, "forgotten_at": str},
+        pk=("site", "community", "person"),
+    )

@@ -22,6 +22,10 @@ TABLE_TITLES: dict[str, tuple[str, str]] = {
         "Accueil",
         "Chaque arrivée dans le groupe et son accueil ; `person` est une empreinte, pas un nom.",
     ),
+    "forgotten_people": (
+        "Oublis",
+        "Les personnes oubliées à leur demande (bridge forget) : des empreintes, pas des noms.",
+    ),
 }
 # Not listed by `bridge browse`: the welcome's secret keys the hashes that name members.
 HIDDEN_TABLES = ("welcome_secrets",)
