@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -244,3 +245,37 @@ def test_killed_at_twenty_moments_ends_as_one_clean_run(
     # One more pass on each, and the mirrors hold as many rows.
     assert clean.bridge("sync").exit_code == killed.bridge("sync").exit_code == 0
     assert mirror_counts(killed) == mirror_counts(clean)
+
+
+def test_the_integrity_check_sees_each_kind_of_damage(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_test_parts(monkeypatch)
+    now = datetime.now(UTC)
+    forum = Forum(tmp_path, now)
+    try:
+        assert forum.bridge("sync").exit_code == 0
+        db = tmp_path / "bridge.db"
+        assert storecheck.problems(db, forum.sandbox.world) == []
+        with sqlite3.connect(db) as conn:
+            first = "(select min(id) from posts)"
+            conn.execute(f"update posts set topic_id = 999999 where id = {first}")
+            conn.execute("update cursors set value = '2999-01-01' where name = 'topics_bumped_at'")
+            site, community = conn.execute("select site, community from cursors").fetchone()
+            # Two replies recorded as one post that the forum does not have.
+            for key in ("a", "b"):
+                conn.execute(
+                    "insert into ledger (site, community, key, kind, state, topic_id, post_id, "
+                    "post_number) values (?, ?, ?, 'reply', 'done', 11, 999998, 1)",
+                    (site, community, key),
+                )
+        found = storecheck.problems(db, forum.sandbox.world)
+    finally:
+        forum.close()
+    assert [line.split(" : ")[0].split(" ")[0] for line in found] == [
+        "messages",
+        "curseur",
+        "registre",
+        "registre",
+        "registre",
+    ], found
