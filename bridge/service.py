@@ -7,7 +7,9 @@ late by its grace period (`misfire_grace_time`). Every run builds its parts afre
 job files and templates are read at each run; `config.yaml` is read again on SIGHUP.
 
 At start-up, a job whose time passed while the service was down (the store records every run)
-runs once if still within its grace period. SIGTERM or Ctrl-C: no new request or draft starts,
+runs once if still within its grace period; so does a job the previous process died in the
+middle of (kill -9, power cut: its run has no recorded end), and the sync when a job that
+follows it was left behind. SIGTERM or Ctrl-C: no new request or draft starts,
 the write in flight finishes and is recorded, then the process exits 0. A failing job is
 logged, recorded and retried at its next time; repeated failures pause it for longer and
 longer (10 minutes, doubling, at most 6 hours).
@@ -39,7 +41,7 @@ from bridge.jobtable import JOBS, JobRunner
 from bridge.publish import Gate
 from bridge.runs import run_sync
 from bridge.schedule import DEFAULTS, JOB_NAMES, Schedule, Timing, missed_run, parse_timing
-from bridge.store import RunStatus, StoreBusy, file_lock
+from bridge.store import JobRun, RunStatus, StoreBusy, file_lock
 from bridge.webhooks.standalone import NEEDS_FULL_PASS, open_endpoint, require_webhooks
 from bridge.wiring import Parts, utc_now
 from bridge.words import time_label
@@ -74,6 +76,25 @@ def fresh_trigger(timing: Timing, last_started: datetime | None, now: datetime) 
         anchor = last_started + trigger.interval if last_started else now + trigger.interval
         return IntervalTrigger(seconds=trigger.interval.total_seconds(), start_date=anchor)
     return trigger
+
+
+def owed_at_start(schedule: Schedule, last: Mapping[str, JobRun | None]) -> set[str]:
+    """The jobs a dead service left unfinished, to run at once at start-up.
+
+    Only at start-up: the service lock is then ours, so a run without a recorded end was cut
+    short, not running; left to its next time, a killed Monday digest would wait a week. A
+    job that follows the sync is owed through the sync: when its own run was cut short, or when
+    a sync (the digest's own, say) ran after it and the process died before its turn came.
+    """
+    cut = {job for job, run in last.items() if run is not None and run.status is RunStatus.RUNNING}
+    owed = {job for job in cut if not schedule[job].after_sync}
+    sync = last.get("sync")
+    for job in schedule.after_sync():
+        run = last.get(job)
+        behind = sync is not None and (run is None or run.started_at < sync.started_at)
+        if job in cut or behind:
+            owed.add("sync")
+    return owed
 
 
 class _Scheduler(BlockingScheduler):  # type: ignore[misc]
@@ -133,12 +154,14 @@ class Service:
 
     # --- scheduling --------------------------------------------------------------------------
 
-    def install(self) -> list[str]:
-        """(Re)schedule every registered job from the config; say what is planned."""
+    def install(self, starting: bool = False) -> list[str]:
+        """(Re)schedule every registered job from the config; say what is planned. `starting`:
+        the service's start-up, when a job left unfinished by a dead process is owed."""
         schedule = schedule_of(self.config)
         now = self.now()
         with self.parts() as parts:
             last = {job: parts.store.last_run(job) for job in JOB_NAMES}
+        owed = owed_at_start(schedule, last) if starting else set()
         lines = []
         for job in JOB_NAMES:
             timing = schedule[job]
@@ -165,6 +188,9 @@ class Service:
                 else:
                     when = time_label(missed, self.config.community.tz)
                     log.info("%s : l'exécution du %s a été manquée, faite au démarrage", job, when)
+            elif job in owed:
+                options["next_run_time"] = now
+                log.info("%s : laissée inachevée par l'arrêt précédent, reprise au démarrage", job)
             self.scheduler.add_job(
                 self.run,
                 fresh_trigger(timing, started, now),
@@ -313,7 +339,7 @@ class Service:
         self.parts().close()  # creates the store (and its folder) if need be
         try:
             with file_lock(store_path, "service", wait=0):
-                planned = self.install()
+                planned = self.install(starting=True)
                 self.record_config(RunStatus.OK, "service démarré : " + "; ".join(planned))
                 signal.signal(signal.SIGTERM, self.ask_stop)
                 signal.signal(signal.SIGINT, self.ask_stop)

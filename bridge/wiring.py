@@ -13,7 +13,7 @@ from typing import Protocol, TypeVar
 
 from bridge.config import Config
 from bridge.discourse import Category, DiscourseClient
-from bridge.errors import ConfigError, NotFoundError
+from bridge.errors import ConfigError, NotFoundError, Stopping
 from bridge.misconfig import require_writable_store
 from bridge.publish import Gate, Publisher, StepHook
 from bridge.render import Renderer
@@ -149,6 +149,11 @@ class Parts:
         run_id = self.store.run_started(job, self.now())
         try:
             summary = work()
+        except Stopping:
+            # Cut short by the service's stop: left without an end, as a killed run is, so
+            # that the next start runs it again (`service.owed_at_start`) rather than at its
+            # next time, a week later for the digest.
+            raise
         except BaseException as exc:
             self.store.run_finished(
                 run_id, self.now(), RunStatus.FAILED, error=str(exc) or type(exc).__name__

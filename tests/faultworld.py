@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,19 @@ class Clock:
         return self.at
 
 
+class FlowingClock(Clock):
+    """A clock that runs at the real pace from `at` (set `at` to jump): for a forum that a real
+    `bridge run` process, on the real clock, works on as well."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        super().__setattr__(name, value)
+        if name == "at":
+            super().__setattr__("_set", time.monotonic())
+
+    def __call__(self) -> datetime:
+        return self.at + timedelta(seconds=time.monotonic() - self._set)
+
+
 # The clock of each forum, by its sandbox's URL: the CLI builds its own parts.
 _CLOCKS: dict[str, Clock] = {}
 SLEPT: list[float] = []  # every wait the clients asked for: recorded, never slept
@@ -92,9 +106,11 @@ _KEYED = re.compile(r"^(welcome:(?:vague:)?)[0-9a-f]{16}")
 class Forum:
     """One sandbox, one bridge working directory, one clock."""
 
-    def __init__(self, workdir: Path, at: datetime, schedule: str = "") -> None:
+    def __init__(
+        self, workdir: Path, at: datetime, schedule: str = "", clock: Clock | None = None
+    ) -> None:
         self.workdir = workdir
-        self.clock = Clock(at)
+        self.clock = clock or Clock(at)
         self.sandbox = Sandbox(seed_world(at), now=self.clock).start()
         _CLOCKS[self.sandbox.url] = self.clock
         self.baseline = {p.id for p in self.sandbox.world.posts_by(STAFF_USERNAME)}

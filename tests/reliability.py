@@ -138,6 +138,14 @@ CATALOGUE: tuple[Case, ...] = (
         )
         for kind, what in WRITES.items()
     ),
+    Case(
+        KILL,
+        "kill-run",
+        "« bridge run » tué (kill -9) à 20 moments tirés au hasard, lectures et écritures, "
+        "puis relancé : synchronisation, accueils, annonces et résumé à faire",
+        "la tâche coupée reprend au redémarrage ; la base passe le contrôle d'intégrité ; le "
+        "forum porte exactement ce qu'une exécution sans arrêt y écrit",
+    ),
     *(
         Case(
             MALFORMED,

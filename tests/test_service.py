@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from bridge import wiring
 from bridge.cli import cli
 from bridge.config import Config, load_config
-from bridge.errors import AuthError, BridgeError
+from bridge.errors import AuthError, BridgeError, Stopping
 from bridge.service import Service
 from bridge.store import RunStatus, Store, StoreBusy, file_lock
 from bridge.wiring import Parts
@@ -176,6 +176,86 @@ def test_past_its_grace_the_missed_digest_is_not_sent(tmp_path: Path) -> None:
     seed_run(service.config, "digest", datetime(2025, 4, 14, 12, 0, 1, tzinfo=UTC))
     service.install()
     assert getattr(service.scheduler.get_job("digest"), "next_run_time", None) is None
+
+
+def cut_run(config: Config, job: str, at: datetime) -> None:
+    """A run whose process died under it (kill -9): started, never ended."""
+    store = store_of(config)
+    store.run_started(job, at)
+    store.close()
+
+
+def due_at(service: Service, at: datetime) -> set[str]:
+    return {j.id for j in service.scheduler.get_jobs() if getattr(j, "next_run_time", None) == at}
+
+
+def test_a_run_cut_short_by_a_dead_process_runs_again_at_start_up(tmp_path: Path) -> None:
+    clock = Clock(MONDAY_AFTERNOON)
+    service = make_service(tmp_path, clock, [])
+    config = service.config
+    # This morning's digest was killed half-way: its 08:00 is behind its last start, so only
+    # the cut tells that it is owed (else the next one is a week away).
+    cut_run(config, "digest", MONDAY_AFTERNOON - timedelta(hours=5))
+    seed_run(config, "sync", MONDAY_AFTERNOON - timedelta(minutes=3))
+    seed_run(config, "welcome", MONDAY_AFTERNOON - timedelta(minutes=3))
+    cut_run(config, "announce", MONDAY_AFTERNOON - timedelta(minutes=1))
+
+    service.install(starting=True)
+    assert due_at(service, clock.at) == {"digest", "announce"}
+    # A reload (SIGHUP) is not a start-up: a run without an end is then running, not cut.
+    service.install()
+    assert due_at(service, clock.at) == set()
+
+
+def test_a_run_stopped_by_sigterm_is_taken_up_at_the_next_start(tmp_path: Path) -> None:
+    clock = Clock(MONDAY_AFTERNOON)
+    config = load_config(write_config(tmp_path))
+
+    def stopped(parts: Parts) -> Done:
+        def work() -> Done:
+            raise Stopping()
+
+        return parts.run_job("digest", work)
+
+    jobs = {j: recording(j, []) for j in ("sync", "announce")}
+    service = Service(config, now=clock, jobs={**jobs, "digest": stopped})
+    service.run("digest")  # systemctl stop, half-way through Monday's digest
+    store = store_of(config)
+    assert store.last_run("digest").status is RunStatus.RUNNING  # no end: interrupted
+    store.close()
+    seed_run(config, "sync", MONDAY_AFTERNOON - timedelta(minutes=2))
+    seed_run(config, "welcome", MONDAY_AFTERNOON - timedelta(minutes=2))
+    restarted = make_service(tmp_path, clock, [])
+    restarted.install(starting=True)
+    assert "digest" in due_at(restarted, clock.at)
+
+
+def test_a_welcome_left_behind_brings_the_sync_at_start_up(tmp_path: Path) -> None:
+    clock = Clock(MONDAY_AFTERNOON)
+    service = make_service(tmp_path, clock, [])
+    config = service.config
+    seed_run(config, "welcome", MONDAY_AFTERNOON - timedelta(minutes=4))
+    # The digest's own sync ran after it; the process died before the welcome's turn.
+    seed_run(config, "sync", MONDAY_AFTERNOON - timedelta(minutes=2))
+    service.install(starting=True)
+    assert due_at(service, clock.at) == {"sync", "announce", "digest"}
+
+    # The welcome itself killed: the sync, which it follows, runs at once.
+    (tmp_path / "again").mkdir()
+    again = make_service(tmp_path / "again", clock, [])
+    seed_run(again.config, "sync", MONDAY_AFTERNOON - timedelta(minutes=2))
+    cut_run(again.config, "welcome", MONDAY_AFTERNOON - timedelta(minutes=2))
+    seed_run(again.config, "announce", MONDAY_AFTERNOON - timedelta(minutes=2))
+    again.install(starting=True)
+    assert "sync" in due_at(again, clock.at) and "announce" not in due_at(again, clock.at)
+
+    # Both ended well, in order: nothing is owed.
+    (tmp_path / "calm").mkdir()
+    calm = make_service(tmp_path / "calm", clock, [])
+    seed_run(calm.config, "sync", MONDAY_AFTERNOON - timedelta(minutes=2))
+    seed_run(calm.config, "welcome", MONDAY_AFTERNOON - timedelta(minutes=2))
+    calm.install(starting=True)
+    assert "sync" not in due_at(calm, clock.at)
 
 
 # --- failures ---------------------------------------------------------------------------------
