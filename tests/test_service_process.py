@@ -16,7 +16,7 @@ import pytest
 
 from bridge.config import load_config
 from bridge.sandbox import Sandbox, seed_world
-from bridge.store import LedgerState, Store
+from bridge.store import LedgerState, RunStatus, Store
 
 ROOT = Path(__file__).resolve().parents[1]
 NOW = datetime(2025, 4, 21, 13, 0, tzinfo=UTC)
@@ -145,3 +145,46 @@ def test_sigterm_during_a_write_lets_it_finish_and_record_then_exits_0(
     assert writes == [("POST", "/posts.json")]
     assert "service arrêté" in rest
     assert sandbox.api_key not in rest
+
+
+@pytest.mark.slow
+def test_sighup_takes_a_good_config_and_refuses_a_broken_one(
+    tmp_path: Path, sandbox: Sandbox
+) -> None:
+    off = "  sync: jamais\n  announce: jamais\n  digest: jamais\n"
+    path = write_config(tmp_path, sandbox, off)
+    good = path.read_text(encoding="utf-8")
+    service = start(path, sandbox)
+    try:
+        read_until(service.stderr, "service démarré")
+        # A committee member saves a mistake, and the admin runs `systemctl reload`.
+        path.write_text(good.replace("  sync: jamais", "  sync: toutes les dix minutes"))
+        service.send_signal(signal.SIGHUP)
+        refused = read_until(service.stderr, "nouvelle configuration refusée")[-1]
+        assert "schedule.sync : horaire illisible « toutes les dix minutes »" in refused
+        status = subprocess.run(
+            [sys.executable, "-m", "bridge", "--config", str(path), "status"],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            check=False,
+        )
+        assert status.returncode == 2
+        assert "(un service déjà lancé garde sa configuration)" in status.stderr
+
+        path.write_text(good.replace("  sync: jamais", "  sync: toutes les 30 minutes"))
+        service.send_signal(signal.SIGHUP)
+        read_until(service.stderr, "configuration relue")
+        service.send_signal(signal.SIGTERM)
+        assert service.wait(timeout=30) == 0
+    finally:
+        service.kill()
+        service.wait()
+    store = Store.snapshot(load_config(path).store_path, sandbox.url, "innovation-sociale-estrie")
+    try:
+        last, refused_run = store.last_run("config"), store.last_run("config", RunStatus.FAILED)
+    finally:
+        store.close()
+    assert last is not None and last.status is RunStatus.OK
+    assert "configuration relue : sync : toutes les 30 minutes" in (last.summary or "")
+    assert refused_run is not None and "toutes les dix minutes" in (refused_run.error or "")
