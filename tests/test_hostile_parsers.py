@@ -9,7 +9,6 @@ at a small size, every shape of content at n, 2n and 4n.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
@@ -77,17 +76,3 @@ def test_territories_and_coordinates_never_fail(case: Case, raw: str) -> None:
         latitude, longitude = position
         assert -90 <= latitude <= 90 and -180 <= longitude <= 180
         assert isinstance(in_estrie(latitude, longitude), bool)
-
-
-@pytest.mark.slow
-def test_reading_is_linear_in_the_size_of_a_post() -> None:
-    """The benchmark's own check at n = 2,000 characters (its default is 20,000), with a wider
-    bound: a quadratic pattern gives 16 at 4n, a linear one 4 plus the machine's noise."""
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    try:
-        import bench_parsers
-    finally:
-        sys.path.remove(str(ROOT / "benchmarks"))
-    rows = bench_parsers.measure(2_000, runs=3)
-    assert len(rows) == 2 * len(bench_parsers.SHAPES)
-    assert bench_parsers.too_slow(rows, limit=10.0) == []
