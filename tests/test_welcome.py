@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from sandboxcli import ROOT, Clock, bridge, ok, use_sandbox_parts
+from sandboxcli import write_config as sandbox_config
 
-from bridge.cli import cli
 from bridge.config import load_config
 from bridge.discourse import DiscourseClient
 from bridge.drafts import Draft
@@ -26,19 +26,7 @@ from bridge.welcome.people import person_key
 from bridge.welcome.run import WelcomeReport, run_welcome
 from bridge.wiring import Parts
 
-ROOT = Path(__file__).resolve().parents[1]
 T0 = datetime(2025, 4, 21, 13, 0, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self, now: datetime):
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 class Crash(BaseException):
@@ -57,13 +45,12 @@ def sandbox(clock: Clock) -> Iterator[Sandbox]:
 
 
 def write_config(workdir: Path, url: str, welcome: str = "") -> None:
-    (workdir / "config.yaml").write_text(
-        f"discourse: {{url: '{url}', api_username: {STAFF_USERNAME}}}\n"
-        "community: {name: CdP 2isE, category: innovation-sociale-estrie, group: cdp-2ise, "
-        "facilitators_group: animation-2ise}\n"
-        f"paths: {{templates: '{ROOT / 'templates'}', jobs: jobs}}\n"
-        + (f"welcome: {{{welcome}}}\n" if welcome else ""),
-        encoding="utf-8",
+    sandbox_config(
+        workdir,
+        url,
+        facilitators="animation-2ise",
+        store="data/bridge.db",
+        extra=f"welcome: {{{welcome}}}\n" if welcome else "",
     )
 
 
@@ -75,23 +62,9 @@ def workdir(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sandbox: Sandbox, clock: Clock
 ) -> Path:
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "jobs").mkdir()
     write_config(tmp_path, sandbox.url)
     monkeypatch.setenv("DISCOURSE_API_KEY", STAFF_KEY)
-    build = Parts.build.__func__  # type: ignore[attr-defined]
-
-    def build_for_test(cls: type[Parts], config: Any, **kwargs: Any) -> Parts:
-        client = DiscourseClient(
-            config.discourse.url,
-            STAFF_USERNAME,
-            STAFF_KEY,
-            requests_per_minute=0,
-            sleep=lambda s: None,
-        )
-        readonly = kwargs.get("readonly", False)
-        return build(cls, config, now=clock, client=client, readonly=readonly)  # type: ignore[no-any-return]
-
-    monkeypatch.setattr(Parts, "build", classmethod(build_for_test))
+    use_sandbox_parts(monkeypatch, clock)
     publisher = Parts.publisher
 
     def publisher_with_hook(self: Parts, on_step: StepHook | None = None) -> Publisher:
@@ -100,16 +73,6 @@ def workdir(
     monkeypatch.setattr(Parts, "publisher", publisher_with_hook)
     HOOK.clear()
     return tmp_path
-
-
-def bridge(*args: str) -> Result:
-    return CliRunner().invoke(cli, ["--config", "config.yaml", *args], catch_exceptions=False)
-
-
-def ok(*args: str) -> Result:
-    result = bridge(*args)
-    assert result.exit_code == 0, result.output
-    return result
 
 
 def welcomes(sandbox: Sandbox) -> list[Topic]:
