@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 from click.testing import CliRunner
+from sandboxcli import write_config as sandbox_config
 from storerows import count_rows
 
 from bridge.cli import cli
@@ -23,7 +24,6 @@ from bridge.sandbox import Sandbox
 from bridge.sandbox.webhook import webhook_delivery
 from bridge.store import Store
 
-ROOT = Path(__file__).resolve().parents[1]
 SECRET = "secret-de-webhook-Q7f3xK9pLm2v"
 TITLE = "Mobiliser les citoyens autour d'un projet de quartier"
 
@@ -31,27 +31,7 @@ TITLE = "Mobiliser les citoyens autour d'un projet de quartier"
 def write_config(
     tmp_path: Path, url: str, webhooks: str = "webhooks:\n  listen: 127.0.0.1:0\n"
 ) -> Path:
-    path = tmp_path / "config.yaml"
-    path.write_text(
-        f"""\
-discourse:
-  url: {url}
-  api_username: animation-2ise
-  requests_per_minute: 0
-community:
-  name: CdP 2isE
-  category: innovation-sociale-estrie
-  group: cdp-2ise
-paths:
-  templates: {ROOT / "templates"}
-  jobs: {tmp_path / "jobs"}
-store:
-  path: bridge.db
-{webhooks}""",
-        encoding="utf-8",
-    )
-    (tmp_path / "jobs").mkdir(exist_ok=True)
-    return path
+    return sandbox_config(tmp_path, url, extra=webhooks)
 
 
 def wait_for(condition: Callable[[], object], seconds: float = 30.0) -> object:
