@@ -19,6 +19,10 @@ from bridge.wiring import Parts
 ROOT = Path(__file__).resolve().parents[1]
 
 
+class Crash(BaseException):
+    """The process dies here (a BaseException, so that no `except Exception` stops it)."""
+
+
 class Clock:
     """The injected `now`: tests move it forward instead of sleeping."""
 
@@ -72,6 +76,18 @@ store:
         encoding="utf-8",
     )
     return path
+
+
+def enter_workdir(
+    monkeypatch: pytest.MonkeyPatch, folder: Path, url: str, clock: Clock, **config: Any
+) -> Path:
+    """Run the CLI from `folder`, with `write_config(folder, url, **config)`, the sandbox's staff
+    key in the environment and the parts patched (`use_sandbox_parts`)."""
+    monkeypatch.chdir(folder)
+    write_config(folder, url, **config)
+    monkeypatch.setenv("DISCOURSE_API_KEY", STAFF_KEY)
+    use_sandbox_parts(monkeypatch, clock)
+    return folder
 
 
 def use_sandbox_parts(monkeypatch: pytest.MonkeyPatch, clock: Clock) -> None:

@@ -12,13 +12,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner, Result
-from sandboxcli import Clock, bridge, use_sandbox_parts, write_config
+from sandboxcli import Clock, bridge, enter_workdir
 
 from bridge.cli import cli
 from bridge.config import load_config
 from bridge.drafts import Draft
 from bridge.runs import AnnounceReport, run_announce
-from bridge.sandbox import STAFF_KEY, STAFF_USERNAME, Sandbox, Topic, seed_world
+from bridge.sandbox import STAFF_USERNAME, Sandbox, Topic, seed_world
 from bridge.store import Store
 from bridge.wiring import Parts
 
@@ -53,11 +53,7 @@ def sandbox(clock: Clock) -> Iterator[Sandbox]:
 def workdir(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sandbox: Sandbox, clock: Clock
 ) -> Path:
-    monkeypatch.chdir(tmp_path)
-    write_config(tmp_path, sandbox.url, store="data/bridge.db")
-    monkeypatch.setenv("DISCOURSE_API_KEY", STAFF_KEY)
-    use_sandbox_parts(monkeypatch, clock)
-    return tmp_path
+    return enter_workdir(monkeypatch, tmp_path, sandbox.url, clock, store="data/bridge.db")
 
 
 def job(workdir: Path, text: str = WEBINAIRE, name: str = "webinaire-2025-04-17") -> Path:

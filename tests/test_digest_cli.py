@@ -11,22 +11,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sandboxcli import ROOT, Clock, bridge, use_sandbox_parts
+from sandboxcli import ROOT, Clock, Crash, bridge, enter_workdir
 from sandboxcli import write_config as sandbox_config
 
 from bridge.config import load_config
 from bridge.drafts import Draft
 from bridge.publish import Publisher
 from bridge.runs import DigestReport, run_digest
-from bridge.sandbox import STAFF_KEY, Sandbox, Topic, seed_world
+from bridge.sandbox import Sandbox, Topic, seed_world
 from bridge.wiring import Parts
 
 T0 = datetime(2025, 4, 21, 13, 0, tzinfo=UTC)  # Monday 9 h in Sherbrooke: W16 just ended
 TITLE_W16 = "CdP 2isE : résumé de la semaine du 14 au 20 avril 2025"
-
-
-class Crash(BaseException):
-    """The process dies here."""
 
 
 @pytest.fixture
@@ -40,21 +36,20 @@ def sandbox(clock: Clock) -> Iterator[Sandbox]:
         yield sb
 
 
+FACILITATORS, STORE = "animation-2ise", "data/bridge.db"
+
+
 def write_config(workdir: Path, url: str, digest: str = "") -> None:
-    sandbox_config(
-        workdir, url, facilitators="animation-2ise", store="data/bridge.db", extra=digest
-    )
+    sandbox_config(workdir, url, facilitators=FACILITATORS, store=STORE, extra=digest)
 
 
 @pytest.fixture
 def workdir(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sandbox: Sandbox, clock: Clock
 ) -> Path:
-    monkeypatch.chdir(tmp_path)
-    write_config(tmp_path, sandbox.url)
-    monkeypatch.setenv("DISCOURSE_API_KEY", STAFF_KEY)
-    use_sandbox_parts(monkeypatch, clock)
-    return tmp_path
+    return enter_workdir(
+        monkeypatch, tmp_path, sandbox.url, clock, facilitators=FACILITATORS, store=STORE
+    )
 
 
 def writes(sandbox: Sandbox) -> list[tuple[str, str]]:

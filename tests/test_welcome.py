@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sandboxcli import ROOT, Clock, bridge, ok, use_sandbox_parts
+from sandboxcli import ROOT, Clock, Crash, bridge, enter_workdir, ok
 from sandboxcli import write_config as sandbox_config
 
 from bridge.config import load_config
@@ -21,16 +21,12 @@ from bridge.discourse import DiscourseClient
 from bridge.drafts import Draft
 from bridge.errors import ConfigError
 from bridge.publish import Publisher, StepHook
-from bridge.sandbox import STAFF_KEY, STAFF_USERNAME, Sandbox, Topic, seed_world
+from bridge.sandbox import STAFF_USERNAME, Sandbox, Topic, seed_world
 from bridge.welcome.people import person_key
 from bridge.welcome.run import WelcomeReport, run_welcome
 from bridge.wiring import Parts
 
 T0 = datetime(2025, 4, 21, 13, 0, tzinfo=UTC)
-
-
-class Crash(BaseException):
-    """The process dies here."""
 
 
 @pytest.fixture
@@ -44,12 +40,15 @@ def sandbox(clock: Clock) -> Iterator[Sandbox]:
         yield sb
 
 
+FACILITATORS, STORE = "animation-2ise", "data/bridge.db"
+
+
 def write_config(workdir: Path, url: str, welcome: str = "") -> None:
     sandbox_config(
         workdir,
         url,
-        facilitators="animation-2ise",
-        store="data/bridge.db",
+        facilitators=FACILITATORS,
+        store=STORE,
         extra=f"welcome: {{{welcome}}}\n" if welcome else "",
     )
 
@@ -61,10 +60,7 @@ HOOK: dict[str, StepHook] = {}
 def workdir(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sandbox: Sandbox, clock: Clock
 ) -> Path:
-    monkeypatch.chdir(tmp_path)
-    write_config(tmp_path, sandbox.url)
-    monkeypatch.setenv("DISCOURSE_API_KEY", STAFF_KEY)
-    use_sandbox_parts(monkeypatch, clock)
+    enter_workdir(monkeypatch, tmp_path, sandbox.url, clock, facilitators=FACILITATORS, store=STORE)
     publisher = Parts.publisher
 
     def publisher_with_hook(self: Parts, on_step: StepHook | None = None) -> Publisher:
