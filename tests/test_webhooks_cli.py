@@ -4,6 +4,7 @@ sight."""
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import signal
@@ -263,3 +264,30 @@ def test_inside_bridge_run_an_event_wakes_the_sync_long_before_its_time(
     assert code == 0, log
     assert "Traceback" not in log
     assert SECRET not in log and sandbox.api_key not in log
+
+
+def test_a_sync_that_fails_after_an_event_is_one_french_line_not_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import bridge.runs
+    from bridge.config import load_config
+    from bridge.errors import UnavailableError
+    from bridge.webhooks.standalone import sync_once
+    from bridge.webhooks.waker import Waker
+
+    refusal = "Discourse ne répond pas correctement ; réessayez plus tard"
+
+    def unreachable(parts: object, full: bool) -> None:
+        raise UnavailableError(refusal)
+
+    monkeypatch.setattr(bridge.runs, "run_sync", unreachable)
+    config = load_config(write_config(tmp_path, "http://127.0.0.1:9"), env={})
+    now = [0.0]
+    waker = Waker(lambda events: sync_once(config, events), clock=lambda: now[0])
+    waker.wake("post_created")
+    now[0] += 60
+    with caplog.at_level(logging.INFO):
+        assert waker.run_due()
+    assert [(r.levelno, r.getMessage(), r.exc_info) for r in caplog.records] == [
+        (logging.ERROR, f"Webhooks : la synchronisation a échoué : {refusal}", None)
+    ]
