@@ -33,7 +33,7 @@ from bridge.errors import (
 from bridge.limits import clean_title, refusal, same_title
 from bridge.outcomes import Outcome, OutcomeStatus, Report
 from bridge.store import LedgerState, Store
-from bridge.words import TOPIC_STATUS_WORDS
+from bridge.words import TOPIC_STATUS_WORDS, draft_fields
 
 if TYPE_CHECKING:
     from bridge.discourse import DiscourseClient
@@ -345,13 +345,7 @@ def describe(drafts: Sequence[Draft]) -> str:
                 + (f" jusqu'au {d.until}" if d.until and d.enabled else "")
             ),
         }[d.kind]
-        lines = [f"── {d.key} : {target}"]
-        if d.title:
-            lines.append(f"Titre : {d.title}")
-        if d.tags:
-            lines.append(f"Étiquettes : {', '.join(d.tags)}")
-        if d.edit_reason:
-            lines.append(f"Raison : {d.edit_reason}")
+        lines = [f"── {d.key} : {target}", *draft_fields(d)]
         if d.raw:
             lines.append(d.raw.rstrip())
         blocks.append("\n".join(lines))

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, tzinfo
 
 from babel.dates import format_datetime
 
+from bridge.drafts import Draft
 from bridge.jobvalues import ACTIVITY_KINDS
 from bridge.outcomes import OutcomeStatus
 from bridge.store import LedgerState, RunStatus
@@ -46,6 +47,18 @@ TOPIC_STATUS_WORDS: dict[str, tuple[str, str]] = {
     "archived": ("archiver", "désarchiver"),
     "visible": ("afficher", "masquer"),
 }
+
+
+def draft_fields(draft: Draft) -> list[str]:
+    """A draft's title, tags and edit reason as a dry run shows them above its Markdown."""
+    lines = []
+    if draft.title:
+        lines.append(f"Titre : {draft.title}")
+    if draft.tags:
+        lines.append(f"Étiquettes : {', '.join(draft.tags)}")
+    if draft.edit_reason:
+        lines.append(f"Raison : {draft.edit_reason}")
+    return lines
 
 
 def activity_label(kind: str, english: bool = False) -> str:

@@ -12,17 +12,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner, Result
+from sandboxcli import Clock, bridge, enter_workdir
 
 from bridge.cli import cli
 from bridge.config import load_config
-from bridge.discourse import DiscourseClient
 from bridge.drafts import Draft
 from bridge.runs import AnnounceReport, run_announce
-from bridge.sandbox import STAFF_KEY, STAFF_USERNAME, Sandbox, Topic, seed_world
+from bridge.sandbox import STAFF_USERNAME, Sandbox, Topic, seed_world
 from bridge.store import Store
 from bridge.wiring import Parts
 
-ROOT = Path(__file__).resolve().parents[1]
 TZ = ZoneInfo("America/Toronto")
 T0 = datetime(2025, 4, 3, 12, 0, tzinfo=TZ)  # 14 days before the webinar
 
@@ -37,14 +36,6 @@ publish: 14 jours avant
 reminders: [7 jours, 1 jour]
 """
 TITLE = "Comprendre ce qu'est une communauté de pratique"
-
-
-class Clock:
-    def __init__(self, now: datetime):
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture
@@ -62,30 +53,7 @@ def sandbox(clock: Clock) -> Iterator[Sandbox]:
 def workdir(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sandbox: Sandbox, clock: Clock
 ) -> Path:
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "jobs").mkdir()
-    (tmp_path / "config.yaml").write_text(
-        f"discourse: {{url: '{sandbox.url}', api_username: {STAFF_USERNAME}}}\n"
-        "community: {name: CdP 2isE, category: innovation-sociale-estrie, group: cdp-2ise}\n"
-        f"paths: {{templates: '{ROOT / 'templates'}', jobs: jobs}}\n",
-        encoding="utf-8",
-    )
-    monkeypatch.setenv("DISCOURSE_API_KEY", STAFF_KEY)
-    # The CLI builds its own parts: give them the test's clock and an unpaced client.
-    build = Parts.build.__func__  # type: ignore[attr-defined]
-
-    def build_for_test(cls: type[Parts], config: Any, **_: Any) -> Parts:
-        client = DiscourseClient(
-            config.discourse.url,
-            STAFF_USERNAME,
-            STAFF_KEY,
-            requests_per_minute=0,
-            sleep=lambda s: None,
-        )
-        return build(cls, config, now=clock, client=client)  # type: ignore[no-any-return]
-
-    monkeypatch.setattr(Parts, "build", classmethod(build_for_test))
-    return tmp_path
+    return enter_workdir(monkeypatch, tmp_path, sandbox.url, clock, store="data/bridge.db")
 
 
 def job(workdir: Path, text: str = WEBINAIRE, name: str = "webinaire-2025-04-17") -> Path:
@@ -95,9 +63,7 @@ def job(workdir: Path, text: str = WEBINAIRE, name: str = "webinaire-2025-04-17"
 
 
 def announce(*args: str) -> Result:
-    return CliRunner().invoke(
-        cli, ["--config", "config.yaml", "announce", *args], catch_exceptions=False
-    )
+    return bridge("announce", *args)
 
 
 def writes(sandbox: Sandbox) -> list[tuple[str, str]]:
@@ -203,10 +169,9 @@ def test_dry_run_writes_nothing_and_says_when(workdir: Path, sandbox: Sandbox) -
     )
     assert writes(sandbox) == []
     assert sandbox.world.find_topic_by_title(TITLE) is None
-    assert ledger(workdir) == []
-    with sqlite3.connect(workdir / "data" / "bridge.db") as conn:
-        assert conn.execute("select count(*) from announcements").fetchone() == (0,)
-        assert conn.execute("select count(*) from job_runs").fetchone() == (0,)
+    # Not even the store's file: a dry run reads a snapshot (`Parts.build(readonly=True)`), so
+    # no ledger, announcement nor job_runs row either.
+    assert not (workdir / "data").exists()
 
 
 def test_dry_run_needs_no_api_key(

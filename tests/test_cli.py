@@ -13,11 +13,11 @@ from pathlib import Path
 import click
 import pytest
 from click.testing import CliRunner
+from sandboxcli import write_config
 
 from bridge.cli import cli
 from bridge.sandbox import Sandbox, seed_world
 
-ROOT = Path(__file__).resolve().parents[1]
 NOW = datetime(2025, 4, 21, 13, 0, tzinfo=UTC)
 
 
@@ -25,30 +25,6 @@ NOW = datetime(2025, 4, 21, 13, 0, tzinfo=UTC)
 def sandbox() -> Iterator[Sandbox]:
     with Sandbox(seed_world(NOW), now=lambda: NOW) as sb:
         yield sb
-
-
-def write_config(tmp_path: Path, url: str) -> Path:
-    path = tmp_path / "config.yaml"
-    path.write_text(
-        f"""\
-discourse:
-  url: {url}
-  api_username: animation-2ise
-  requests_per_minute: 0
-community:
-  name: CdP 2isE
-  category: innovation-sociale-estrie
-  group: cdp-2ise
-paths:
-  templates: {ROOT / "templates"}
-  jobs: {tmp_path / "jobs"}
-store:
-  path: bridge.db
-""",
-        encoding="utf-8",
-    )
-    (tmp_path / "jobs").mkdir(exist_ok=True)
-    return path
 
 
 def run(args: list[str], key: str | None = None) -> tuple[int, str, str]:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from sandboxcli import write_config as sandbox_config
 
 from bridge.cli import cli
 from bridge.config import load_config
@@ -26,7 +27,6 @@ from bridge.drafts import Draft, DraftKind
 from bridge.sandbox import Sandbox
 from bridge.wiring import Parts
 
-ROOT = Path(__file__).resolve().parents[1]
 NOW = datetime(2025, 4, 21, 13, 0, tzinfo=UTC)
 SHARED = "lbeaulieu"  # a member of both communities, and an author in both
 B_WORD = "covoiturage"  # only in community B's topics
@@ -56,28 +56,9 @@ def sandbox(clock: Clock) -> Iterator[Sandbox]:
 
 
 def write_config(folder: Path, url: str, category: str, group: str, store: Path) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "jobs").mkdir(exist_ok=True)
-    path = folder / "config.yaml"
-    path.write_text(
-        f"""\
-discourse:
-  url: {url}
-  api_username: animation-2ise
-  requests_per_minute: 0
-community:
-  name: Communauté {category}
-  category: {category}
-  group: {group}
-paths:
-  templates: {ROOT / "templates"}
-  jobs: {folder / "jobs"}
-store:
-  path: {store}
-""",
-        encoding="utf-8",
+    return sandbox_config(
+        folder, url, name=f"Communauté {category}", category=category, group=group, store=store
     )
-    return path
 
 
 def bridge(config: Path, sandbox: Sandbox, *args: str) -> str:

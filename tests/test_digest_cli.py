@@ -11,32 +11,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from sandboxcli import ROOT, Clock, Crash, bridge, enter_workdir
+from sandboxcli import write_config as sandbox_config
 
-from bridge.cli import cli
 from bridge.config import load_config
-from bridge.discourse import DiscourseClient
 from bridge.drafts import Draft
 from bridge.publish import Publisher
 from bridge.runs import DigestReport, run_digest
-from bridge.sandbox import STAFF_KEY, STAFF_USERNAME, Sandbox, Topic, seed_world
+from bridge.sandbox import Sandbox, Topic, seed_world
 from bridge.wiring import Parts
 
-ROOT = Path(__file__).resolve().parents[1]
 T0 = datetime(2025, 4, 21, 13, 0, tzinfo=UTC)  # Monday 9 h in Sherbrooke: W16 just ended
 TITLE_W16 = "CdP 2isE : résumé de la semaine du 14 au 20 avril 2025"
-
-
-class Clock:
-    def __init__(self, now: datetime):
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-class Crash(BaseException):
-    """The process dies here."""
 
 
 @pytest.fixture
@@ -50,44 +36,20 @@ def sandbox(clock: Clock) -> Iterator[Sandbox]:
         yield sb
 
 
+FACILITATORS, STORE = "animation-2ise", "data/bridge.db"
+
+
 def write_config(workdir: Path, url: str, digest: str = "") -> None:
-    (workdir / "config.yaml").write_text(
-        f"discourse: {{url: '{url}', api_username: {STAFF_USERNAME}}}\n"
-        "community: {name: CdP 2isE, category: innovation-sociale-estrie, group: cdp-2ise, "
-        "facilitators_group: animation-2ise}\n"
-        f"paths: {{templates: '{ROOT / 'templates'}', jobs: jobs}}\n" + digest,
-        encoding="utf-8",
-    )
+    sandbox_config(workdir, url, facilitators=FACILITATORS, store=STORE, extra=digest)
 
 
 @pytest.fixture
 def workdir(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sandbox: Sandbox, clock: Clock
 ) -> Path:
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "jobs").mkdir()
-    write_config(tmp_path, sandbox.url)
-    monkeypatch.setenv("DISCOURSE_API_KEY", STAFF_KEY)
-    # The CLI builds its own parts: give them the test's clock and an unpaced client.
-    build = Parts.build.__func__  # type: ignore[attr-defined]
-
-    def build_for_test(cls: type[Parts], config: Any, **kwargs: Any) -> Parts:
-        client = DiscourseClient(
-            config.discourse.url,
-            STAFF_USERNAME,
-            STAFF_KEY,
-            requests_per_minute=0,
-            sleep=lambda s: None,
-        )
-        readonly = kwargs.get("readonly", False)
-        return build(cls, config, now=clock, client=client, readonly=readonly)  # type: ignore[no-any-return]
-
-    monkeypatch.setattr(Parts, "build", classmethod(build_for_test))
-    return tmp_path
-
-
-def bridge(*args: str) -> Result:
-    return CliRunner().invoke(cli, ["--config", "config.yaml", *args], catch_exceptions=False)
+    return enter_workdir(
+        monkeypatch, tmp_path, sandbox.url, clock, facilitators=FACILITATORS, store=STORE
+    )
 
 
 def writes(sandbox: Sandbox) -> list[tuple[str, str]]:

@@ -8,14 +8,15 @@ import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from sandboxcli import write_config as sandbox_config
 
 from bridge.cli import cli
 from bridge.sandbox import Sandbox, seed_world
 
-ROOT = Path(__file__).resolve().parents[1]
 NOW = datetime(2025, 4, 21, 13, 0, tzinfo=UTC)
 JOB = """\
 kind: webinaire
@@ -33,36 +34,8 @@ def sandbox() -> Iterator[Sandbox]:
         yield sb
 
 
-def write_config(
-    tmp_path: Path,
-    url: str,
-    *,
-    category: str = "innovation-sociale-estrie",
-    group: str = "cdp-2ise",
-    store: str = "bridge.db",
-    subcategories: str = "",
-) -> Path:
-    path = tmp_path / "config.yaml"
-    path.write_text(
-        f"""\
-discourse:
-  url: {url}
-  api_username: animation-2ise
-  requests_per_minute: 0
-community:
-  name: CdP 2isE
-  category: {category}
-  group: {group}
-  facilitators_group: animation-2ise
-{subcategories}paths:
-  templates: {ROOT / "templates"}
-  jobs: {tmp_path / "jobs"}
-store:
-  path: {store}
-""",
-        encoding="utf-8",
-    )
-    (tmp_path / "jobs").mkdir(exist_ok=True)
+def write_config(tmp_path: Path, url: str, **options: Any) -> Path:
+    path = sandbox_config(tmp_path, url, facilitators="animation-2ise", **options)
     (tmp_path / "jobs" / "webinaire.yaml").write_text(JOB, encoding="utf-8")
     return path
 
@@ -110,9 +83,7 @@ def test_a_missing_category_is_the_same_line_and_exit_2_everywhere(
 def test_a_missing_subcategory_is_the_same_line_and_exit_2_everywhere(
     tmp_path: Path, sandbox: Sandbox, key: str
 ) -> None:
-    config = write_config(
-        tmp_path, sandbox.url, subcategories=f"  subcategories:\n    {key}: outils\n"
-    )
+    config = write_config(tmp_path, sandbox.url, community=f"  subcategories:\n    {key}: outils\n")
     same_line_everywhere(
         sandbox,
         config,

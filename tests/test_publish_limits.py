@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 from click.testing import CliRunner
+from sandboxcli import write_config as sandbox_config
 
 from bridge import __version__
 from bridge.cli import cli
@@ -214,28 +215,7 @@ def test_reconcile_is_right_when_a_retried_create_returns_the_existing_post(
 
 
 def write_config(tmp_path: Path, url: str) -> Path:
-    path = tmp_path / "config.yaml"
-    path.write_text(
-        f"""\
-discourse:
-  url: {url}
-  api_username: animation-2ise
-  requests_per_minute: 0
-community:
-  name: CdP 2isE
-  category: innovation-sociale-estrie
-  group: cdp-2ise
-  facilitators_group: animation-2ise
-paths:
-  templates: {ROOT / "templates"}
-  jobs: {tmp_path / "jobs"}
-store:
-  path: bridge.db
-""",
-        encoding="utf-8",
-    )
-    (tmp_path / "jobs").mkdir(exist_ok=True)
-    return path
+    return sandbox_config(tmp_path, url, facilitators="animation-2ise")
 
 
 def test_check_says_when_the_facilitators_group_cannot_be_messaged(

@@ -4,6 +4,7 @@ sight."""
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import signal
@@ -16,6 +17,7 @@ from pathlib import Path
 import pytest
 import requests
 from click.testing import CliRunner
+from sandboxcli import write_config as sandbox_config
 from storerows import count_rows
 
 from bridge.cli import cli
@@ -23,7 +25,6 @@ from bridge.sandbox import Sandbox
 from bridge.sandbox.webhook import webhook_delivery
 from bridge.store import Store
 
-ROOT = Path(__file__).resolve().parents[1]
 SECRET = "secret-de-webhook-Q7f3xK9pLm2v"
 TITLE = "Mobiliser les citoyens autour d'un projet de quartier"
 
@@ -31,27 +32,7 @@ TITLE = "Mobiliser les citoyens autour d'un projet de quartier"
 def write_config(
     tmp_path: Path, url: str, webhooks: str = "webhooks:\n  listen: 127.0.0.1:0\n"
 ) -> Path:
-    path = tmp_path / "config.yaml"
-    path.write_text(
-        f"""\
-discourse:
-  url: {url}
-  api_username: animation-2ise
-  requests_per_minute: 0
-community:
-  name: CdP 2isE
-  category: innovation-sociale-estrie
-  group: cdp-2ise
-paths:
-  templates: {ROOT / "templates"}
-  jobs: {tmp_path / "jobs"}
-store:
-  path: bridge.db
-{webhooks}""",
-        encoding="utf-8",
-    )
-    (tmp_path / "jobs").mkdir(exist_ok=True)
-    return path
+    return sandbox_config(tmp_path, url, extra=webhooks)
 
 
 def wait_for(condition: Callable[[], object], seconds: float = 30.0) -> object:
@@ -283,3 +264,30 @@ def test_inside_bridge_run_an_event_wakes_the_sync_long_before_its_time(
     assert code == 0, log
     assert "Traceback" not in log
     assert SECRET not in log and sandbox.api_key not in log
+
+
+def test_a_sync_that_fails_after_an_event_is_one_french_line_not_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import bridge.runs
+    from bridge.config import load_config
+    from bridge.errors import UnavailableError
+    from bridge.webhooks.standalone import sync_once
+    from bridge.webhooks.waker import Waker
+
+    refusal = "Discourse ne répond pas correctement ; réessayez plus tard"
+
+    def unreachable(parts: object, full: bool) -> None:
+        raise UnavailableError(refusal)
+
+    monkeypatch.setattr(bridge.runs, "run_sync", unreachable)
+    config = load_config(write_config(tmp_path, "http://127.0.0.1:9"), env={})
+    now = [0.0]
+    waker = Waker(lambda events: sync_once(config, events), clock=lambda: now[0])
+    waker.wake("post_created")
+    now[0] += 60
+    with caplog.at_level(logging.INFO):
+        assert waker.run_due()
+    assert [(r.levelno, r.getMessage(), r.exc_info) for r in caplog.records] == [
+        (logging.ERROR, f"Webhooks : la synchronisation a échoué : {refusal}", None)
+    ]

@@ -13,36 +13,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from sandboxcli import ROOT, Clock, Crash, bridge, enter_workdir, ok
+from sandboxcli import write_config as sandbox_config
 
-from bridge.cli import cli
 from bridge.config import load_config
 from bridge.discourse import DiscourseClient
 from bridge.drafts import Draft
 from bridge.errors import ConfigError
 from bridge.publish import Publisher, StepHook
-from bridge.sandbox import STAFF_KEY, STAFF_USERNAME, Sandbox, Topic, seed_world
+from bridge.sandbox import STAFF_USERNAME, Sandbox, Topic, seed_world
 from bridge.welcome.people import person_key
 from bridge.welcome.run import WelcomeReport, run_welcome
 from bridge.wiring import Parts
 
-ROOT = Path(__file__).resolve().parents[1]
 T0 = datetime(2025, 4, 21, 13, 0, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self, now: datetime):
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
-
-class Crash(BaseException):
-    """The process dies here."""
 
 
 @pytest.fixture
@@ -56,14 +40,16 @@ def sandbox(clock: Clock) -> Iterator[Sandbox]:
         yield sb
 
 
+FACILITATORS, STORE = "animation-2ise", "data/bridge.db"
+
+
 def write_config(workdir: Path, url: str, welcome: str = "") -> None:
-    (workdir / "config.yaml").write_text(
-        f"discourse: {{url: '{url}', api_username: {STAFF_USERNAME}}}\n"
-        "community: {name: CdP 2isE, category: innovation-sociale-estrie, group: cdp-2ise, "
-        "facilitators_group: animation-2ise}\n"
-        f"paths: {{templates: '{ROOT / 'templates'}', jobs: jobs}}\n"
-        + (f"welcome: {{{welcome}}}\n" if welcome else ""),
-        encoding="utf-8",
+    sandbox_config(
+        workdir,
+        url,
+        facilitators=FACILITATORS,
+        store=STORE,
+        extra=f"welcome: {{{welcome}}}\n" if welcome else "",
     )
 
 
@@ -74,24 +60,7 @@ HOOK: dict[str, StepHook] = {}
 def workdir(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sandbox: Sandbox, clock: Clock
 ) -> Path:
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "jobs").mkdir()
-    write_config(tmp_path, sandbox.url)
-    monkeypatch.setenv("DISCOURSE_API_KEY", STAFF_KEY)
-    build = Parts.build.__func__  # type: ignore[attr-defined]
-
-    def build_for_test(cls: type[Parts], config: Any, **kwargs: Any) -> Parts:
-        client = DiscourseClient(
-            config.discourse.url,
-            STAFF_USERNAME,
-            STAFF_KEY,
-            requests_per_minute=0,
-            sleep=lambda s: None,
-        )
-        readonly = kwargs.get("readonly", False)
-        return build(cls, config, now=clock, client=client, readonly=readonly)  # type: ignore[no-any-return]
-
-    monkeypatch.setattr(Parts, "build", classmethod(build_for_test))
+    enter_workdir(monkeypatch, tmp_path, sandbox.url, clock, facilitators=FACILITATORS, store=STORE)
     publisher = Parts.publisher
 
     def publisher_with_hook(self: Parts, on_step: StepHook | None = None) -> Publisher:
@@ -100,16 +69,6 @@ def workdir(
     monkeypatch.setattr(Parts, "publisher", publisher_with_hook)
     HOOK.clear()
     return tmp_path
-
-
-def bridge(*args: str) -> Result:
-    return CliRunner().invoke(cli, ["--config", "config.yaml", *args], catch_exceptions=False)
-
-
-def ok(*args: str) -> Result:
-    result = bridge(*args)
-    assert result.exit_code == 0, result.output
-    return result
 
 
 def welcomes(sandbox: Sandbox) -> list[Topic]:

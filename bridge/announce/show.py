@@ -18,7 +18,7 @@ from bridge.announce.texts import topic_title
 from bridge.jobfiles import Job, display_path
 from bridge.outcomes import OutcomeStatus
 from bridge.render import Renderer
-from bridge.words import OUTCOME_WORDS, delay_words
+from bridge.words import OUTCOME_WORDS, delay_words, draft_fields
 
 RULE = "═" * 3
 
@@ -58,13 +58,7 @@ def _step_lines(step: Step, now: datetime, renderer: Renderer) -> list[str]:
         StepRole.CHANGE: f"changement d'horaire, en réponse dans {topic}",
         StepRole.CANCEL: f"annulation, en réponse dans {topic}",
     }[step.role]
-    lines = [f"── {when} : {what}"]
-    if draft.title:
-        lines.append(f"Titre : {draft.title}")
-    if draft.tags:
-        lines.append(f"Étiquettes : {', '.join(draft.tags)}")
-    if draft.edit_reason:
-        lines.append(f"Raison : {draft.edit_reason}")
+    lines = [f"── {when} : {what}", *draft_fields(draft)]
     if draft.raw:
         lines.extend(["", draft.raw.rstrip()])
     return lines

@@ -7,7 +7,8 @@ is rewritten wherever others wrote it.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 
 from bridge.store.catalog import CatalogMixin
 from bridge.store.forgotten import replace_named
@@ -170,17 +171,22 @@ class DeletionMixin(CatalogMixin):  # a deleted topic's entries and search docum
         touched: set[int] = set()
         for old in old_names:
             pattern = _name_in_text(old)
-            for row in self.db.query(
-                f"select id, topic_id, raw, cooked from posts where {self._WHERE} and "
-                "(raw like :like or cooked like :like)",
-                {**self._scope, "like": f"%{old}%"},
-            ):
-                values = {
-                    column: pattern.sub(lambda m: replace_named(m, new), row[column])
-                    for column in ("raw", "cooked")
-                    if row[column]
-                }
-                if any(values[c] != row[c] for c in values):
-                    self.db.table("posts").update((self.site, self.community, row["id"]), values)
-                    touched.add(row["topic_id"])
+            touched.update(
+                self._rewrite_posts(old, partial(pattern.sub, partial(replace_named, new=new)))
+            )
         return sorted(touched)
+
+    def _rewrite_posts(self, needle: str, rewrite: Callable[[str], str]) -> list[int]:
+        """Pass the raw and cooked text of the stored posts holding `needle` through `rewrite`;
+        return the topic of each post it changed (once per post)."""
+        changed = []
+        for row in self.db.query(
+            f"select id, topic_id, raw, cooked from posts where {self._WHERE} and "
+            "(raw like :like or cooked like :like)",
+            {**self._scope, "like": f"%{needle}%"},
+        ):
+            values = {c: rewrite(row[c]) for c in ("raw", "cooked") if row[c]}
+            if any(values[c] != row[c] for c in values):
+                self.db.table("posts").update((self.site, self.community, row["id"]), values)
+                changed.append(row["topic_id"])
+        return changed

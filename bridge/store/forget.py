@@ -13,6 +13,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 
 from bridge.errors import UsageError
 from bridge.store.base import iso, parse_iso
@@ -215,16 +216,9 @@ class ForgetMixin(DeletionMixin, WelcomeMixin):
         full = [n for n in person.names if full_name(n) is not None]
         for name in full:
             pattern = _word(name)
-            for row in self.db.query(
-                f"select rowid as rid, topic_id, raw, cooked from posts where {self._WHERE} "
-                "and (raw like :like or cooked like :like)",
-                {**self._scope, "like": f"%{name}%"},
-            ):
-                values = {c: pattern.sub(FORGOTTEN_NAME, row[c] or "") for c in ("raw", "cooked")}
-                if values != {c: row[c] or "" for c in ("raw", "cooked")}:
-                    self._set("posts", row["rid"], values)
-                    touched.add(row["topic_id"])
-                    counts.full_names += 1
+            changed = self._rewrite_posts(name, partial(pattern.sub, FORGOTTEN_NAME))
+            touched.update(changed)
+            counts.full_names += len(changed)
             for row in self.db.query(
                 f"select rowid as rid, id, title from topics where {self._WHERE} "
                 "and title like :like",

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from types import FrameType
 
 from bridge.config import Config
-from bridge.errors import ConfigError
+from bridge.errors import BridgeError, ConfigError
 from bridge.webhooks.app import WebhookEvent, make_app
 from bridge.webhooks.server import Endpoint
 from bridge.webhooks.settings import WebhooksConfig
@@ -56,8 +56,13 @@ def sync_once(config: Config, events: frozenset[str]) -> None:
     from bridge.wiring import Parts
 
     # The mirror logs its summary, and the run is recorded (bridge status).
-    with Parts.build(config) as parts:
-        run_sync(parts, full=bool(events & NEEDS_FULL_PASS))
+    try:
+        with Parts.build(config) as parts:
+            run_sync(parts, full=bool(events & NEEDS_FULL_PASS))
+    except BridgeError as exc:
+        # Discourse down, the store busy: the reason in French for whoever watches, not the
+        # waker's traceback; the next burst (or the polling) tries again.
+        log.error("Webhooks : la synchronisation a échoué : %s", exc)
 
 
 class Listening:

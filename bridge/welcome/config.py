@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from bridge.yamlfile import BadValue
+
+if TYPE_CHECKING:
+    from bridge.config import _ConfigReader
 
 # A topic in the welcome subcategory, or a private message with the facilitators' group.
 WELCOME_MODES = ("topic", "message")
@@ -28,23 +31,9 @@ class WelcomeConfig:
     guidelines_url: str = ""
 
 
-class _Reader(Protocol):
-    def section(
-        self, data: Any, keys: tuple[str, ...], allowed: set[str], required: bool = True
-    ) -> dict[str, Any]: ...
-
-    def value(
-        self,
-        data: dict[str, Any],
-        keys: tuple[str, ...],
-        kind: str,
-        *,
-        default: Any = ...,
-        check: Callable[[Any], object] | None = None,
-    ) -> Any: ...
-
-
-def read_welcome(reader: _Reader, data: Any, check_url: Callable[[Any], object]) -> WelcomeConfig:
+def read_welcome(
+    reader: _ConfigReader, data: Any, check_url: Callable[[Any], object]
+) -> WelcomeConfig:
     keys = ("welcome",)
     defaults = WelcomeConfig()
     section = reader.section(data, keys, set(defaults.__dataclass_fields__), required=False)

@@ -73,86 +73,85 @@ class WelcomeTexts:
 
     def individual(self, key: str, member: GroupJoin) -> Draft:
         newcomer = self.newcomer(member)
-        c = self.config.community
+        name = self.config.community.name
         if self.config.welcome.mode == "message":
             title = (
-                f"Welcome to the {c.name}, {member.username}"
+                f"Welcome to the {name}, {member.username}"
                 if self.english
-                else f"Bienvenue dans la {c.name}, {member.username}"
+                else f"Bienvenue dans la {name}, {member.username}"
             )
-            raw = self.renderer.render(
-                TEMPLATE, **self.context(), member=newcomer, private=True, title=title
+            label = f"Accueil de {member.username} (message privé)"
+            return self._draft(
+                key, TEMPLATE, title, label, to=member, member=newcomer, private=True
             )
+        day = self.day(member.added_at)
+        title = (
+            f"Welcome, {member.username}, to the {name} ({day})"
+            if self.english
+            else f"Bienvenue à {member.username} dans la {name} ({day})"
+        )
+        label = f"Accueil de {member.username}"
+        return self._draft(key, TEMPLATE, title, label, member=newcomer, private=False)
+
+    def collective(self, key: str, members: Sequence[GroupJoin], planned_at: datetime) -> Draft:
+        name = self.config.community.name
+        when = f"{self.day(planned_at)}, {self.time(planned_at)}"
+        title = (
+            f"Welcome to the {len(members)} new members of the {name} ({when})"
+            if self.english
+            else f"Bienvenue aux {len(members)} nouveaux membres de la {name} ({when})"
+        )
+        label = f"Accueil collectif de {len(members)} membres"
+        return self._draft(
+            key, COLLECTIVE_TEMPLATE, title, label, members=[self.newcomer(m) for m in members]
+        )
+
+    def follow_up(self, key: str, member: GroupJoin) -> Draft:
+        name = self.config.community.name
+        title = (
+            f"{name}: a few ways in, {member.username}"
+            if self.english
+            else f"{name} : quelques portes d'entrée, {member.username}"
+        )
+        return self._draft(
+            key,
+            FOLLOW_UP_TEMPLATE,
+            title,
+            f"Suivi de l'accueil de {member.username}",
+            to=member,
+            member=self.newcomer(member),
+            discussions=self.discussions(),
+        )
+
+    def _draft(
+        self,
+        key: str,
+        template: str,
+        title: str,
+        label: str,
+        *,
+        to: GroupJoin | None = None,
+        **values: Any,
+    ) -> Draft:
+        """A topic in the welcome subcategory, or, `to` a member, a private message to them
+        and the facilitators."""
+        raw = self.renderer.render(template, **self.context(), title=title, **values)
+        if to is not None:
             return Draft(
                 key,
                 DraftKind.PRIVATE_MESSAGE,
                 raw=raw,
                 title=title,
-                recipients=self.recipients(member),
-                label=f"Accueil de {member.username} (message privé)",
+                recipients=self.recipients(to),
+                label=label,
             )
-        day = self.day(member.added_at)
-        title = (
-            f"Welcome, {member.username}, to the {c.name} ({day})"
-            if self.english
-            else f"Bienvenue à {member.username} dans la {c.name} ({day})"
-        )
-        raw = self.renderer.render(
-            TEMPLATE, **self.context(), member=newcomer, private=False, title=title
-        )
         return Draft(
             key,
             DraftKind.TOPIC,
             raw=raw,
             title=title,
-            category=c.subcategories.welcome,
-            label=f"Accueil de {member.username}",
-        )
-
-    def collective(self, key: str, members: Sequence[GroupJoin], planned_at: datetime) -> Draft:
-        c = self.config.community
-        when = f"{self.day(planned_at)}, {self.time(planned_at)}"
-        title = (
-            f"Welcome to the {len(members)} new members of the {c.name} ({when})"
-            if self.english
-            else f"Bienvenue aux {len(members)} nouveaux membres de la {c.name} ({when})"
-        )
-        raw = self.renderer.render(
-            COLLECTIVE_TEMPLATE,
-            **self.context(),
-            members=[self.newcomer(m) for m in members],
-            title=title,
-        )
-        return Draft(
-            key,
-            DraftKind.TOPIC,
-            raw=raw,
-            title=title,
-            category=c.subcategories.welcome,
-            label=f"Accueil collectif de {len(members)} membres",
-        )
-
-    def follow_up(self, key: str, member: GroupJoin) -> Draft:
-        c = self.config.community
-        title = (
-            f"{c.name}: a few ways in, {member.username}"
-            if self.english
-            else f"{c.name} : quelques portes d'entrée, {member.username}"
-        )
-        raw = self.renderer.render(
-            FOLLOW_UP_TEMPLATE,
-            **self.context(),
-            member=self.newcomer(member),
-            discussions=self.discussions(),
-            title=title,
-        )
-        return Draft(
-            key,
-            DraftKind.PRIVATE_MESSAGE,
-            raw=raw,
-            title=title,
-            recipients=self.recipients(member),
-            label=f"Suivi de l'accueil de {member.username}",
+            category=self.config.community.subcategories.welcome,
+            label=label,
         )
 
     # --- what the templates receive -------------------------------------------------------
