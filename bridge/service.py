@@ -44,7 +44,7 @@ from bridge.schedule import DEFAULTS, JOB_NAMES, Schedule, Timing, missed_run, p
 from bridge.store import JobRun, RunStatus, StoreBusy, file_lock
 from bridge.webhooks.standalone import NEEDS_FULL_PASS, open_endpoint, require_webhooks
 from bridge.wiring import Parts, utc_now
-from bridge.words import time_label
+from bridge.words import delay_words, time_label
 
 log = logging.getLogger("bridge.service")
 
@@ -137,6 +137,8 @@ class Service:
         self.reload_asked = False
         self.failures: dict[str, int] = {}
         self.resume_at: dict[str, datetime] = {}
+        # The scheduler's thread and the webhooks' thread both count failures and pauses.
+        self._counts = threading.Lock()
         self.scheduler = _Scheduler(
             self,
             timezone=config.community.tz,
@@ -212,13 +214,11 @@ class Service:
         if self.stopping.is_set():
             return
         now = self.now()
-        if job in self.resume_at and now < self.resume_at[job]:
-            log.info(
-                "%s : en pause après %d échecs, reprise vers %s",
-                job,
-                self.failures.get(job, 0),
-                self.resume_at[job].isoformat(timespec="minutes"),
-            )
+        with self._counts:
+            resume, failures = self.resume_at.get(job), self.failures.get(job, 0)
+        if resume is not None and now < resume:
+            when = time_label(resume, self.config.community.tz)
+            log.info("%s : en pause après %d échecs, reprise vers %s", job, failures, when)
             return
         config = self.config
         try:
@@ -256,18 +256,21 @@ class Service:
         took = time.monotonic() - started
         if getattr(summary, "ok", True):
             log.info("%s : %s (%.1f s)", job, summary.describe(), took)
-            self.failures.pop(job, None)
-            self.resume_at.pop(job, None)
+            with self._counts:
+                self.failures.pop(job, None)
+                self.resume_at.pop(job, None)
         else:
             self._failed(job, f"{summary.describe()} ({took:.1f} s)")
 
     def _failed(self, job: str, reason: str) -> None:
-        count = self.failures[job] = self.failures.get(job, 0) + 1
         log.error("%s : échec : %s", job, reason)
-        if count >= 2:
-            pause = min(BACKOFF_STEP * 2 ** (count - 2), BACKOFF_MAX)
-            self.resume_at[job] = self.now() + pause
-            log.warning("%s : %d échecs de suite, pause de %s", job, count, pause)
+        with self._counts:
+            count = self.failures[job] = self.failures.get(job, 0) + 1
+            pause = min(BACKOFF_STEP * 2 ** (count - 2), BACKOFF_MAX) if count >= 2 else None
+            if pause is not None:
+                self.resume_at[job] = self.now() + pause
+        if pause is not None:
+            log.warning("%s : %d échecs de suite, pause de %s", job, count, delay_words(pause))
 
     def on_events(self, events: frozenset[str]) -> None:
         """A burst of webhook events: a sync now, and the jobs after it (the welcome). It runs
