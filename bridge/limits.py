@@ -46,6 +46,12 @@ def clean_title(title: str, settings: SiteSettings | None = None) -> str:
     return text.strip().replace("\u200b", "")
 
 
+def clean_raw(raw: str) -> str:
+    """A post's text as Discourse keeps it (lib/post_revisor.rb, PostRevisor#cleanup_whitespaces:
+    TextCleaner.normalize_whitespaces, then trailing whitespace cut)."""
+    return _ODD_SPACES.sub(" ", raw).rstrip()
+
+
 def same_title(a: str, b: str, settings: SiteSettings | None = None) -> bool:
     """Whether Discourse would take two titles for the same one (its uniqueness check)."""
     return clean_title(a, settings).lower() == clean_title(b, settings).lower()

@@ -30,7 +30,7 @@ from bridge.errors import (
     Stopping,
     WriteOutcomeUnknown,
 )
-from bridge.limits import clean_title, refusal, same_title
+from bridge.limits import clean_raw, clean_title, refusal, same_title
 from bridge.outcomes import Outcome, OutcomeStatus, Report
 from bridge.store import LedgerState, Store
 from bridge.words import TOPIC_STATUS_WORDS, draft_fields
@@ -296,9 +296,9 @@ class Publisher:
             return None
         if draft.kind is DraftKind.EDIT:
             # Done if the post already says it: an edit is not written twice (its revision
-            # would show in the post's history).
+            # would show in the post's history). Compared as Discourse keeps it.
             post = self.client.fetch_post(_known(target.post_id, draft))
-            if post.raw == draft.raw_with_marker(self.store.community):
+            if clean_raw(post.raw) == clean_raw(draft.raw_with_marker(self.store.community)):
                 return post.topic_id, post.id, None
             return None
         if draft.kind is DraftKind.STATUS:

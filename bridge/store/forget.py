@@ -225,10 +225,25 @@ class ForgetMixin(DeletionMixin, WelcomeMixin):
                 {**self._scope, "like": f"%{name}%"},
             ):
                 title = pattern.sub(FORGOTTEN_NAME, row["title"])
-                self._set("topics", row["rid"], {"title": title})
+                self._set("topics", row["rid"], {"title": title, "slug": ""})
                 touched.add(row["id"])
                 counts.full_names += 1
         words = [_word(w) for w in (*person.usernames, *full)]
+        for row in self.db.query(
+            "select t.rowid as rid, t.id, t.title from topics t join ledger l "
+            "on l.site = t.site and l.community = t.community and l.topic_id = t.id "
+            "where t.site = :site and t.community = :community and l.key like 'welcome:%'",
+            self._scope,
+        ):
+            # A welcome topic's title names its member by username, as the ledger's does; its
+            # slug, made from the title, too (Discourse finds a topic by id without it).
+            title = row["title"]
+            for pattern in words:
+                title = pattern.sub(FORGOTTEN_NAME, title) if title else title
+            if title != row["title"]:
+                self._set("topics", row["rid"], {"title": title, "slug": ""})
+                touched.add(row["id"])
+                counts.own_words += 1
         for table, columns in _OWN_WORDS.items():
             for row in self.db.query(
                 f"select rowid as rid, * from [{table}] where {self._WHERE}", self._scope

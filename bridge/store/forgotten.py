@@ -36,6 +36,10 @@ FORGOTTEN_NAME = "membre retiré"
 _NAMED = re.compile(r"(?:(?<![\w@/.-])(@)|(/u/)|(data-username=\")|(\[quote=\"?))([\w.-]*\w)")
 
 
+# A username as a bare word (letters, digits, `_`, `.`, `-`, as Discourse allows).
+_WORD = re.compile(r"(?<![\w.@/-])[\w.-]*\w")
+
+
 def full_name(text: str) -> re.Pattern[str] | None:
     """A full name as a whole (never inside a longer name or address); None for a one-word
     name (« Marie »), which would take others' words with it."""
@@ -77,6 +81,15 @@ class ForgetList:
             return match.group(0)
 
         return _NAMED.sub(named, text) if text else text
+
+    def words(self, text: str) -> str:
+        """`text` with every word that is a forgotten username replaced (the bridge's own
+        welcome titles name their member bare, « Bienvenue à marie.t … »)."""
+
+        def named(match: re.Match[str]) -> str:
+            return FORGOTTEN_NAME if self.has_name(match.group(0)) else match.group(0)
+
+        return _WORD.sub(named, text) if text else text
 
 
 class ForgetListMixin(StoreBase):
@@ -120,9 +133,29 @@ class ForgetListMixin(StoreBase):
 
     def _masked_topic(self, topic: TopicSummary) -> TopicSummary:
         forgotten = self.forget_list()
-        if forgotten is None or not forgotten.has_name(topic.last_poster_username):
+        if forgotten is None:
+            return topic
+        title = self._masked_title(topic.id, topic.title)
+        if title != topic.title:
+            # The slug is made from the title: Discourse finds the topic by id without it.
+            topic = replace(topic, title=title, slug="")
+        if not forgotten.has_name(topic.last_poster_username):
             return topic
         return replace(topic, last_poster_username=FORGOTTEN_NAME)
+
+    def _masked_title(self, topic_id: int, title: str) -> str:
+        """A title as the forum gives it; a welcome the bridge wrote names its member bare."""
+        forgotten = self.forget_list()
+        if forgotten is None:
+            return title
+        welcome = self.db.execute(
+            f"select 1 from ledger where {self._WHERE} and topic_id = :t "
+            "and key like 'welcome:%' limit 1",
+            {**self._scope, "t": topic_id},
+        ).fetchone()
+        if welcome is None:
+            return title
+        return forgotten.words(title)
 
     def _masked_members(self, members: Sequence[GroupMember]) -> Sequence[GroupMember]:
         forgotten = self.forget_list()

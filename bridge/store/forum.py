@@ -282,6 +282,7 @@ class ForumMixin(ForgetListMixin):  # what is saved passes through the forget li
         """Save what a topic's own page says of it: category, title and status. Its activity
         (last bump, post count) is left for the list to tell, since it decides which posts
         a pass reads."""
+        title = self._masked_title(detail.id, detail.title)
         self.db.execute(
             "update topics set category_id = :category_id, title = :title, slug = :slug, "
             "pinned = :pinned, closed = :closed, archived = :archived, visible = :visible "
@@ -290,8 +291,8 @@ class ForumMixin(ForgetListMixin):  # what is saved passes through the forget li
                 **self._scope,
                 "id": detail.id,
                 "category_id": detail.category_id,
-                "title": detail.title,
-                "slug": detail.slug,
+                "title": title,
+                "slug": detail.slug if title == detail.title else "",
                 "pinned": int(detail.pinned),
                 "closed": int(detail.closed),
                 "archived": int(detail.archived),
