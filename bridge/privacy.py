@@ -14,7 +14,7 @@ from typing import Any
 from bridge.config import Config
 from bridge.errors import UsageError
 from bridge.reindex import refresh_entries
-from bridge.store import FORGOTTEN_NAME, ForgetCounts, MemberRecord, Person, iso
+from bridge.store import FORGOTTEN_NAME, ForgetCounts, MemberRecord, Person, Store, iso
 from bridge.wiring import Parts
 
 
@@ -48,7 +48,23 @@ def _find(parts: Parts, who: str) -> Person | str:
 def run_forget(config: Config, who: str, *, dry_run: bool = False) -> str:
     """`bridge forget`: a dry run works on a private copy of the store."""
     with Parts.build(config, readonly=dry_run) as parts:
-        return forget(parts, who, dry_run=dry_run)
+        said = forget(parts, who, dry_run=dry_run)
+    return said + _other_communities(config)
+
+
+def _other_communities(config: Config) -> str:
+    """Forgetting is per community (each has its own keys and secret): a file shared with
+    other communities is said, so that nobody believes the whole file is clean."""
+    here = (config.site, config.community.category)
+    others = [scope for scope in Store.file_scopes(config.store_path) or [] if scope != here]
+    if not others:
+        return ""
+    names = ", ".join(f"« {community} » ({site})" for site, community in others)
+    return (
+        f"\nAttention : {config.store_path} garde aussi les données d'autres communautés "
+        f"({names}) ; cette personne n'y est pas oubliée : relancez bridge forget avec la "
+        "configuration de chacune."
+    )
 
 
 def forget(parts: Parts, who: str, *, dry_run: bool = False) -> str:

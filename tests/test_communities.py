@@ -207,3 +207,27 @@ def test_one_category_slug_on_two_sites_in_one_file(tmp_path: Path, clock: Clock
         assert searched(a, first, "Accès") != []
         assert len(exported(a, first, "cartography")) == 8
         assert len(exported(b, second, "cartography")) == 7
+
+
+def test_forgetting_in_one_community_says_the_file_holds_another(
+    tmp_path: Path, sandbox: Sandbox
+) -> None:
+    store = tmp_path / "commun.db"
+    a = write_config(tmp_path / "a", sandbox.url, "innovation-sociale-estrie", "cdp-2ise", store)
+    b = write_config(tmp_path / "b", sandbox.url, "general", "generalistes", store)
+    bridge(a, sandbox, "sync")
+    bridge(b, sandbox, "sync")
+    shared = sandbox.world.user(SHARED).id
+
+    said = bridge(a, sandbox, "forget", SHARED)
+
+    # Forgotten in A, still in B (each community has its own keys): said, not hidden.
+    assert said.endswith(
+        f"Attention : {store} garde aussi les données d'autres communautés (« general » "
+        f"({sandbox.url})) ; cette personne n'y est pas oubliée : relancez bridge forget avec "
+        "la configuration de chacune.\n"
+    )
+    assert rows(store, "select community from users where id = ?", shared) == [("general",)]
+    again = bridge(b, sandbox, "forget", SHARED)
+    assert "(« innovation-sociale-estrie »" in again.splitlines()[-1]
+    assert rows(store, "select community from users where id = ?", shared) == []
