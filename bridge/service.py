@@ -71,7 +71,8 @@ def schedule_of(config: Config) -> Schedule:
 def fresh_trigger(timing: Timing, last_started: datetime | None, now: datetime) -> BaseTrigger:
     """The trigger to schedule: an interval counts from the job's last run, not from start-up."""
     trigger = timing.trigger
-    assert trigger is not None
+    if trigger is None:
+        raise ValueError(f"{timing.text} : aucun horaire à planifier (après sync, ou jamais)")
     if isinstance(trigger, IntervalTrigger):
         anchor = last_started + trigger.interval if last_started else now + trigger.interval
         return IntervalTrigger(seconds=trigger.interval.total_seconds(), start_date=anchor)

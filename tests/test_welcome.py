@@ -479,3 +479,32 @@ def test_a_non_staff_account_is_refused_with_the_reason(
     assert welcomes(sandbox) == []
     # Nothing was lost: the newcomer is still waiting for a staff account's pass.
     assert len(ok("welcome").output) and len(welcomes(sandbox)) == 1
+
+
+def test_a_follow_up_discourse_keeps_refusing_is_given_up_not_counted_as_sent(
+    workdir: Path, sandbox: Sandbox, clock: Clock
+) -> None:
+    write_config(workdir, sandbox.url, "quiet_minutes: 0, follow_up_days: 7")
+    first_pass(sandbox, clock)
+    join(sandbox, clock, "silencieuse")
+    ok("sync")
+    ok("welcome")
+    clock.advance(days=7, minutes=1)
+    ok("sync")
+    outputs = []
+    for _ in range(3):  # the publisher tries a refused draft three times, one run each
+        sandbox.faults.fail_paths["/posts.json"] = 422
+        outputs.append(bridge("welcome").output)
+    assert all("0 suivi(s)" in out for out in outputs), outputs
+    # The next run gives it up (three refusals are enough), without a request, and says so.
+    sandbox.reset_requests()
+    gave_up = bridge("welcome").output
+    assert "0 suivi(s)" in gave_up and "abandonné" in gave_up, gave_up
+    assert [r for r in sandbox.requests if r[0] != "GET"] == []
+    assert [t for t in welcomes(sandbox) if t.is_private_message] == []
+    (state,) = [
+        s for (s,) in stored(workdir, "select follow_up from welcome_members where follow_up != ''")
+    ]
+    assert state == "given_up"
+    ok("welcome")  # given up: never tried again
+    assert [t for t in welcomes(sandbox) if t.is_private_message] == []

@@ -30,6 +30,7 @@ class FollowUp(StrEnum):
     NOT_NEEDED = "not_needed"  # they took part before it was due
     LEFT = "left"  # no longer in the group when it was due
     NONE = "none"  # follow_up_days: 0
+    GIVEN_UP = "given_up"  # refused by Discourse until the publisher gave up: never sent
 
 
 @dataclass(frozen=True)

@@ -288,11 +288,14 @@ class _Pass:
             if places.get(member.user_id):
                 done.append(row.but(follow_up=FollowUp.NOT_NEEDED, updated_at=self.now))
                 continue
-            assert row.welcomed_at is not None
+            welcomed_at = row.welcomed_at or self.now  # set on every WELCOMED row (`due`)
             status = self.publish(
-                self.texts.follow_up(follow_up_key(row.person, row.welcomed_at), member)
+                self.texts.follow_up(follow_up_key(row.person, welcomed_at), member)
             )
-            if status is not None:
+            if status is OutcomeStatus.ABANDONED:
+                # Given up after Discourse's refusals: not sent, and not counted as sent.
+                done.append(row.but(follow_up=FollowUp.GIVEN_UP, updated_at=self.now))
+            elif status is not None:
                 done.append(row.but(follow_up=FollowUp.SENT, updated_at=self.now))
                 self.report.follow_ups += 1
         if not self.dry_run:
