@@ -75,9 +75,12 @@ def refusal(draft: Draft, raw: str, settings: SiteSettings, *, first_post: bool)
             f"message trop court : {visible} caractère(s) visible(s), Discourse en exige au moins "
             f"{minimum} ({setting}_length) ; il n'a pas été envoyé"
         )
-    if len(raw) > settings.max_post_length:
+    # PostCreator#setup_post and PostRevisor#cleanup_whitespaces cut the trailing newline
+    # (the marker's) before StrippedLengthValidator counts: the stored text is what counts.
+    length = len(clean_raw(raw))
+    if length > settings.max_post_length:
         return (
-            f"message trop long : {len(raw)} caractères (marque cachée comprise), Discourse en "
+            f"message trop long : {length} caractères (marque cachée comprise), Discourse en "
             f"accepte au plus {settings.max_post_length} (max_post_length) ; il n'a pas été envoyé"
         )
     if draft.creates_topic:

@@ -229,7 +229,7 @@ def test_reply_survives_a_crash(forum: Forum, point: str) -> None:
     assert forum.writes() - written == (1 if point == BEFORE_WRITE else 0)
     [reply] = forum.posts_marked(REPLY)
     assert reply.topic_id == topic.id and reply.post_number == 2
-    assert reply.raw == REPLY.raw_with_marker(WATCHED)
+    assert reply.raw == f"{REPLY.raw}\n\n{REPLY.marker(WATCHED)}"
     assert forum.bridge_posts() == before + 1
     assert forum.entry_state(REPLY.key) == ("done", topic.id, reply.id, 2)
 
@@ -622,7 +622,7 @@ def test_a_write_whose_answer_is_lost_is_found_and_not_written_again(
         assert len(forum.posts_marked(REPLY)) == 1
     elif draft is EDIT:
         first = world.posts_written(topic.id)[0]
-        assert first.raw == EDIT.raw_with_marker(WATCHED)
+        assert first.raw == f"{EDIT.raw}\n\n{EDIT.marker(WATCHED)}"
         assert forum.entry_state(EDIT.key) == ("done", topic.id, first.id, None)
     else:
         assert (topic.pinned_at is not None) == draft.enabled

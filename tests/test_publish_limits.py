@@ -91,7 +91,21 @@ def test_the_hidden_marker_counts_for_the_maximum_only() -> None:
     raw = Draft("k", DraftKind.REPLY, raw="x" * 70, topic_id=1).raw_with_marker(WATCHED)
     problem = refusal(REPLY, raw, settings, first_post=False)
     assert problem == (
-        f"message trop long : {len(raw)} caractères (marque cachée comprise), Discourse en "
+        "message trop long : 131 caractères (marque cachée comprise), Discourse en "
+        "accepte au plus 100 (max_post_length) ; il n'a pas été envoyé"
+    )
+
+
+def test_the_maximum_is_on_the_text_as_discourse_stores_it() -> None:
+    """PostCreator#setup_post cuts the marker's trailing newline before the length is checked:
+    101 characters sent are 100 stored, which Discourse accepts."""
+    settings = SiteSettings(max_post_length=100)
+    fits = Draft("k", DraftKind.REPLY, raw="x" * 39, topic_id=1).raw_with_marker(WATCHED)
+    assert len(fits) == 101
+    assert refusal(REPLY, fits, settings, first_post=False) is None
+    over = Draft("k", DraftKind.REPLY, raw="x" * 40, topic_id=1).raw_with_marker(WATCHED)
+    assert refusal(REPLY, over, settings, first_post=False) == (
+        "message trop long : 101 caractères (marque cachée comprise), Discourse en "
         "accepte au plus 100 (max_post_length) ; il n'a pas été envoyé"
     )
 

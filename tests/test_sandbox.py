@@ -16,6 +16,7 @@ from pydiscourse import DiscourseClient
 
 from bridge.sandbox import JSON_TYPE, Sandbox, World, build_world, seed_world
 from bridge.sandbox.posting import TOPIC_NOT_FOUND
+from bridge.sandbox.seed_entries import CARDS
 
 NOW = datetime(2025, 5, 20, 14, 0, tzinfo=UTC)
 WATCHED = "/c/innovation-sociale-estrie/10.json"
@@ -817,8 +818,14 @@ def test_seed_world_has_the_expected_people_and_places() -> None:
     )
     mentions = [p.raw for p in world.posts.values() if "@cdp-2ise" in p.raw]
     assert len(mentions) == 1
-    assert any("\u202f:" in p.raw for p in world.posts.values())
-    assert any("\u00a0:" in p.raw for p in world.posts.values())
+    # Cards are typed with no-break spaces before colons; Discourse stores plain spaces
+    # (PostCreator#setup_post, TextCleaner.normalize_whitespaces).
+    typed = "".join(entry[3] for entry in CARDS)
+    assert "\u202f:" in typed and "\u00a0:" in typed
+    raws = [p.raw for p in world.posts.values()]
+    assert not [raw for raw in raws if "\u202f" in raw or "\u00a0" in raw]
+    assert any("**Organisme :** Coopérative de solidarité Le Grenier partagé\n" in r for r in raws)
+    assert any("- MRC : MRC du Granit\n" in r for r in raws)
 
 
 def test_build_world_makes_a_big_world_with_the_same_layout() -> None:

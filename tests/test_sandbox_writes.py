@@ -78,6 +78,36 @@ def test_minimum_is_on_the_visible_text_and_maximum_on_the_raw(sb: Sandbox) -> N
     assert too_long.json()["errors"] == ["Body is limited to 100 characters; you entered 149."]
 
 
+def test_raw_is_stored_with_plain_spaces_and_no_trailing_whitespace(sb: Sandbox) -> None:
+    """PostCreator#setup_post and PostRevisor#cleanup_whitespaces: odd spaces become plain,
+    trailing whitespace goes, before the length is checked; an edit that only differs by
+    that is no edit."""
+    created = post(sb, topic_form("Fiche du Grenier", raw="Organisme\u00a0: Le Grenier\u202f!\n\n"))
+    assert created.status_code == 200, created.text
+    first = sb.world.posts[created.json()["id"]]
+    assert first.raw == "Organisme : Le Grenier !"
+    assert created.json()["raw"] == "Organisme : Le Grenier !"
+    reply = post(sb, {"topic_id": first.topic_id, "raw": "Merci\u3000pour la fiche, bravo. \n"})
+    assert sb.world.posts[reply.json()["id"]].raw == "Merci pour la fiche, bravo."
+    version, edited_at = first.version, first.updated_at
+    same = call(sb, "PUT", f"/posts/{first.id}.json", data={"post[raw]": first.raw + "\n"})
+    assert same.status_code == 200
+    assert (first.raw, first.version, first.updated_at) == (
+        "Organisme : Le Grenier !",
+        version,
+        edited_at,
+    )
+    form = {"post[raw]": "Organisme\u00a0: Le Grenier partagé\n"}
+    assert call(sb, "PUT", f"/posts/{first.id}.json", data=form).status_code == 200
+    assert (first.raw, first.version) == ("Organisme : Le Grenier partagé", version + 1)
+    # The maximum applies to the cleaned raw: 100 characters and a newline fit in 100.
+    sb.world.max_post_length = 100
+    hundred = "Un texte long. " * 6 + "Fin texte."
+    fits = post(sb, {"topic_id": first.topic_id, "raw": hundred + "\n"})
+    assert len(hundred) == 100 and fits.status_code == 200, fits.text
+    assert sb.world.posts[fits.json()["id"]].raw == hundred
+
+
 def test_private_messages_have_their_own_minimums(sb: Sandbox) -> None:
     pm = {"archetype": "private_message", "target_recipients": "catherine.lafleur"}
     ok = post(sb, {"title": "Ok", "raw": "Dix carac.", **pm})

@@ -160,7 +160,7 @@ def test_the_first_pass_welcomes_nobody_and_a_newcomer_is_welcomed_after_quiet_m
         "- Nos [règles de participation](https://exemple.ca/regles).\n\n"
         "**Présentez-vous !** Répondez à ce sujet : votre nom, votre organisation, votre "
         "territoire, ce qui vous intéresse et un projet que vous portez.\n\n"
-        "Au plaisir de vous lire,\nL'équipe d'animation\n"
+        "Au plaisir de vous lire,\nL'équipe d'animation"
     )
     # Once only, whatever reruns.
     clock.advance(minutes=30)
@@ -329,7 +329,7 @@ def test_follow_up_only_to_the_silent_and_not_after_leaving(
         "rassemble les outils partagés par les membres ; la "
         f"[cartographie]({site}/c/cartographie/{cards}) attend la fiche de votre organisation "
         f"([l'ajouter]({site}/new-topic?category_id={cards})).\n\n"
-        "Une question ? Répondez simplement à ce message : l'équipe d'animation le lira.\n"
+        "Une question ? Répondez simplement à ce message : l'équipe d'animation le lira."
     )
     clock.advance(days=7)
     ok("welcome")

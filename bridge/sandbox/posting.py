@@ -26,7 +26,13 @@ from .rules import (
     rejected,
     visible_topic,
 )
-from .text import body_is_meaningful, sanitized_length, title_emojis, title_is_meaningful
+from .text import (
+    body_is_meaningful,
+    clean_raw,
+    sanitized_length,
+    title_emojis,
+    title_is_meaningful,
+)
 from .world import World
 
 Form = dict[str, list[str]]
@@ -250,7 +256,9 @@ def create_post(world: World, actor: User | None, form: Form) -> Post:
     """POST /posts.json: a reply (`topic_id`), a private message, or a new topic."""
     if actor is None:
         raise forbidden("You need to be logged in to do that.")
-    raw = _first(form, "raw") or ""
+    # PostCreator#setup_post cleans the raw before anything validates it (length, "too
+    # similar", mentions): what is checked is what is stored.
+    raw = clean_raw(_first(form, "raw") or "")
     if _first(form, "topic_id"):
         return _reply(world, actor, form, raw)
     is_pm = _first(form, "archetype") == "private_message"
@@ -341,9 +349,12 @@ def update_post(world: World, actor: User | None, post_id: int, form: Form) -> P
         raise forbidden("You need to be logged in to do that.")
     if not staff and (actor is not post.user or topic.archived):
         raise forbidden()
-    raw = _first(form, "post[raw]")
-    if raw is None:
+    sent = _first(form, "post[raw]")
+    if sent is None:
         raise invalid_parameter("post")
+    # PostRevisor#revise! cleans the raw first: the post validates the cleaned text, and
+    # `should_revise?` compares it with the stored one (a trailing newline is no change).
+    raw = clean_raw(sent)
     pm = topic.is_private_message
     if pm:
         minimum = world.min_personal_message_post_length

@@ -3,8 +3,9 @@
 Cards are deliberately inconsistent: labels vary (Organisation/Organisme, Territoire/MRC,
 Thématique(s)/Thèmes, Site web/Site Internet, Contact/Courriel, Description/Mission), some are
 bold, French spacing puts a space before the colon — sometimes a no-break space (U+00A0) or a
-narrow no-break space (U+202F) —, some use bullets, one is a Markdown table, territory names
-come with or without accents and hyphens, one card has no territory and one has coordinates.
+narrow no-break space (U+202F), which Discourse stores as a plain one —, some use bullets, one
+is a Markdown table, territory names come with or without accents and hyphens, one card has no
+territory and one has coordinates.
 Web addresses use `exemple` domains: the organisations are fictional.
 
 Each entry: (author, days ago, title, raw, tags, likes, replies), a reply being

@@ -2,6 +2,8 @@
 
 - `clean_title`: lib/text_cleaner.rb, `TextCleaner.clean_title` / `title_options` (what
   `Topic#before_validation` does to every title before any validation);
+- `clean_raw`: lib/post_creator.rb `setup_post` and lib/post_revisor.rb `cleanup_whitespaces`
+  (what every post's raw goes through, on creation and on edit, before any validation);
 - `title_is_meaningful`, `body_is_meaningful`: lib/text_sentinel.rb, `title_sentinel` /
   `body_sentinel` and `valid?` (QualityTitleValidator, PostValidator#raw_quality);
 - `sanitized_length`: lib/validators/stripped_length_validator.rb, `get_sanitized_value`;
@@ -20,6 +22,8 @@ import unicodedata
 # TextCleaner's @@whitespaces_regexp: odd spaces become plain ones.
 _ODD_SPACES = re.compile("[\u00a0\u1680\u180e\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")
 ENTROPY_SCALE = 0.7
+# Ruby's String#rstrip: ASCII whitespace and NUL only (Python's rstrip would take more).
+_RUBY_RSTRIP = "\x00\t\n\v\f\r "
 
 
 def clean_title(title: str, *, prettify: bool = True, allow_uppercase: bool = False) -> str:
@@ -39,6 +43,13 @@ def clean_title(title: str, *, prettify: bool = True, allow_uppercase: bool = Fa
     text = re.sub(r" +", " ", text)
     text = _ODD_SPACES.sub(" ", text)
     return text.strip().replace("\u200b", "")
+
+
+def clean_raw(raw: str) -> str:
+    """`TextCleaner.normalize_whitespaces(raw).rstrip`: PostCreator#setup_post stores (and
+    validates) a new post's raw so, and PostRevisor#cleanup_whitespaces an edit's, so a
+    trailing newline never reaches the database and odd spaces become plain ones."""
+    return _ODD_SPACES.sub(" ", raw).rstrip(_RUBY_RSTRIP)
 
 
 def _entropy(text: str) -> int:

@@ -29,7 +29,7 @@ from .model import (
     slugify,
 )
 from .moderation import Moderation
-from .text import clean_title
+from .text import clean_raw, clean_title
 
 STATUSES = ("pinned", "pinned_globally", "closed", "archived", "visible")
 TAG_ERAS = ("names", "both", "objects")
@@ -351,7 +351,8 @@ class World(Accounts, Moderation):
                 self.tag_id(cleaned)
                 topic.tags.append(cleaned)
         self.topics[topic.id] = topic
-        self._append_post(topic, user, raw, moment, None, REGULAR, None)
+        # PostCreator#setup_post: odd spaces plain, trailing whitespace cut, for every post.
+        self._append_post(topic, user, clean_raw(raw), moment, None, REGULAR, None)
         return topic.id
 
     def add_reply(
@@ -368,7 +369,13 @@ class World(Accounts, Moderation):
             topic = self.topics[topic_id]
             moment = at or self.now()
             post = self._append_post(
-                topic, self.user(username), raw, moment, reply_to_post_number, REGULAR, None
+                topic,
+                self.user(username),
+                clean_raw(raw),  # PostCreator#setup_post
+                moment,
+                reply_to_post_number,
+                REGULAR,
+                None,
             )
             if reply_to_post_number:
                 for other in self.posts_in(topic_id):
@@ -419,11 +426,13 @@ class World(Accounts, Moderation):
         *,
         edit_reason: str | None = None,
     ) -> None:
-        """Change a post's raw text. Like PostRevisor#bump_topic, an edit of the topic's last post
-        (no live post after it, small actions included: `is_last_post?`) bumps the topic."""
+        """Change a post's raw text, cleaned as PostRevisor#cleanup_whitespaces does. Like
+        PostRevisor#bump_topic, an edit of the topic's last post (no live post after it, small
+        actions included: `is_last_post?`) bumps the topic."""
         with self.lock:
             post = self.posts[post_id]
             moment = at or self.now()
+            raw = clean_raw(raw)
             post.raw = raw
             post.cooked = cook(raw, self.groups.keys())
             post.updated_at = moment
