@@ -103,3 +103,14 @@ def test_a_name_two_accounts_held_asks_for_the_number(store):
     with pytest.raises(UsageError, match=r"« marie » a nommé plusieurs comptes \(n° 11, n° 14\)"):
         store.find_person("marie")
     assert store.find_person("14") is not None
+
+
+def test_a_sync_reads_the_forget_list_once_not_at_every_save(store, monkeypatch):
+    _forget_marie(store)
+    reads = []
+    read = store._read_forget_list
+    monkeypatch.setattr(store, "_read_forget_list", lambda: reads.append(1) or read())
+    for n in range(5):  # a pass saving five topics, their posts and their authors
+        store.save_topic(make_topic(id=200 + n), [make_post(10 + n, topic_id=200 + n)], NOW)
+        store.save_people([(12, "jeanp", "Jean P")])
+    assert reads == [1]

@@ -18,7 +18,12 @@ from functools import partial
 from bridge.errors import UsageError
 from bridge.store.base import iso, parse_iso
 from bridge.store.deletion import DeletionMixin, _name_in_text
-from bridge.store.forgotten import FORGOTTEN_NAME, full_name, name_key
+from bridge.store.forgotten import (
+    FORGOTTEN_NAME,
+    forget_list_changed,
+    full_name,
+    name_key,
+)
 from bridge.store.welcome import WelcomeMixin
 from bridge.welcome.people import person_key
 
@@ -167,6 +172,7 @@ class ForgetMixin(DeletionMixin, WelcomeMixin):
                 },
                 pk=("site", "community", "person"),
             )
+            forget_list_changed(self)
         counts.topic_ids = sorted(touched)
         return counts
 

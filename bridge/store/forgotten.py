@@ -92,9 +92,29 @@ class ForgetList:
         return _WORD.sub(named, text) if text else text
 
 
+_UNREAD = object()
+
+
+def forget_list_changed(store: StoreBase) -> None:
+    """Drop a store's copy of the forget list: the next save reads it again."""
+    store.__dict__.pop("_forget_list", None)
+
+
 class ForgetListMixin(StoreBase):
     def forget_list(self) -> ForgetList | None:
-        """The forget list, or None when nobody is on it (no mask to apply)."""
+        """The forget list, or None when nobody is on it (no mask to apply).
+
+        Read once per store: every save of a sync asks for it (a topic, its posts, its title).
+        Only `bridge forget` changes it, through this store (`forget_person` drops the copy:
+        `forget_list_changed`),
+        and it holds the `jobs` lock, so no job's store is open across a change.
+        """
+        cached = self.__dict__.get("_forget_list", _UNREAD)
+        if cached is _UNREAD:
+            cached = self.__dict__["_forget_list"] = self._read_forget_list()
+        return cached  # type: ignore[return-value]
+
+    def _read_forget_list(self) -> ForgetList | None:
         rows = list(
             self.db.query(
                 "select f.person, f.names, s.secret from forgotten_people f "
