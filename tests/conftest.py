@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 from reliability import REPORT_PATH, Case, table
+from sandboxcli import Clock
 
+from bridge.sandbox import Sandbox, seed_world
 from bridge.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,6 +23,19 @@ NOW = datetime(2025, 4, 21, 13, 0, tzinfo=UTC)  # a Monday, 9 h in Sherbrooke
 @pytest.fixture
 def now() -> datetime:
     return NOW
+
+
+@pytest.fixture
+def clock(request: pytest.FixtureRequest) -> Clock:
+    """The injected clock, at the test module's `T0`: tests move it, never sleep."""
+    return Clock(request.module.T0)
+
+
+@pytest.fixture
+def sandbox(clock: Clock) -> Iterator[Sandbox]:
+    """The seed world at the clock's start, served on loopback, on the injected clock."""
+    with Sandbox(seed_world(clock.now), now=clock) as sb:
+        yield sb
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ from bridge.cli import cli
 from bridge.config import load_config
 from bridge.drafts import Draft
 from bridge.runs import AnnounceReport, run_announce
-from bridge.sandbox import STAFF_USERNAME, Sandbox, Topic, seed_world
+from bridge.sandbox import STAFF_USERNAME, Sandbox, Topic
 from bridge.store import Store
 from bridge.wiring import Parts
 
@@ -36,17 +35,6 @@ publish: 14 jours avant
 reminders: [7 jours, 1 jour]
 """
 TITLE = "Comprendre ce qu'est une communauté de pratique"
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock(T0)
-
-
-@pytest.fixture
-def sandbox(clock: Clock) -> Iterator[Sandbox]:
-    with Sandbox(seed_world(T0), now=clock) as sb:
-        yield sb
 
 
 @pytest.fixture

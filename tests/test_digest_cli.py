@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,22 +17,11 @@ from bridge.config import load_config
 from bridge.drafts import Draft
 from bridge.publish import Publisher
 from bridge.runs import DigestReport, run_digest
-from bridge.sandbox import Sandbox, Topic, seed_world
+from bridge.sandbox import Sandbox, Topic
 from bridge.wiring import Parts
 
 T0 = datetime(2025, 4, 21, 13, 0, tzinfo=UTC)  # Monday 9 h in Sherbrooke: W16 just ended
 TITLE_W16 = "CdP 2isE : résumé de la semaine du 14 au 20 avril 2025"
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock(T0)
-
-
-@pytest.fixture
-def sandbox(clock: Clock) -> Iterator[Sandbox]:
-    with Sandbox(seed_world(T0), now=clock) as sb:
-        yield sb
 
 
 FACILITATORS, STORE = "animation-2ise", "data/bridge.db"

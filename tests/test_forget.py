@@ -11,14 +11,13 @@ import sqlite3
 from pathlib import Path
 
 from test_mirror import secure_delete_off_by_default, traces
-from test_welcome import (
+from test_welcome import (  # T0: the clock and sandbox fixtures start there
+    T0,
     Clock,
     bridge,
-    clock,
     first_pass,
     join,
     ok,
-    sandbox,
     welcomes,
     workdir,
     write_config,
@@ -28,7 +27,7 @@ from bridge.config import load_config
 from bridge.sandbox import Sandbox
 from bridge.store import FORGOTTEN_NAME, Store
 
-__all__ = ["clock", "sandbox", "secure_delete_off_by_default", "workdir"]  # fixtures
+__all__ = ["T0", "secure_delete_off_by_default", "workdir"]  # fixtures, and their start
 
 USERNAME, NAME = "melyssa.mongeau", "Mélyssa Mongeau"
 DISCUSSION = "Comment mesurer l'impact social d'un petit projet ?"

@@ -7,12 +7,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from test_forget import on_disk, store_of
-from test_welcome import Clock, clock, first_pass, join, ok, sandbox, welcomes, workdir
+from test_welcome import T0, Clock, first_pass, join, ok, welcomes, workdir  # T0: fixtures' start
 
 from bridge.sandbox import Sandbox
 from bridge.store import FORGOTTEN_NAME
 
-__all__ = ["clock", "sandbox", "workdir"]  # fixtures
+__all__ = ["T0", "workdir"]  # a fixture, and the start of the clock and sandbox fixtures
 
 USERNAME, NAME = "rosalie.nadeau", "Rosalie Nadeau"
 

@@ -7,7 +7,6 @@ import json
 import re
 import sqlite3
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,23 +20,12 @@ from bridge.discourse import DiscourseClient
 from bridge.drafts import Draft
 from bridge.errors import ConfigError
 from bridge.publish import Publisher, StepHook
-from bridge.sandbox import STAFF_USERNAME, Sandbox, Topic, seed_world
+from bridge.sandbox import STAFF_USERNAME, Sandbox, Topic
 from bridge.welcome.people import person_key
 from bridge.welcome.run import WelcomeReport, run_welcome
 from bridge.wiring import Parts
 
 T0 = datetime(2025, 4, 21, 13, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock(T0)
-
-
-@pytest.fixture
-def sandbox(clock: Clock) -> Iterator[Sandbox]:
-    with Sandbox(seed_world(T0), now=clock) as sb:
-        yield sb
 
 
 FACILITATORS, STORE = "animation-2ise", "data/bridge.db"
