@@ -69,6 +69,35 @@ def sync_runs(store_path: Path, site: str) -> int:
         store.close()
 
 
+def listening(
+    tmp_path: Path, config: Path, env: dict[str, str], *command: str
+) -> tuple[subprocess.Popen[bytes], str, Path]:
+    """`bridge COMMAND` in its own process, once it listens: the process, the endpoint's
+    address, and the file its stderr goes to."""
+    stderr_path = tmp_path / "stderr.log"
+    with stderr_path.open("wb") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bridge", "--config", str(config), *command],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
+    try:
+        found = wait_for(
+            lambda: re.search(
+                r"en écoute sur (http://127\.0\.0\.1:\d+/)",
+                stderr_path.read_text(encoding="utf-8", errors="replace"),
+            )
+        )
+    except AssertionError:
+        process.kill()
+        process.wait()
+        raise
+    assert isinstance(found, re.Match)
+    return process, found.group(1), stderr_path
+
+
 @pytest.mark.slow
 def test_a_signed_post_created_updates_the_mirror_and_sigterm_stops_cleanly(
     tmp_path: Path, sandbox: Sandbox
@@ -85,29 +114,13 @@ def test_a_signed_post_created_updates_the_mirror_and_sigterm_stops_cleanly(
     new_post = world.add_reply(topic.id, "yves_parent", "On a essayé la fête de ruelle, succès!")
     assert new_post not in post_ids(store_path, sandbox.url, topic.id)
 
-    stderr_path = tmp_path / "stderr.log"
     env = {
         **os.environ,
         "DISCOURSE_API_KEY": sandbox.api_key,
         "DISCOURSE_WEBHOOK_SECRET": SECRET,
     }
-    with stderr_path.open("wb") as stderr:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bridge", "--config", str(config), "-vv", "webhooks"],
-            cwd=tmp_path,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-        )
+    process, url, stderr_path = listening(tmp_path, config, env, "-vv", "webhooks")
     try:
-        found = wait_for(
-            lambda: re.search(
-                r"en écoute sur (http://127\.0\.0\.1:\d+/)",
-                stderr_path.read_text(encoding="utf-8", errors="replace"),
-            )
-        )
-        assert isinstance(found, re.Match)
-        url = found.group(1)
         sandbox.reset_requests()
 
         # A new reply as Discourse announces it, and an event the bridge does not follow.
@@ -234,29 +247,14 @@ def test_inside_bridge_run_an_event_wakes_the_sync_long_before_its_time(
     assert topic is not None
     new_post = sandbox.world.add_reply(topic.id, "yves_parent", "Une ruelle verte, enfin!")
 
-    stderr_path = tmp_path / "stderr.log"
-    with stderr_path.open("wb") as stderr:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bridge", "--config", str(config), "run"],
-            cwd=tmp_path,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-        )
+    process, url, stderr_path = listening(tmp_path, config, env, "run")
     try:
-        found = wait_for(
-            lambda: re.search(
-                r"en écoute sur (http://127\.0\.0\.1:\d+/)",
-                stderr_path.read_text(encoding="utf-8", errors="replace"),
-            )
-        )
-        assert isinstance(found, re.Match)
         # The next scheduled sync is an hour away: only the event can bring the reply in.
         assert new_post not in post_ids(store_path, sandbox.url, topic.id)
         headers, body = webhook_delivery(
             SECRET, "post", "post_created", {"id": new_post, "topic_id": topic.id}
         )
-        answer = requests.post(found.group(1), data=body, headers=headers, timeout=10)
+        answer = requests.post(url, data=body, headers=headers, timeout=10)
         assert answer.status_code == 200, answer.text
         wait_for(lambda: new_post in post_ids(store_path, sandbox.url, topic.id))
     finally:
