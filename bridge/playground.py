@@ -27,9 +27,14 @@ def ready_config(config: Config, folder: Path | None, *, why: str) -> str:
     """`config` as config.yaml text; paths inside `folder` (where the file goes) are written
     relative to it, as config.yaml reads them."""
 
+    # Paths given relative to the current directory (`bridge demo --keep essai`) are made whole
+    # first: config.yaml reads its own relative paths from its folder, not from here.
+    home = folder.resolve() if folder is not None else None
+
     def where(path: Path) -> str:
-        if folder is not None and path.is_relative_to(folder):
-            path = path.relative_to(folder)
+        path = path.resolve()
+        if home is not None and path.is_relative_to(home):
+            path = path.relative_to(home)
         # A JSON string is a valid YAML double-quoted scalar: spaces and accents are safe.
         return json.dumps(str(path), ensure_ascii=False)
 

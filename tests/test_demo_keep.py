@@ -235,3 +235,18 @@ def test_status_shows_its_runs_with_their_zone(kept: tuple[Path, str]) -> None:
     runs = out.split("Dernières exécutions :\n")[1].split("\n\n")[0].splitlines()
     assert len(runs) == 4  # sync, announce, digest, welcome
     assert all(line.split("(")[1][:3] in ("HNE", "HAE") for line in runs)
+
+
+def test_a_folder_named_relative_to_where_one_stands_works_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # « bridge demo --keep essai » from one's own folder: config.yaml reads its paths from
+    # its own folder, so the ones it holds must not be relative to where the demo ran.
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run(["demo", "--keep", "essai"])
+    assert code == 0
+    code, found, err = run(["--config", "essai/config.yaml", "search", DEMO_SEARCH])
+    assert code == 0 and "Aucun résultat" not in found + err and "http" in found
+    code, member, _ = run(["--config", "essai/config.yaml", "export", "member", "rosalie.nadeau"])
+    assert code == 0 and '"rosalie.nadeau"' in member
+    assert not (tmp_path / "essai" / "essai").exists()
