@@ -195,6 +195,16 @@ def backup(ctx: click.Context, target: Path) -> None:
         raise UsageError(f"{config.store_path} : aucune base locale à copier")
     if target.resolve() == config.store_path.resolve():
         raise UsageError(f"{target} : c'est la base elle-même ; choisissez un autre chemin")
+    if not target.parent.resolve().is_dir():
+        raise UsageError(f"{target} : le dossier {target.parent} n'existe pas ; créez-le d'abord")
+    from bridge.store import Store
+
+    # An older copy is replaced (that is how copies rotate); any other file is someone's.
+    if target.exists() and Store.file_scopes(target) is None:
+        raise UsageError(
+            f"{target} existe déjà et n'est pas une copie de la base : rien n'est écrasé ; "
+            "choisissez un autre nom"
+        )
     size = copy_store(config.store_path, target)
     click.echo(f"Copie écrite : {target} ({size / 1_000_000:.1f} Mo).")
 

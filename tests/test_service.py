@@ -12,7 +12,7 @@ from pathlib import Path
 from unittest.mock import patch
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from bridge import wiring
 from bridge.cli import cli
@@ -411,6 +411,25 @@ def test_backup_copies_the_store_while_it_is_in_use(tmp_path: Path) -> None:
     itself = CliRunner().invoke(cli, ["--config", str(path), "backup", str(config.store_path)])
     assert itself.exit_code == 2
     assert "c'est la base elle-même" in itself.stderr
+
+    def backup(target: Path) -> Result:
+        return CliRunner().invoke(cli, ["--config", str(path), "backup", str(target)])
+
+    # Tonight's copy replaces last week's (rotation); someone's file is never overwritten.
+    assert backup(target).exit_code == 0
+    mine = path.read_bytes()
+    over = backup(path)
+    assert over.exit_code == 2 and path.read_bytes() == mine
+    assert over.stderr == (
+        f"Erreur : {path} existe déjà et n'est pas une copie de la base : rien n'est écrasé ; "
+        "choisissez un autre nom\n"
+    )
+    nowhere = backup(tmp_path / "sauvegardes" / "copie.db")
+    assert nowhere.exit_code == 2
+    assert nowhere.stderr == (
+        f"Erreur : {tmp_path / 'sauvegardes' / 'copie.db'} : le dossier "
+        f"{tmp_path / 'sauvegardes'} n'existe pas ; créez-le d'abord\n"
+    )
 
 
 def test_status_json_has_the_documented_shape(tmp_path: Path) -> None:
