@@ -304,7 +304,8 @@ def test_mentions_are_limited_except_for_staff(sb: Sandbox) -> None:
     assert refused.status_code == 422
     assert refused.json()["errors"] == ["Sorry, you can only mention 10 users in a post."]
     sb.world.user("mgagnon").trust_level = 0
-    few = "Bonjour @audrey.demars, @nadia.ouellet et @vnault : bienvenue à vous trois !"
+    # `_` before `@` is punctuation for Discourse: `a_@vnault` mentions vnault too.
+    few = "Bonjour @audrey.demars, @nadia.ouellet et a_@vnault : bienvenue à vous trois !"
     newcomer = post(sb, topic_form("Accueil de trois personnes à la fois", few), user="mgagnon")
     assert newcomer.json()["errors"] == ["Sorry, new users can only mention 2 users in a post."]
     staff = post(sb, topic_form("Accueil de onze personnes d'un coup", raw))

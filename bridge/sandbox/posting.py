@@ -174,7 +174,10 @@ def _non_staff_checks(world: World, actor: User, raw: str, *, private_message: b
 
 
 _CODE = re.compile(r"```.*?(?:```|$)|`[^`\n]*`", re.DOTALL)
-_MENTION = re.compile(r"(?<![\w@/.])@([\w][\w.-]*[\w]|[\w])")
+# A mention starts after anything but a letter or a digit (discourse-markdown-it's
+# text-post-process.js `allowedBoundary`: white space or punctuation, so `a_@marie`, `/@x` and
+# `(@x` mention); the name is mentions.js's `mentionRegex`.
+_MENTION = re.compile(r"(?<![^\W_])@(\w[\w.\-]{0,58}[^\W_]|\w)")
 
 
 def raw_mentions(raw: str) -> set[str]:
